@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// Entry point of rustynet-control, kept in the app library so it is testable without spawning a process.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace rustynet::apps::control_server {
+
+// Runs rustynet-control with argv[1..] as `args`; returns the process exit code.
+[[nodiscard]] int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace rustynet::apps::control_server

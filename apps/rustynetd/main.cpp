@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// rustynetd executable: hands argv to the app library.
+#include <iostream>
+
+#include "daemon_main.hpp"
+#include "rustynet/base/process_args.hpp"
+
+int main(int argc, char** argv) {
+  return rustynet::apps::daemon::run(rustynet::base::process_args(argc, argv), std::cout, std::cerr);
+}

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: Apache-2.0
+# Third-party dependencies: Debian 12 packages only, found locally. Nothing is downloaded at
+# configure time (see docs/dependencies.md and deps/manifest.tsv).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
+pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl>=1.0.4)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd>=252)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(Threads REQUIRED)
+if(RUSTYNET_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(RUSTYNET_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

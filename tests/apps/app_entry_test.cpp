@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every program answers --help and --version and rejects unknown arguments with EX_USAGE.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cli_main.hpp"
+#include "control_server_main.hpp"
+#include "daemon_main.hpp"
+#include "relay_server_main.hpp"
+
+namespace {
+
+using Entry = int (*)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+
+class AppEntryTest : public ::testing::TestWithParam<Entry> {};
+
+TEST_P(AppEntryTest, HelpVersionAndUnknownArgument) {
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(GetParam()({"--help"}, out, err), 0);
+  EXPECT_NE(out.str().find("usage:"), std::string::npos);
+  out.str("");
+  EXPECT_EQ(GetParam()({"--version"}, out, err), 0);
+  EXPECT_NE(out.str().find("0.1.0"), std::string::npos);
+  EXPECT_EQ(GetParam()({"--no-such-flag"}, out, err), 64);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPrograms, AppEntryTest,
+                         ::testing::Values(&rustynet::apps::daemon::run, &rustynet::apps::cli::run,
+                                           &rustynet::apps::control_server::run,
+                                           &rustynet::apps::relay_server::run));
+
+}  // namespace
