@@ -110,9 +110,7 @@ Result<std::optional<std::int64_t>, JsonError> JsonObjectReader::optional_int(st
   if (element == nullptr) {
     return std::optional<std::int64_t>{};
   }
-  if (element->is_number_integer()) {
-    return std::optional<std::int64_t>(element->get<std::int64_t>());
-  }
+  // is_number_integer() is also true for unsigned values, so unsigned is checked first.
   if (element->is_number_unsigned()) {
     // Unsigned values above INT64_MAX are out of range for every field we read.
     const auto raw = element->get<std::uint64_t>();
@@ -120,6 +118,9 @@ Result<std::optional<std::int64_t>, JsonError> JsonObjectReader::optional_int(st
       return unexpected(JsonError{child_path(key), "is out of range"});
     }
     return std::optional<std::int64_t>(static_cast<std::int64_t>(raw));
+  }
+  if (element->is_number_integer()) {
+    return std::optional<std::int64_t>(element->get<std::int64_t>());
   }
   return unexpected(JsonError{child_path(key), "must be an integer"});
 }
