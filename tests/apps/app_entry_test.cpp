@@ -28,7 +28,6 @@ TEST_P(AppEntryTest, HelpVersionAndUnknownArgument) {
 
 INSTANTIATE_TEST_SUITE_P(AllPrograms, AppEntryTest,
                          ::testing::Values(&rustynet::apps::daemon::run, &rustynet::apps::cli::run,
-                                           &rustynet::apps::control_server::run,
-                                           &rustynet::apps::relay_server::run));
+                                           &rustynet::apps::control_server::run, &rustynet::apps::relay_server::run));
 
 }  // namespace

@@ -46,8 +46,7 @@ TEST(FileIoTest, PrivateChecksRejectModeOwnerSymlinkAndType) {
   const auto link = dir.file("link");
   std::filesystem::create_symlink(path, link);
   EXPECT_EQ(check_private_file(link, 0600, ::geteuid()).error().kind, FileErrorKind::kIsSymlink);
-  EXPECT_EQ(check_private_file(dir.path().string(), 0700, ::geteuid()).error().kind,
-            FileErrorKind::kNotRegularFile);
+  EXPECT_EQ(check_private_file(dir.path().string(), 0700, ::geteuid()).error().kind, FileErrorKind::kNotRegularFile);
   EXPECT_TRUE(check_private_dir(dir.path().string(), 0700, ::geteuid()).has_value());
   EXPECT_EQ(check_private_dir(path, 0700, ::geteuid()).error().kind, FileErrorKind::kNotDirectory);
 }

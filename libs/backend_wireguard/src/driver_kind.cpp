@@ -4,9 +4,7 @@
 
 namespace rustynet::backend_wireguard {
 
-std::string_view to_string(DriverKind kind) noexcept {
-  return kind == DriverKind::kKernel ? "kernel" : "userspace";
-}
+std::string_view to_string(DriverKind kind) noexcept { return kind == DriverKind::kKernel ? "kernel" : "userspace"; }
 
 std::optional<DriverKind> parse_driver_kind(std::string_view text) noexcept {
   if (text == "kernel") {

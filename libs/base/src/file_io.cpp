@@ -43,13 +43,13 @@ std::string octal(mode_t mode) {
 Status<FileError> check_stat(const std::string& path, const struct stat& st, mode_t mode, uid_t owner) {
   const mode_t actual = st.st_mode & 07777U;
   if (actual != mode) {
-    return unexpected(FileError{FileErrorKind::kPermissionMismatch, path,
-                                "mode is " + octal(actual) + ", required " + octal(mode)});
+    return unexpected(
+        FileError{FileErrorKind::kPermissionMismatch, path, "mode is " + octal(actual) + ", required " + octal(mode)});
   }
   if (st.st_uid != owner) {
-    return unexpected(FileError{FileErrorKind::kOwnerMismatch, path,
-                                "owned by uid " + std::to_string(st.st_uid) + ", required uid " +
-                                    std::to_string(owner)});
+    return unexpected(
+        FileError{FileErrorKind::kOwnerMismatch, path,
+                  "owned by uid " + std::to_string(st.st_uid) + ", required uid " + std::to_string(owner)});
   }
   return {};
 }
@@ -229,8 +229,9 @@ Status<FileError> atomic_write_file(const std::string& path, std::span<const std
 Status<FileError> atomic_write_file(const std::string& path, const std::string& contents,
                                     const AtomicWriteOptions& options) {
   return atomic_write_file(
-      path, std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(static_cast<const void*>(contents.data())),
-                                          contents.size()),
+      path,
+      std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(static_cast<const void*>(contents.data())),
+                                    contents.size()),
       options);
 }
 

@@ -10,8 +10,8 @@ namespace rustynet::base {
 
 Result<nlohmann::json, JsonError> parse_strict_json(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return unexpected(JsonError{"$", "document is " + std::to_string(text.size()) + " bytes, limit " +
-                                         std::to_string(limits.max_bytes)});
+    return unexpected(JsonError{
+        "$", "document is " + std::to_string(text.size()) + " bytes, limit " + std::to_string(limits.max_bytes)});
   }
   std::vector<std::set<std::string>> keys_per_object;
   std::string problem;
@@ -26,9 +26,7 @@ Result<nlohmann::json, JsonError> parse_strict_json(std::string_view text, const
       return false;
     }
     switch (event) {
-      case Event::object_start:
-        keys_per_object.emplace_back();
-        break;
+      case Event::object_start: keys_per_object.emplace_back(); break;
       case Event::object_end:
         if (!keys_per_object.empty()) {
           keys_per_object.pop_back();
@@ -43,8 +41,7 @@ Result<nlohmann::json, JsonError> parse_strict_json(std::string_view text, const
           }
         }
         break;
-      default:
-        break;
+      default: break;
     }
     return true;
   };

@@ -8,12 +8,10 @@
 namespace rustynet::base {
 
 std::string SysError::describe() const {
-  return operation + ": " + std::generic_category().message(error_number) + " (errno " +
-         std::to_string(error_number) + ")";
+  return operation + ": " + std::generic_category().message(error_number) + " (errno " + std::to_string(error_number) +
+         ")";
 }
 
-SysError last_sys_error(std::string operation) {
-  return SysError{std::move(operation), errno};
-}
+SysError last_sys_error(std::string operation) { return SysError{std::move(operation), errno}; }
 
 }  // namespace rustynet::base

@@ -2,12 +2,12 @@
 // Bounded file reads, permission checks and crash-safe atomic writes for state and key files.
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
-#include <sys/types.h>
 
 #include "rustynet/base/result.hpp"
 

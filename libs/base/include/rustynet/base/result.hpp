@@ -45,14 +45,14 @@ class [[nodiscard]] Result {
   using error_type = E;
 
   template <class U = T>
-    requires(std::is_constructible_v<T, U &&> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Result> &&
-             !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t>)
-  // NOLINTNEXTLINE(google-explicit-constructor,hicpp-explicit-conversions): mirrors std::expected
-  Result(U&& value) : storage_(std::in_place_index<0>, std::forward<U>(value)) {}
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
+           !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t>)
+      // NOLINTNEXTLINE(google-explicit-constructor,hicpp-explicit-conversions): mirrors std::expected
+      Result(U&& value)
+      : storage_(std::in_place_index<0>, std::forward<U>(value)) {}
 
   template <class G>
-    requires std::is_constructible_v<E, G>
+  requires std::is_constructible_v<E, G>
   // NOLINTNEXTLINE(google-explicit-constructor,hicpp-explicit-conversions): mirrors std::expected
   Result(Unexpected<G> error) : storage_(std::in_place_index<1>, std::move(error).error()) {}
 
@@ -159,7 +159,7 @@ class [[nodiscard]] Result<void, E> {
   Result() = default;
 
   template <class G>
-    requires std::is_constructible_v<E, G>
+  requires std::is_constructible_v<E, G>
   // NOLINTNEXTLINE(google-explicit-constructor,hicpp-explicit-conversions): mirrors std::expected
   Result(Unexpected<G> error) : error_(std::move(error).error()) {}
 
@@ -231,11 +231,11 @@ using Status = Result<void, E>;
     }                                                                           \
   } while (false)
 
-#define RUSTYNET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)             \
-  auto tmp = (expr);                                               \
-  if (!tmp.has_value()) {                                          \
-    return ::rustynet::base::unexpected(std::move(tmp).error());   \
-  }                                                                \
+#define RUSTYNET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
+  auto tmp = (expr);                                             \
+  if (!tmp.has_value()) {                                        \
+    return ::rustynet::base::unexpected(std::move(tmp).error()); \
+  }                                                              \
   lhs = std::move(tmp).value()
 
 // Declares or assigns `lhs` from the value of `expr`, or returns its error.

@@ -9,10 +9,10 @@
 namespace rustynet::crypto {
 
 enum class CryptoErrorKind : std::uint8_t {
-  kInitFailed,        // libsodium could not initialise
-  kInvalidKey,        // malformed key bytes or encoding
-  kDeniedAlgorithm,   // the algorithm policy forbids it
-  kVerifyFailed,      // a signature or MAC did not verify
+  kInitFailed,       // libsodium could not initialise
+  kInvalidKey,       // malformed key bytes or encoding
+  kDeniedAlgorithm,  // the algorithm policy forbids it
+  kVerifyFailed,     // a signature or MAC did not verify
 };
 
 struct CryptoError {

@@ -12,9 +12,9 @@ enum class Verdict : std::uint8_t { kDeny, kAllow };
 
 // Why a decision came out as it did; stable names appear in events and CLI output.
 enum class DecisionReason : std::uint8_t {
-  kDefaultDeny,    // no rule matched
-  kMatchedAllow,   // an allow rule matched and no deny rule did
-  kMatchedDeny,    // an explicit deny rule matched (deny beats allow)
+  kDefaultDeny,   // no rule matched
+  kMatchedAllow,  // an allow rule matched and no deny rule did
+  kMatchedDeny,   // an explicit deny rule matched (deny beats allow)
 };
 
 struct Decision {
