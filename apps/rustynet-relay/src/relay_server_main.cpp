@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// rustynet-relay: Rustynet relay: forwards WireGuard ciphertext between peers; never decrypts.
+// rustynet-relay: Rustynet relay: forwards tunnel ciphertext between peers; never decrypts.
 #include "relay_server_main.hpp"
 
 #include <ostream>
@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: rustynet-relay [--help] [--version]\n"
     "\n"
-    "Rustynet relay: forwards WireGuard ciphertext between peers; never decrypts.\n";
+    "Rustynet relay: forwards tunnel ciphertext between peers; never decrypts.\n";
 
 }  // namespace
 
