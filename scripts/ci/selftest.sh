@@ -88,21 +88,21 @@ expect_failure deps-policy-licence "not on the allowlist" gate "$t" deps-policy.
 # 3 build: a conversion warning is an error
 t=$(fresh_copy build)
 printf 'int rustynet_narrowing(double d);\nint rustynet_narrowing(double d) { return d; }\n' >> "$t/libs/base/src/sys_error.cpp"
-expect_failure build "preset ci failed" env RUSTYNET_ROOT="$t" RUSTYNET_BUILD_PRESETS=ci \
+expect_failure build "rustynet_narrowing" env RUSTYNET_ROOT="$t" RUSTYNET_BUILD_PRESETS=ci \
   RUSTYNET_BUILD_TARGETS=rustynet_base "$repo/scripts/ci/build.sh"
 
 # 4 test: a failing assertion fails the gate
 t=$(fresh_copy test)
 printf 'TEST(SelfTestInjected, Fails) { EXPECT_EQ(1, 2); }\n' >> "$t/tests/base/result_test.cpp"
 RUSTYNET_ROOT="$t" RUSTYNET_BUILD_PRESETS=ci RUSTYNET_BUILD_TARGETS=base_test "$repo/scripts/ci/build.sh" > /dev/null 2>&1 || true
-expect_failure test "unit tests failed" env RUSTYNET_ROOT="$t" RUSTYNET_TEST_PRESETS=ci RUSTYNET_TEST_REGEX=base_test \
+expect_failure test "SelfTestInjected.Fails" env RUSTYNET_ROOT="$t" RUSTYNET_TEST_PRESETS=ci RUSTYNET_TEST_REGEX=base_test \
   "$repo/scripts/ci/test.sh"
 
 # 2 lint: a clang-tidy finding is an error (configure only, then tidy one file)
 t=$(fresh_copy lint)
 printf 'namespace rustynet::base {\nint BadlyNamedFunction() { return 0; }\n}  // namespace rustynet::base\n' >> "$t/libs/base/src/sys_error.cpp"
 cmake --preset ci -S "$t" > /dev/null 2>&1 || (cd "$t" && cmake --preset ci > /dev/null 2>&1) || true
-expect_failure lint "clang-tidy reported problems" env RUSTYNET_ROOT="$t" RUSTYNET_LINT_FILES=libs/base/src/sys_error.cpp \
+expect_failure lint "BadlyNamedFunction" env RUSTYNET_ROOT="$t" RUSTYNET_LINT_FILES=libs/base/src/sys_error.cpp \
   "$repo/scripts/ci/lint.sh"
 
 echo "selftest: $passed passed, $failed failed"
