@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// The library's only pointer reinterpretations, for C APIs that demand them (sockets, netlink).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+struct sockaddr;
+struct sockaddr_un;
+struct nlmsghdr;
+
+namespace rustynet::backend_wireguard {
+
+// sockaddr_un is layout-compatible with sockaddr by the sockets API's design.
+[[nodiscard]] const sockaddr* as_sockaddr(const sockaddr_un& address) noexcept;
+// A netlink message header at the start of `bytes`; nullptr if `bytes` is shorter than a header.
+// The buffer must be 4-byte aligned (netlink messages are NLMSG_ALIGNTO-aligned by construction).
+[[nodiscard]] const nlmsghdr* as_nlmsghdr(std::span<const std::uint8_t> bytes) noexcept;
+
+}  // namespace rustynet::backend_wireguard
