@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: Apache-2.0
+// Node-state payload: strict parsing, validation and deterministic encoding.
+#include "rustynet/policy/node_state.hpp"
+
+#include <set>
+#include <utility>
+
+#include "rustynet/base/strict_json.hpp"
+#include "rustynet/policy/policy_rule.hpp"
+
+namespace rustynet::policy {
+namespace {
+
+using base::unexpected;
+
+PolicyError json_error(const base::JsonError& error, PolicyErrorKind kind = PolicyErrorKind::kSchema) {
+  return PolicyError{kind, error.path, error.message};
+}
+
+std::string at(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
+
+template <class T>
+base::Result<T, PolicyError> lift(base::Result<T, base::JsonError> value) {
+  if (!value.has_value()) {
+    return unexpected(json_error(value.error()));
+  }
+  return std::move(value).value();
+}
+
+base::Result<const nlohmann::json*, PolicyError> array_field(base::JsonObjectReader& reader, std::string_view key,
+                                                             std::size_t max) {
+  RUSTYNET_ASSIGN_OR_RETURN(const auto* value, lift(reader.required_value(key)));
+  if (!value->is_array()) {
+    return unexpected(PolicyError{PolicyErrorKind::kSchema, reader.child_path(key), "must be an array"});
+  }
+  if (value->size() > max) {
+    return unexpected(
+        PolicyError{PolicyErrorKind::kLimit, reader.child_path(key), "more than " + std::to_string(max) + " items"});
+  }
+  return value;
+}
+
+template <class T, class Parse>
+base::Result<std::vector<T>, PolicyError> string_list(base::JsonObjectReader& reader, std::string_view key,
+                                                      std::size_t max, Parse parse) {
+  RUSTYNET_ASSIGN_OR_RETURN(const auto* array, array_field(reader, key, max));
+  const std::string path = reader.child_path(key);
+  std::vector<T> out;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto& element = (*array)[i];
+    if (!element.is_string()) {
+      return unexpected(PolicyError{PolicyErrorKind::kSchema, at(path, i), "must be a string"});
+    }
+    auto parsed = parse(element.get_ref<const std::string&>());
+    if (!parsed.has_value()) {
+      return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, at(path, i), parsed.error()});
+    }
+    out.push_back(std::move(parsed).value());
+  }
+  return out;
+}
+
+base::Result<Digest32, PolicyError> hex_field(base::JsonObjectReader& reader, std::string_view key) {
+  RUSTYNET_ASSIGN_OR_RETURN(const auto text, lift(reader.required_string(key)));
+  auto bytes = from_hex32(text);
+  if (!bytes.has_value()) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path(key), bytes.error()});
+  }
+  return *bytes;
+}
+
+base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, const std::string& path) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(value, path)));
+  PeerState peer;
+  RUSTYNET_ASSIGN_OR_RETURN(peer.node_id, lift(reader.required_string("node_id")));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.tunnel_public_key, hex_field(reader, "tunnel_public_key"));
+  RUSTYNET_ASSIGN_OR_RETURN(
+      peer.endpoints, string_list<SocketAddress>(reader, "endpoints", kMaxEndpointsPerPeer, SocketAddress::parse));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.allowed_prefixes,
+                            string_list<IpPrefix>(reader, "allowed_prefixes", kMaxPrefixesPerPeer, IpPrefix::parse));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  return peer;
+}
+
+base::Result<RouteState, PolicyError> parse_route(const nlohmann::json& value, const std::string& path) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(value, path)));
+  RouteState route;
+  RUSTYNET_ASSIGN_OR_RETURN(const auto prefix_text, lift(reader.required_string("prefix")));
+  auto prefix = IpPrefix::parse(prefix_text);
+  if (!prefix.has_value()) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path("prefix"), prefix.error()});
+  }
+  route.prefix = *prefix;
+  RUSTYNET_ASSIGN_OR_RETURN(route.via, lift(reader.required_string("via")));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  return route;
+}
+
+}  // namespace
+
+base::Result<SocketAddress, std::string> SocketAddress::parse(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return unexpected(std::string("IPv6 endpoint must look like [address]:port"));
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return unexpected(std::string("endpoint must look like address:port"));
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return unexpected(std::string("IPv6 endpoint needs brackets: [address]:port"));
+    }
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(const auto address, IpAddress::parse(host));
+  if (text.front() == '[' && address.family() != IpFamily::kV6) {
+    return unexpected(std::string("brackets are only for IPv6 endpoints"));
+  }
+  if (port_text.empty() || port_text.size() > 5 || port_text[0] == '0') {
+    return unexpected(std::string("port must be 1-65535 without leading zeros"));
+  }
+  unsigned port = 0;
+  for (const char c : port_text) {
+    if (c < '0' || c > '9') {
+      return unexpected(std::string("port must be decimal"));
+    }
+    port = port * 10U + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535U) {
+    return unexpected(std::string("port is larger than 65535"));
+  }
+  return SocketAddress{address, static_cast<std::uint16_t>(port)};
+}
+
+std::string SocketAddress::to_string() const {
+  if (address.family() == IpFamily::kV6) {
+    return "[" + address.to_string() + "]:" + std::to_string(port);
+  }
+  return address.to_string() + ":" + std::to_string(port);
+}
+
+std::string to_hex32(const std::array<std::uint8_t, 32>& bytes) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (const auto byte : bytes) {
+    out.push_back(kDigits[byte >> 4U]);
+    out.push_back(kDigits[byte & 0x0FU]);
+  }
+  return out;
+}
+
+base::Result<std::array<std::uint8_t, 32>, std::string> from_hex32(std::string_view text) {
+  if (text.size() != 64) {
+    return unexpected(std::string("must be exactly 64 lowercase hex digits (32 bytes)"));
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return -1;
+  };
+  std::array<std::uint8_t, 32> out{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int high = nibble(text[2 * i]);
+    const int low = nibble(text[2 * i + 1]);
+    if (high < 0 || low < 0) {
+      return unexpected(std::string("must be exactly 64 lowercase hex digits (32 bytes)"));
+    }
+    out[i] = static_cast<std::uint8_t>((high << 4) | low);
+  }
+  return out;
+}
+
+base::Status<PolicyError> validate_node_state(const NodeState& state) {
+  auto invalid_id = [](std::string path) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, std::move(path),
+                                  "node id must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"});
+  };
+  if (!is_valid_identifier(state.node_id)) {
+    return invalid_id("$.node_id");
+  }
+  if (state.peers.size() > kMaxPeers) {
+    return unexpected(PolicyError{PolicyErrorKind::kLimit, "$.peers", "too many peers"});
+  }
+  if (state.routes.size() > kMaxRoutes) {
+    return unexpected(PolicyError{PolicyErrorKind::kLimit, "$.routes", "too many routes"});
+  }
+  std::set<std::string_view> peer_ids;
+  std::set<TunnelPublicKey> keys;
+  for (std::size_t i = 0; i < state.peers.size(); ++i) {
+    const auto& peer = state.peers[i];
+    const std::string path = at("$.peers", i);
+    if (!is_valid_identifier(peer.node_id)) {
+      return invalid_id(path + ".node_id");
+    }
+    if (peer.node_id == state.node_id) {
+      return unexpected(
+          PolicyError{PolicyErrorKind::kInvalidValue, path + ".node_id", "a node cannot be its own peer"});
+    }
+    if (!peer_ids.insert(peer.node_id).second) {
+      return unexpected(
+          PolicyError{PolicyErrorKind::kDuplicate, path + ".node_id", "duplicate peer \"" + peer.node_id + "\""});
+    }
+    if (!keys.insert(peer.tunnel_public_key).second) {
+      return unexpected(PolicyError{PolicyErrorKind::kDuplicate, path + ".tunnel_public_key",
+                                    "tunnel public key already used by another peer"});
+    }
+    if (peer.endpoints.size() > kMaxEndpointsPerPeer || peer.allowed_prefixes.size() > kMaxPrefixesPerPeer) {
+      return unexpected(PolicyError{PolicyErrorKind::kLimit, path, "too many endpoints or allowed prefixes"});
+    }
+    for (std::size_t e = 0; e < peer.endpoints.size(); ++e) {
+      if (peer.endpoints[e].port == 0) {
+        return unexpected(
+            PolicyError{PolicyErrorKind::kInvalidValue, at(path + ".endpoints", e), "port must be 1-65535"});
+      }
+    }
+    std::set<IpPrefix> prefixes;
+    for (std::size_t p = 0; p < peer.allowed_prefixes.size(); ++p) {
+      if (!prefixes.insert(peer.allowed_prefixes[p]).second) {
+        return unexpected(PolicyError{PolicyErrorKind::kDuplicate, at(path + ".allowed_prefixes", p),
+                                      "duplicate prefix " + peer.allowed_prefixes[p].to_string()});
+      }
+    }
+  }
+  std::set<IpPrefix> route_prefixes;
+  for (std::size_t i = 0; i < state.routes.size(); ++i) {
+    const auto& route = state.routes[i];
+    const std::string path = at("$.routes", i);
+    if (!route_prefixes.insert(route.prefix).second) {
+      return unexpected(
+          PolicyError{PolicyErrorKind::kDuplicate, path + ".prefix", "duplicate route " + route.prefix.to_string()});
+    }
+    if (peer_ids.find(route.via) == peer_ids.end()) {
+      return unexpected(PolicyError{PolicyErrorKind::kUnknownReference, path + ".via",
+                                    "route via \"" + route.via + "\" which is not a listed peer"});
+    }
+  }
+  return {};
+}
+
+base::Result<NodeState, PolicyError> parse_node_state(std::string_view text) {
+  auto parsed = base::parse_strict_json(text, base::JsonLimits{kMaxNodeStateBytes, 8});
+  if (!parsed.has_value()) {
+    return unexpected(json_error(parsed.error(), PolicyErrorKind::kSyntax));
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(*parsed, "$")));
+  RUSTYNET_RETURN_IF_ERROR(base::require_version(reader, kNodeStateVersion).transform_error([](base::JsonError e) {
+    return json_error(e);
+  }));
+  NodeState state;
+  RUSTYNET_ASSIGN_OR_RETURN(state.node_id, lift(reader.required_string("node_id")));
+  RUSTYNET_ASSIGN_OR_RETURN(state.policy_digest, hex_field(reader, "policy_digest"));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto* peers, array_field(reader, "peers", kMaxPeers));
+  for (std::size_t i = 0; i < peers->size(); ++i) {
+    RUSTYNET_ASSIGN_OR_RETURN(auto peer, parse_peer((*peers)[i], at("$.peers", i)));
+    state.peers.push_back(std::move(peer));
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(const auto* routes, array_field(reader, "routes", kMaxRoutes));
+  for (std::size_t i = 0; i < routes->size(); ++i) {
+    RUSTYNET_ASSIGN_OR_RETURN(auto route, parse_route((*routes)[i], at("$.routes", i)));
+    state.routes.push_back(std::move(route));
+  }
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  RUSTYNET_RETURN_IF_ERROR(validate_node_state(state));
+  return state;
+}
+
+base::Result<std::string, PolicyError> encode_node_state(const NodeState& state) {
+  RUSTYNET_RETURN_IF_ERROR(validate_node_state(state));
+  nlohmann::json root = nlohmann::json::object();
+  root["version"] = kNodeStateVersion;
+  root["node_id"] = state.node_id;
+  root["policy_digest"] = to_hex32(state.policy_digest);
+  nlohmann::json peers = nlohmann::json::array();
+  for (const auto& peer : state.peers) {
+    nlohmann::json entry = nlohmann::json::object();
+    entry["node_id"] = peer.node_id;
+    entry["tunnel_public_key"] = to_hex32(peer.tunnel_public_key);
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const auto& endpoint : peer.endpoints) {
+      endpoints.push_back(endpoint.to_string());
+    }
+    entry["endpoints"] = std::move(endpoints);
+    nlohmann::json prefixes = nlohmann::json::array();
+    for (const auto& prefix : peer.allowed_prefixes) {
+      prefixes.push_back(prefix.to_string());
+    }
+    entry["allowed_prefixes"] = std::move(prefixes);
+    peers.push_back(std::move(entry));
+  }
+  root["peers"] = std::move(peers);
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& route : state.routes) {
+    nlohmann::json entry = nlohmann::json::object();
+    entry["prefix"] = route.prefix.to_string();
+    entry["via"] = route.via;
+    routes.push_back(std::move(entry));
+  }
+  root["routes"] = std::move(routes);
+  // Only identifiers, hex and address text go in, all ASCII: dump() cannot throw here.
+  return root.dump();
+}
+
+}  // namespace rustynet::policy

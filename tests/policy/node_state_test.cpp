@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// NodeState payload: strict parsing, round trip, negative cases with JSON paths.
+#include "rustynet/policy/node_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace rustynet::policy {
+namespace {
+
+NodeState sample() {
+  NodeState state;
+  state.node_id = "node-a";
+  state.policy_digest.fill(0xAB);
+  PeerState peer;
+  peer.node_id = "node-b";
+  peer.tunnel_public_key.fill(0x01);
+  peer.endpoints.push_back(SocketAddress::parse("203.0.113.5:4500").value());
+  peer.endpoints.push_back(SocketAddress::parse("[2001:db8::1]:4500").value());
+  peer.allowed_prefixes.push_back(IpPrefix::parse("100.64.0.2/32").value());
+  peer.allowed_prefixes.push_back(IpPrefix::parse("192.168.1.0/24").value());
+  state.peers.push_back(peer);
+  PeerState other;
+  other.node_id = "node-c";
+  other.tunnel_public_key.fill(0x02);
+  state.peers.push_back(other);
+  state.routes.push_back(RouteState{IpPrefix::parse("192.168.1.0/24").value(), "node-b"});
+  return state;
+}
+
+TEST(NodeStateTest, RoundTripsThroughCanonicalEncoding) {
+  const NodeState state = sample();
+  auto encoded = encode_node_state(state);
+  ASSERT_TRUE(encoded.has_value()) << encoded.error().describe();
+  auto decoded = parse_node_state(*encoded);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().describe();
+  EXPECT_EQ(*decoded, state);
+  EXPECT_EQ(encode_node_state(*decoded).value(), *encoded);  // deterministic
+  EXPECT_EQ(encoded->find(' '), std::string::npos);
+}
+
+struct Case {
+  const char* name;
+  std::string from;
+  std::string to;
+  PolicyErrorKind kind;
+  const char* path;
+};
+
+TEST(NodeStateTest, RejectsMalformedStateWithPath) {
+  const std::string good = encode_node_state(sample()).value();
+  std::string key_b;
+  for (int i = 0; i < 32; ++i) {
+    key_b += "01";
+  }
+  const Case cases[] = {
+      {"unknown version", R"("version":1)", R"("version":2)", PolicyErrorKind::kSchema, "$.version"},
+      {"unknown field", R"("version":1)", R"("version":1,"extra":true)", PolicyErrorKind::kSchema, "$.extra"},
+      {"duplicate key", R"("version":1)", R"("version":1,"version":1)", PolicyErrorKind::kSyntax, "$"},
+      {"self peer", R"("node_id":"node-b")", R"("node_id":"node-a")", PolicyErrorKind::kInvalidValue,
+       "$.peers[0].node_id"},
+      {"duplicate peer", R"("node_id":"node-c")", R"("node_id":"node-b")", PolicyErrorKind::kDuplicate,
+       "$.peers[1].node_id"},
+      {"short key", key_b, key_b.substr(2), PolicyErrorKind::kInvalidValue, "$.peers[0].tunnel_public_key"},
+      {"uppercase key", key_b, std::string(64, 'A'), PolicyErrorKind::kInvalidValue, "$.peers[0].tunnel_public_key"},
+      {"bad endpoint", "203.0.113.5:4500", "203.0.113.5", PolicyErrorKind::kInvalidValue, "$.peers[0].endpoints[0]"},
+      {"unbracketed v6", "[2001:db8::1]:4500", "2001:db8::1:4500", PolicyErrorKind::kInvalidValue,
+       "$.peers[0].endpoints[1]"},
+      {"port zero", "203.0.113.5:4500", "203.0.113.5:0", PolicyErrorKind::kInvalidValue, "$.peers[0].endpoints[0]"},
+      {"host bits", "100.64.0.2/32", "100.64.0.2/24", PolicyErrorKind::kInvalidValue, "$.peers[0].allowed_prefixes[0]"},
+      {"route via unknown", R"("via":"node-b")", R"("via":"node-z")", PolicyErrorKind::kUnknownReference,
+       "$.routes[0].via"},
+      {"newline in id", R"("node_id":"node-a")", R"("node_id":"node-a\nx")", PolicyErrorKind::kInvalidValue,
+       "$.node_id"},
+      {"trailing bytes", R"("version":1})", R"("version":1}{})", PolicyErrorKind::kSyntax, "$"},
+  };
+  for (const auto& c : cases) {
+    std::string text = good;
+    const auto at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.name << " in " << text;
+    text.replace(at, c.from.size(), c.to);
+    auto result = parse_node_state(text);
+    ASSERT_FALSE(result.has_value()) << c.name << ": " << text;
+    EXPECT_EQ(result.error().kind, c.kind) << c.name << ": " << result.error().describe();
+    EXPECT_EQ(result.error().path, c.path) << c.name << ": " << result.error().describe();
+  }
+}
+
+TEST(NodeStateTest, RejectsOversizeInput) {
+  std::string huge(kMaxNodeStateBytes + 1, ' ');
+  auto result = parse_node_state(huge);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, PolicyErrorKind::kSyntax);
+}
+
+TEST(NodeStateTest, EncodeRefusesInvalidState) {
+  NodeState state = sample();
+  state.peers[1].tunnel_public_key = state.peers[0].tunnel_public_key;
+  auto encoded = encode_node_state(state);
+  ASSERT_FALSE(encoded.has_value());
+  EXPECT_EQ(encoded.error().path, "$.peers[1].tunnel_public_key");
+}
+
+TEST(NodeStateTest, HexIsStrict) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes[0] = 0x0f;
+  bytes[31] = 0xf0;
+  const auto hex = to_hex32(bytes);
+  EXPECT_EQ(hex.substr(0, 2), "0f");
+  EXPECT_EQ(from_hex32(hex).value(), bytes);
+  EXPECT_FALSE(from_hex32(hex + "00").has_value());
+  EXPECT_FALSE(from_hex32("zz" + hex.substr(2)).has_value());
+}
+
+}  // namespace
+}  // namespace rustynet::policy
