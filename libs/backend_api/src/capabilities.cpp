@@ -2,6 +2,8 @@
 // Capability summary formatting.
 #include "rustynet/backend_api/capabilities.hpp"
 
+#include <ostream>
+
 namespace rustynet::backend_api {
 
 std::string describe(const BackendCapabilities& capabilities) {
@@ -17,6 +19,10 @@ std::string describe(const BackendCapabilities& capabilities) {
   add(capabilities.supports_lan_routes, "lan_routes");
   add(capabilities.supports_ipv6, "ipv6");
   return out.empty() ? "none" : out;
+}
+
+std::ostream& operator<<(std::ostream& out, const BackendCapabilities& capabilities) {
+  return out << describe(capabilities);
 }
 
 }  // namespace rustynet::backend_api
