@@ -28,6 +28,7 @@ constexpr std::array kChecks{
     ContractCheck{"error_precedence", &checks::error_precedence},
     ContractCheck{"batch_mid_failure", &checks::batch_mid_failure},
     ContractCheck{"batch_equals_sequence", &checks::batch_equals_sequence},
+    ContractCheck{"property_model", &checks::property_model},
 };
 
 }  // namespace
