@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// OpenSSL 3 server context for the control plane: TLS 1.3 only, no renegotiation, no compression.
+#include "rustynet/control/tls_context.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <climits>
+#include <memory>
+#include <utility>
+
+namespace rustynet::control {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
+};
+struct CtxFree {
+  void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
+};
+
+// The OpenSSL error queue as text (reason strings only; never buffers we passed in).
+std::string openssl_errors(std::string_view what) {
+  std::string message(what);
+  unsigned long code = 0;
+  while ((code = ERR_get_error()) != 0) {
+    std::array<char, 256> buffer{};
+    ERR_error_string_n(code, buffer.data(), buffer.size());
+    message.append(": ");
+    message.append(buffer.data());
+  }
+  return message;
+}
+
+std::unique_ptr<BIO, BioFree> memory_bio(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    return nullptr;
+  }
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out.push_back(':');
+    }
+    out.append(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServerConfig& config) {
+  if (auto valid = validate(config.policy); !valid.has_value()) {
+    return base::unexpected(TlsError{valid.error().message});
+  }
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) {
+    return base::unexpected(TlsError{openssl_errors("SSL_CTX_new")});
+  }
+  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION) != 1) {
+    return base::unexpected(TlsError{openssl_errors("setting TLS 1.3 as min and max version")});
+  }
+  // Belt and braces on top of min/max, and no renegotiation (TLS 1.3 has none; this also covers
+  // any later policy mistake), no compression (CRIME), server cipher preference.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 |
+                                     SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_ciphersuites(ctx.get(), join(config.policy.cipher_suites).c_str()) != 1) {
+    return base::unexpected(TlsError{openssl_errors("setting TLS 1.3 cipher suites")});
+  }
+  // 0-RTT data is replayable by design: refuse it.
+  if (SSL_CTX_set_max_early_data(ctx.get(), 0) != 1) {
+    return base::unexpected(TlsError{openssl_errors("disabling early data")});
+  }
+
+  const std::string& chain = config.certificate_chain_pem;
+  auto cert_bio = memory_bio(std::span<const std::uint8_t>(
+      static_cast<const std::uint8_t*>(static_cast<const void*>(chain.data())), chain.size()));
+  if (!cert_bio) {
+    return base::unexpected(TlsError{"certificate chain too large"});
+  }
+  std::unique_ptr<X509, X509Free> leaf(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf.get()) != 1) {
+    return base::unexpected(TlsError{openssl_errors("loading the server certificate")});
+  }
+  // Intermediates, if any, follow the leaf.
+  while (true) {
+    X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
+    if (extra == nullptr) {
+      ERR_clear_error();  // end of input
+      break;
+    }
+    if (SSL_CTX_add0_chain_cert(ctx.get(), extra) != 1) {
+      X509_free(extra);
+      return base::unexpected(TlsError{openssl_errors("adding a chain certificate")});
+    }
+  }
+
+  auto key_bio = memory_bio(config.private_key_pem.view());
+  if (!key_bio) {
+    return base::unexpected(TlsError{"private key too large"});
+  }
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
+    return base::unexpected(TlsError{openssl_errors("loading the server private key")});
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return base::unexpected(TlsError{openssl_errors("private key does not match the certificate")});
+  }
+  return TlsServerContext(ctx.release());
+}
+
+TlsServerContext::~TlsServerContext() {
+  if (ctx_ != nullptr) {
+    SSL_CTX_free(ctx_);
+  }
+}
+
+TlsServerContext::TlsServerContext(TlsServerContext&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+
+TlsServerContext& TlsServerContext::operator=(TlsServerContext&& other) noexcept {
+  if (this != &other) {
+    if (ctx_ != nullptr) {
+      SSL_CTX_free(ctx_);
+    }
+    ctx_ = std::exchange(other.ctx_, nullptr);
+  }
+  return *this;
+}
+
+ssl_ctx_st* TlsServerContext::release() noexcept { return std::exchange(ctx_, nullptr); }
+
+}  // namespace rustynet::control

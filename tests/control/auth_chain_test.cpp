@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+// The middleware chain without the network: stage order, fail-closed faults, one event each.
+#include "rustynet/control/auth_chain.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fakes.hpp"
+#include "manual_clock.hpp"
+#include "rustynet/control/nonce_store.hpp"
+#include "rustynet/control/revocation_store.hpp"
+
+namespace rustynet::control {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+crypto::Ed25519SigningKey make_key(std::uint8_t seed_byte) {
+  std::array<std::uint8_t, 32> seed{};
+  seed.fill(seed_byte);
+  return crypto::Ed25519SigningKey::from_seed(seed).value();
+}
+
+policy::Decision allow_echo(std::string_view identity, std::string_view endpoint) {
+  if (endpoint == "/v1/echo" && identity != "node-denied") {
+    return policy::Decision{policy::Verdict::kAllow, policy::DecisionReason::kMatchedAllow, "echo"};
+  }
+  return policy::Decision::default_deny();
+}
+
+class AuthChainTest : public ::testing::Test {
+ protected:
+  AuthChainTest()
+      : clock_(kNow),
+        issuer_(make_key(3), "rustynet-control", clock_),
+        ip_limiter_(TokenBucketLimiter::create(kPerIpRateLimit).value()),
+        identity_limiter_(TokenBucketLimiter::create(kPerIdentityRateLimit).value()),
+        lockout_(BackoffLockout::create(kDefaultLockout).value()),
+        nonces_(1000),
+        faulty_ip_(*ip_limiter_),
+        faulty_lockout_(*lockout_),
+        faulty_nonces_(nonces_),
+        faulty_revocations_(revocations_),
+        validator_(TokenValidatorConfig{"rustynet-control"}, {issuer_.public_key()}, clock_, faulty_revocations_,
+                   faulty_nonces_),
+        sink_(events_.make_sink()),
+        chain_(AuthChainParts{&clock_, &faulty_ip_, identity_limiter_.get(), &faulty_lockout_, &validator_, allow_echo,
+                              sink_.get()}) {}
+
+  AuthOutcome call(const std::string& token, const std::string& ip = "192.0.2.1",
+                   const std::string& endpoint = "/v1/echo") {
+    return chain_.evaluate(AuthRequest{ip, endpoint, true, token});
+  }
+  nlohmann::json last_event() { return nlohmann::json::parse(events_.lines().back()); }
+
+  testing::ManualClock clock_;
+  TokenIssuer issuer_;
+  std::unique_ptr<TokenBucketLimiter> ip_limiter_;
+  std::unique_ptr<TokenBucketLimiter> identity_limiter_;
+  std::unique_ptr<BackoffLockout> lockout_;
+  MemoryRevocationStore revocations_;
+  MemoryNonceStore nonces_;
+  testing::FaultyLimiter faulty_ip_;
+  testing::FaultyLockout faulty_lockout_;
+  testing::FaultyNonceStore faulty_nonces_;
+  testing::FaultyRevocationStore faulty_revocations_;
+  TokenValidator validator_;
+  testing::EventLog events_;
+  std::unique_ptr<EventSink> sink_;
+  AuthChain chain_;
+};
+
+TEST_F(AuthChainTest, ValidTokenAllowedWithVerifiedIdentityEvent) {
+  const auto outcome = call(issuer_.issue("node-alice").value());
+  EXPECT_EQ(outcome.status, AuthStatus::kAllowed);
+  EXPECT_EQ(outcome.identity, "node-alice");
+  ASSERT_EQ(events_.size(), 1U);
+  const auto event = last_event();
+  EXPECT_EQ(event["outcome"], "allow");
+  EXPECT_EQ(event["identity"], "node-alice");
+  EXPECT_EQ(event["identity_verified"], true);
+  EXPECT_EQ(event["limiter_decision"], "allow");
+  EXPECT_EQ(event["lockout_decision"], "allow");
+  EXPECT_EQ(event["source_ip"], "192.0.2.1");
+  EXPECT_EQ(event["endpoint"], "/v1/echo");
+  EXPECT_EQ(event["timestamp"], kNow);
+}
+
+TEST_F(AuthChainTest, PolicyDenyIsForbidden) {
+  const auto outcome = call(issuer_.issue("node-denied").value());
+  EXPECT_EQ(outcome.status, AuthStatus::kForbidden);
+  EXPECT_EQ(last_event()["failure_class"], "policy_denied");
+  EXPECT_EQ(call(issuer_.issue("node-alice").value(), "192.0.2.1", "/v1/admin").status, AuthStatus::kForbidden);
+}
+
+TEST_F(AuthChainTest, FailuresLockOutSourceThenBackoffDoubles) {
+  EXPECT_EQ(call("garbage").status, AuthStatus::kUnauthenticated);
+  EXPECT_EQ(last_event()["failure_class"], "malformed_token");
+  auto locked = call(issuer_.issue("node-alice").value());
+  EXPECT_EQ(locked.status, AuthStatus::kLockedOut);
+  EXPECT_EQ(locked.retry_after, std::chrono::seconds(30));
+  EXPECT_EQ(last_event()["lockout_decision"], "locked");
+  clock_.advance(std::chrono::seconds(30));
+  EXPECT_EQ(call("").status, AuthStatus::kUnauthenticated);
+  EXPECT_EQ(last_event()["failure_class"], "missing_token");
+  EXPECT_EQ(call(issuer_.issue("node-alice").value()).retry_after, std::chrono::seconds(60));
+  // Another source is unaffected.
+  EXPECT_EQ(call(issuer_.issue("node-alice").value(), "192.0.2.2").status, AuthStatus::kAllowed);
+}
+
+TEST_F(AuthChainTest, CredentialStuffingAgainstOneIdentityFromManySources) {
+  // Forged tokens claiming node-victim from rotating sources: the identity gets locked out.
+  const TokenIssuer forger(make_key(99), "rustynet-control", clock_);
+  EXPECT_EQ(call(forger.issue("node-victim").value(), "203.0.113.1").failure_class, "bad_signature");
+  const auto second = call(forger.issue("node-victim").value(), "203.0.113.2");
+  EXPECT_EQ(second.status, AuthStatus::kLockedOut);
+  EXPECT_EQ(last_event()["identity"], "node-victim");
+  EXPECT_EQ(last_event()["identity_verified"], false);
+}
+
+TEST_F(AuthChainTest, PerIpRateLimitIsFirst) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_NE(call("garbage-" + std::to_string(i), "192.0.2.50").status, AuthStatus::kRateLimited);
+  }
+  const auto limited = call(issuer_.issue("node-alice").value(), "192.0.2.50");
+  EXPECT_EQ(limited.status, AuthStatus::kRateLimited);
+  EXPECT_EQ(limited.failure_class, "rate_limited_ip");
+  EXPECT_EQ(last_event()["limiter_decision"], "deny_ip");
+  EXPECT_EQ(events_.size(), 21U);
+}
+
+TEST_F(AuthChainTest, PerIdentityRateLimitAcrossSources) {
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(call(issuer_.issue("node-busy").value(), "198.51.100." + std::to_string(i)).status, AuthStatus::kAllowed);
+  }
+  const auto limited = call(issuer_.issue("node-busy").value(), "198.51.100.200");
+  EXPECT_EQ(limited.status, AuthStatus::kRateLimited);
+  EXPECT_EQ(limited.failure_class, "rate_limited_identity");
+  EXPECT_EQ(limited.retry_after, std::chrono::seconds(180));
+}
+
+TEST_F(AuthChainTest, LimiterFaultDenies) {
+  faulty_ip_.failing = true;
+  const auto outcome = call(issuer_.issue("node-alice").value());
+  EXPECT_EQ(outcome.status, AuthStatus::kUnavailable);
+  EXPECT_EQ(last_event()["failure_class"], "limiter_state_unavailable");
+  EXPECT_EQ(chain_.evaluate(AuthRequest{"192.0.2.1", "/v1/health", false, {}}).status, AuthStatus::kUnavailable);
+}
+
+TEST_F(AuthChainTest, LockoutFaultDenies) {
+  faulty_lockout_.failing = true;
+  EXPECT_EQ(call(issuer_.issue("node-alice").value()).status, AuthStatus::kUnavailable);
+  EXPECT_EQ(last_event()["failure_class"], "lockout_state_unavailable");
+}
+
+TEST_F(AuthChainTest, NonceAndRevocationFaultsDenyWithoutLockingOut) {
+  faulty_nonces_.failing = true;
+  EXPECT_EQ(call(issuer_.issue("node-alice").value()).status, AuthStatus::kUnavailable);
+  EXPECT_EQ(last_event()["failure_class"], "state_unavailable");
+  faulty_nonces_.failing = false;
+  faulty_revocations_.failing = true;
+  EXPECT_EQ(call(issuer_.issue("node-alice").value()).status, AuthStatus::kUnavailable);
+  faulty_revocations_.failing = false;
+  // Service faults are not the client's failures: no lockout followed.
+  EXPECT_EQ(call(issuer_.issue("node-alice").value()).status, AuthStatus::kAllowed);
+}
+
+TEST_F(AuthChainTest, WallClockUnusableFailsClosed) {
+  clock_.set_wall_usable(false);
+  EXPECT_EQ(call(issuer_.issue_at("node-alice", base::UnixTime{kNow}, std::chrono::seconds(300)).value()).status,
+            AuthStatus::kUnavailable);
+  const auto event = last_event();
+  EXPECT_EQ(event["failure_class"], "clock_unavailable");
+  EXPECT_TRUE(event["timestamp"].is_null());
+}
+
+TEST_F(AuthChainTest, ReplayRejectedAndCounted) {
+  const std::string token = issuer_.issue("node-alice").value();
+  EXPECT_EQ(call(token).status, AuthStatus::kAllowed);
+  const auto replay = call(token, "192.0.2.77");
+  EXPECT_EQ(replay.status, AuthStatus::kUnauthenticated);
+  EXPECT_EQ(replay.failure_class, "replayed_nonce");
+}
+
+TEST_F(AuthChainTest, UnauthenticatedEndpointOnlyRateLimited) {
+  const auto outcome = chain_.evaluate(AuthRequest{"192.0.2.1", "/v1/health", false, {}});
+  EXPECT_EQ(outcome.status, AuthStatus::kAllowed);
+  EXPECT_EQ(last_event()["identity"], nullptr);
+}
+
+TEST_F(AuthChainTest, EventsNeverContainTokenMaterial) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5; ++i) {
+    tokens.push_back(issuer_.issue("node-alice").value());
+  }
+  (void)call(tokens[0]);
+  (void)call(tokens[0]);                     // replay
+  (void)call(tokens[1] + "x");               // malformed
+  (void)call(tokens[2], "192.0.2.9", "/x");  // policy deny
+  for (const auto& line : events_.lines()) {
+    for (const auto& token : tokens) {
+      const std::string payload = token.substr(0, token.find('.'));
+      const std::string signature = token.substr(token.find('.') + 1);
+      EXPECT_EQ(line.find(payload.substr(0, 24)), std::string::npos);
+      EXPECT_EQ(line.find(signature.substr(0, 24)), std::string::npos);
+      const auto claims = peek_claims(token).value();
+      EXPECT_EQ(line.find(claims.nonce), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rustynet::control
