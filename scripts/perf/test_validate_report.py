@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Negative and positive tests of the performance report validator."""
+import copy
+import json
+import os
+import tempfile
+import unittest
+
+import validate_report as v
+
+
+def good_report(directory):
+    metrics = []
+    for key, budget in v.BUDGETS.items():
+        raw = f"{key}.samples.txt"
+        with open(os.path.join(directory, raw), "w", encoding="utf-8") as fh:
+            fh.write("0.5\n")
+        value = budget["threshold"] / 2
+        metrics.append({"key": key, "status": "measured", "value": value, "unit": budget["unit"],
+                        "threshold": budget["threshold"], "pass": True, "samples": budget["min_samples"],
+                        "min": value / 2, "median": value, "p95": value, "max": value, "raw_samples_file": raw})
+    return {"schema_version": 1, "metrics": metrics,
+            "environment": {"cpu_model": "x", "cores": 2, "kernel": "6.1", "wireguard_driver": "userspace",
+                            "commit": "abc"}}
+
+
+class ValidateReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.report = good_report(self.dir.name)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def errors(self, report):
+        return v.validate(report, self.dir.name)
+
+    def metric(self, report, key):
+        return next(m for m in report["metrics"] if m["key"] == key)
+
+    def test_good_report_passes(self):
+        self.assertEqual(self.errors(self.report), [])
+
+    def test_missing_key_fails(self):
+        report = copy.deepcopy(self.report)
+        report["metrics"] = [m for m in report["metrics"] if m["key"] != "idle_rss_mb"]
+        self.assertTrue(any("idle_rss_mb: required metric is missing" in e for e in self.errors(report)))
+
+    def test_not_measurable_fails(self):
+        for status in ("not_measurable", "placeholder", "unavailable", None):
+            report = copy.deepcopy(self.report)
+            self.metric(report, "reconnect_seconds")["status"] = status
+            self.assertTrue(any("only 'measured'" in e for e in self.errors(report)), status)
+
+    def test_wrong_unit_fails(self):
+        report = copy.deepcopy(self.report)
+        self.metric(report, "idle_rss_mb")["unit"] = "KB"
+        self.assertTrue(any("unit 'KB'" in e for e in self.errors(report)))
+
+    def test_failed_threshold_fails(self):
+        report = copy.deepcopy(self.report)
+        metric = self.metric(report, "throughput_overhead_percent")
+        metric.update({"value": 30.0, "max": 30.0, "p95": 30.0, "median": 30.0})
+        errors = self.errors(report)
+        self.assertTrue(any("exceeds the threshold" in e for e in errors))
+        self.assertTrue(any("pass flag" in e for e in errors))
+
+    def test_loosened_threshold_fails(self):
+        report = copy.deepcopy(self.report)
+        self.metric(report, "idle_cpu_percent")["threshold"] = 50.0
+        self.assertTrue(any("differs from the budget" in e for e in self.errors(report)))
+
+    def test_too_few_samples_and_missing_raw_file_fail(self):
+        report = copy.deepcopy(self.report)
+        metric = self.metric(report, "route_policy_apply_p95_seconds")
+        metric["samples"] = 3
+        metric["raw_samples_file"] = "nope.txt"
+        errors = self.errors(report)
+        self.assertTrue(any("samples, at least 20" in e for e in errors))
+        self.assertTrue(any("raw samples file" in e for e in errors))
+
+    def test_non_finite_value_and_missing_environment_fail(self):
+        report = copy.deepcopy(self.report)
+        self.metric(report, "idle_cpu_percent")["value"] = float("nan")
+        del report["environment"]["commit"]
+        errors = self.errors(report)
+        self.assertTrue(any("not a finite number" in e for e in errors))
+        self.assertTrue(any("environment.commit is missing" in e for e in errors))
+
+    def test_validator_cli_exit_codes(self):
+        path = os.path.join(self.dir.name, "baseline.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.report, fh)
+        self.assertEqual(os.system(f"python3 {v.__file__} {path} > /dev/null"), 0)
+        self.report["metrics"].pop()
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.report, fh)
+        self.assertNotEqual(os.system(f"python3 {v.__file__} {path} 2> /dev/null"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
