@@ -5,7 +5,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,8 +38,12 @@ std::string describe_wait_status(int status) {
 }
 
 // Only async-signal-safe calls between fork and execve: the parent may be multithreaded.
-[[noreturn]] void exec_child(char* const* argv, char* const* envp, int netns_fd, int null_fd, int report_fd) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int netns_fd, int null_fd, int report_fd,
+                             bool terminate_with_owner) {
   ::setpgid(0, 0);
+  if (terminate_with_owner) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  }
   // Report {stage, errno} (1 = entering the namespace, 2 = execve) through the CLOEXEC pipe.
   std::array<int, 2> report{0, 0};
   if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
@@ -104,11 +109,13 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
     return base::unexpected(spawn_error(SpawnFailure::kSystem, "fork", number, ""));
   }
   if (pid == 0) {
-    exec_child(argv.data(), envp.data(), netns_fd.get(), null_fd.get(), report_write.get());
+    exec_child(argv.data(), envp.data(), netns_fd.get(), null_fd.get(), report_write.get(),
+               options.terminate_with_owner);
   }
   ::setpgid(pid, pid);  // also done by the child; whichever runs first wins, both are harmless
   report_write.reset();
-  base::UniqueFd pidfd(::pidfd_open(pid, 0));
+  // glibc 2.36 declares pidfd_open without C linkage for C++; use the system call directly.
+  base::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)));
   UserspaceProcess process(pid, std::move(pidfd));
   if (!process.pidfd_.valid()) {
     const int number = errno;

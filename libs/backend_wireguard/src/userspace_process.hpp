@@ -20,6 +20,8 @@ struct UserspaceProcessOptions {
   std::string socket_path;                // where the daemon will listen (it chooses; we wait for it)
   std::optional<std::string> netns_path;  // e.g. /var/run/netns/NAME: the child enters it before exec
   std::chrono::milliseconds start_timeout = std::chrono::seconds(10);
+  // PR_SET_PDEATHSIG(SIGTERM): the daemon dies with the thread that spawned it (tests).
+  bool terminate_with_owner = false;
 };
 
 // Why spawn() failed, so the adapter can map it to a typed error kind.
