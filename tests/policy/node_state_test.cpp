@@ -13,9 +13,13 @@ NodeState sample() {
   NodeState state;
   state.node_id = "node-a";
   state.policy_digest.fill(0xAB);
+  state.tags = {"laptop"};
+  state.addresses = {IpAddress::parse("100.64.0.1").value(), IpAddress::parse("fd7a::1").value()};
   PeerState peer;
   peer.node_id = "node-b";
   peer.tunnel_public_key.fill(0x01);
+  peer.tags = {"server", "db"};
+  peer.addresses = {IpAddress::parse("100.64.0.2").value()};
   peer.endpoints.push_back(SocketAddress::parse("203.0.113.5:4500").value());
   peer.endpoints.push_back(SocketAddress::parse("[2001:db8::1]:4500").value());
   peer.allowed_prefixes.push_back(IpPrefix::parse("100.64.0.2/32").value());
@@ -73,6 +77,10 @@ TEST(NodeStateTest, RejectsMalformedStateWithPath) {
        "$.routes[0].via"},
       {"newline in id", R"("node_id":"node-a")", R"("node_id":"node-a\nx")", PolicyErrorKind::kInvalidValue,
        "$.node_id"},
+      {"duplicate tag", R"(["server","db"])", R"(["db","db"])", PolicyErrorKind::kDuplicate, "$.peers[0].tags[1]"},
+      {"bad tag", R"(["laptop"])", R"(["lap top"])", PolicyErrorKind::kInvalidValue, "$.tags[0]"},
+      {"bad address", R"("100.64.0.2"])", R"("100.64.0.256"])", PolicyErrorKind::kInvalidValue,
+       "$.peers[0].addresses[0]"},
       {"trailing bytes", R"("version":1})", R"("version":1}{})", PolicyErrorKind::kSyntax, "$"},
   };
   for (const auto& c : cases) {
@@ -100,6 +108,17 @@ TEST(NodeStateTest, EncodeRefusesInvalidState) {
   auto encoded = encode_node_state(state);
   ASSERT_FALSE(encoded.has_value());
   EXPECT_EQ(encoded.error().path, "$.peers[1].tunnel_public_key");
+}
+
+TEST(NodeStateTest, InventoryCoversSelfAndPeers) {
+  const auto inventory = inventory_of(sample());
+  ASSERT_EQ(inventory.nodes.size(), 3U);
+  EXPECT_EQ(inventory.nodes[0].id, "node-a");
+  EXPECT_EQ(inventory.nodes[0].tags, std::vector<std::string>{"laptop"});
+  EXPECT_EQ(inventory.nodes[0].addresses.size(), 2U);
+  EXPECT_EQ(inventory.nodes[1].id, "node-b");
+  EXPECT_EQ(inventory.nodes[1].tags, (std::vector<std::string>{"server", "db"}));
+  EXPECT_TRUE(validate_inventory(inventory).has_value());
 }
 
 TEST(NodeStateTest, HexIsStrict) {

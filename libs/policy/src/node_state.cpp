@@ -19,6 +19,29 @@ PolicyError json_error(const base::JsonError& error, PolicyErrorKind kind = Poli
 
 std::string at(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
 
+base::Result<std::string, std::string> parse_tag(std::string_view text) {
+  if (!is_valid_identifier(text)) {
+    return unexpected(std::string("tag must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"));
+  }
+  return std::string(text);
+}
+
+nlohmann::json string_array(const std::vector<std::string>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) {
+    out.push_back(item);
+  }
+  return out;
+}
+
+nlohmann::json address_array(const std::vector<IpAddress>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) {
+    out.push_back(item.to_string());
+  }
+  return out;
+}
+
 template <class T>
 base::Result<T, PolicyError> lift(base::Result<T, base::JsonError> value) {
   if (!value.has_value()) {
@@ -73,6 +96,9 @@ base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, con
   RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(value, path)));
   PeerState peer;
   RUSTYNET_ASSIGN_OR_RETURN(peer.node_id, lift(reader.required_string("node_id")));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.tags, string_list<std::string>(reader, "tags", kMaxTagsPerNode, parse_tag));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.addresses,
+                            string_list<IpAddress>(reader, "addresses", kMaxAddressesPerNode, IpAddress::parse));
   RUSTYNET_ASSIGN_OR_RETURN(peer.tunnel_public_key, hex_field(reader, "tunnel_public_key"));
   RUSTYNET_ASSIGN_OR_RETURN(
       peer.endpoints, string_list<SocketAddress>(reader, "endpoints", kMaxEndpointsPerPeer, SocketAddress::parse));
@@ -97,6 +123,15 @@ base::Result<RouteState, PolicyError> parse_route(const nlohmann::json& value, c
 }
 
 }  // namespace
+
+NodeInventory inventory_of(const NodeState& state) {
+  NodeInventory inventory;
+  inventory.nodes.push_back(NodeRecord{state.node_id, state.tags, state.addresses});
+  for (const auto& peer : state.peers) {
+    inventory.nodes.push_back(NodeRecord{peer.node_id, peer.tags, peer.addresses});
+  }
+  return inventory;
+}
 
 base::Result<SocketAddress, std::string> SocketAddress::parse(std::string_view text) {
   std::string_view host;
@@ -182,6 +217,34 @@ base::Result<std::array<std::uint8_t, 32>, std::string> from_hex32(std::string_v
   return out;
 }
 
+namespace {
+
+base::Status<PolicyError> validate_labels(const std::vector<std::string>& tags, const std::vector<IpAddress>& addresses,
+                                          const std::string& path) {
+  if (tags.size() > kMaxTagsPerNode || addresses.size() > kMaxAddressesPerNode) {
+    return unexpected(PolicyError{PolicyErrorKind::kLimit, path, "too many tags or addresses"});
+  }
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (!is_valid_identifier(tags[i])) {
+      return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, at(path + ".tags", i),
+                                    "tag must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"});
+    }
+    if (!seen.insert(tags[i]).second) {
+      return unexpected(PolicyError{PolicyErrorKind::kDuplicate, at(path + ".tags", i), "duplicate tag"});
+    }
+  }
+  std::set<IpAddress> unique;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    if (!unique.insert(addresses[i]).second) {
+      return unexpected(PolicyError{PolicyErrorKind::kDuplicate, at(path + ".addresses", i), "duplicate address"});
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 base::Status<PolicyError> validate_node_state(const NodeState& state) {
   auto invalid_id = [](std::string path) {
     return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, std::move(path),
@@ -196,6 +259,7 @@ base::Status<PolicyError> validate_node_state(const NodeState& state) {
   if (state.routes.size() > kMaxRoutes) {
     return unexpected(PolicyError{PolicyErrorKind::kLimit, "$.routes", "too many routes"});
   }
+  RUSTYNET_RETURN_IF_ERROR(validate_labels(state.tags, state.addresses, "$"));
   std::set<std::string_view> peer_ids;
   std::set<TunnelPublicKey> keys;
   for (std::size_t i = 0; i < state.peers.size(); ++i) {
@@ -208,6 +272,7 @@ base::Status<PolicyError> validate_node_state(const NodeState& state) {
       return unexpected(
           PolicyError{PolicyErrorKind::kInvalidValue, path + ".node_id", "a node cannot be its own peer"});
     }
+    RUSTYNET_RETURN_IF_ERROR(validate_labels(peer.tags, peer.addresses, path));
     if (!peer_ids.insert(peer.node_id).second) {
       return unexpected(
           PolicyError{PolicyErrorKind::kDuplicate, path + ".node_id", "duplicate peer \"" + peer.node_id + "\""});
@@ -260,6 +325,9 @@ base::Result<NodeState, PolicyError> parse_node_state(std::string_view text) {
   }));
   NodeState state;
   RUSTYNET_ASSIGN_OR_RETURN(state.node_id, lift(reader.required_string("node_id")));
+  RUSTYNET_ASSIGN_OR_RETURN(state.tags, string_list<std::string>(reader, "tags", kMaxTagsPerNode, parse_tag));
+  RUSTYNET_ASSIGN_OR_RETURN(state.addresses,
+                            string_list<IpAddress>(reader, "addresses", kMaxAddressesPerNode, IpAddress::parse));
   RUSTYNET_ASSIGN_OR_RETURN(state.policy_digest, hex_field(reader, "policy_digest"));
   RUSTYNET_ASSIGN_OR_RETURN(const auto* peers, array_field(reader, "peers", kMaxPeers));
   for (std::size_t i = 0; i < peers->size(); ++i) {
@@ -281,11 +349,15 @@ base::Result<std::string, PolicyError> encode_node_state(const NodeState& state)
   nlohmann::json root = nlohmann::json::object();
   root["version"] = kNodeStateVersion;
   root["node_id"] = state.node_id;
+  root["tags"] = string_array(state.tags);
+  root["addresses"] = address_array(state.addresses);
   root["policy_digest"] = to_hex32(state.policy_digest);
   nlohmann::json peers = nlohmann::json::array();
   for (const auto& peer : state.peers) {
     nlohmann::json entry = nlohmann::json::object();
     entry["node_id"] = peer.node_id;
+    entry["tags"] = string_array(peer.tags);
+    entry["addresses"] = address_array(peer.addresses);
     entry["tunnel_public_key"] = to_hex32(peer.tunnel_public_key);
     nlohmann::json endpoints = nlohmann::json::array();
     for (const auto& endpoint : peer.endpoints) {

@@ -10,6 +10,7 @@
 
 #include "rustynet/base/result.hpp"
 #include "rustynet/policy/ip_prefix.hpp"
+#include "rustynet/policy/node_inventory.hpp"
 #include "rustynet/policy/policy_error.hpp"
 
 namespace rustynet::policy {
@@ -30,6 +31,8 @@ using Digest32 = std::array<std::uint8_t, 32>;
 
 struct PeerState {
   std::string node_id;
+  std::vector<std::string> tags;     // control-plane assigned, for tag selectors
+  std::vector<IpAddress> addresses;  // the peer's own tunnel addresses
   TunnelPublicKey tunnel_public_key{};
   std::vector<SocketAddress> endpoints;
   std::vector<IpPrefix> allowed_prefixes;  // source addresses accepted from this peer
@@ -44,8 +47,10 @@ struct RouteState {
 
 // Everything one node needs to configure its tunnel, as one unit: applied all-or-nothing.
 struct NodeState {
-  std::string node_id;       // the node this state is for
-  Digest32 policy_digest{};  // SHA-256 of the exact policy document bytes in force with this state
+  std::string node_id;               // the node this state is for
+  std::vector<std::string> tags;     // this node's tags
+  std::vector<IpAddress> addresses;  // this node's tunnel addresses
+  Digest32 policy_digest{};          // SHA-256 of the exact policy document bytes in force with this state
   std::vector<PeerState> peers;
   std::vector<RouteState> routes;
   friend bool operator==(const NodeState&, const NodeState&) = default;
@@ -57,6 +62,7 @@ inline constexpr std::size_t kMaxPeers = 65536;
 inline constexpr std::size_t kMaxEndpointsPerPeer = 16;
 inline constexpr std::size_t kMaxPrefixesPerPeer = 1024;
 inline constexpr std::size_t kMaxRoutes = 65536;
+inline constexpr std::size_t kMaxAddressesPerNode = 16;
 
 // Strict JSON, version 1 (docs/signed-state.md). Rejects: unknown fields or versions, duplicate
 // keys, trailing bytes, oversize input, malformed keys/prefixes/endpoints, a peer equal to the
@@ -69,6 +75,10 @@ inline constexpr std::size_t kMaxRoutes = 65536;
 // Deterministic JSON encoding (sorted keys, no whitespace) that parse_node_state accepts. Signers
 // sign these exact bytes; verifiers never re-encode.
 [[nodiscard]] base::Result<std::string, PolicyError> encode_node_state(const NodeState& state);
+
+// The policy inventory this state implies: the node itself plus every peer, with their tags and
+// tunnel addresses. Compile the policy snapshot against it on the node.
+[[nodiscard]] NodeInventory inventory_of(const NodeState& state);
 
 // Lowercase hex of 32 bytes, and its strict inverse (exactly 64 lowercase hex digits).
 [[nodiscard]] std::string to_hex32(const std::array<std::uint8_t, 32>& bytes);
