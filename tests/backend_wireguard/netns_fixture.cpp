@@ -71,8 +71,10 @@ void install_handler() {
     struct sigaction action {};
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
+    // SIGABRT/SIGSEGV too: a crashing test must not leave namespaces behind either.
+    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV}) {
+      ::sigaction(signal_number, &action, nullptr);
+    }
   });
 }
 

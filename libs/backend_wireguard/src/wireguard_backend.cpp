@@ -100,6 +100,10 @@ int WireGuardBackend::interface_index() {
 
 api::BackendStatus WireGuardBackend::start(const api::RuntimeContext& context) {
   const std::lock_guard lock(mutex_);
+  if (running_) {  // checked here: the failure path below tears down, which must not hit a live tunnel
+    return api::fail(
+        api::BackendError::already_running("start: already running on " + desired_->context.interface_name));
+  }
   auto status = start_locked(context);
   if (!status.has_value()) {
     teardown_locked();
@@ -108,10 +112,6 @@ api::BackendStatus WireGuardBackend::start(const api::RuntimeContext& context) {
 }
 
 api::BackendStatus WireGuardBackend::start_locked(const api::RuntimeContext& context) {
-  if (running_) {
-    return api::fail(
-        api::BackendError::already_running("start: already running on " + desired_->context.interface_name));
-  }
   RUSTYNET_RETURN_IF_ERROR(api::validate_runtime_context(context, capabilities()));
   if (options_.driver == DriverKind::kKernel) {
     return api::fail(api::BackendError::unsupported(
@@ -167,6 +167,7 @@ api::BackendStatus WireGuardBackend::bring_up_locked(bool restart) {
   if (auto created = host_->create(desired_->context.interface_name); !created.has_value()) {
     return api::fail(from_host_error(call, created.error()));
   }
+  device_created_ = true;
   RUSTYNET_RETURN_IF_ERROR(configure_link_locked());
 
   WgDeviceUpdate update;
@@ -468,7 +469,7 @@ void WireGuardBackend::teardown_locked() noexcept {
   if (host_) {
     host_->destroy();
   }
-  if (rtnl_.has_value() && desired_) {
+  if (rtnl_.has_value() && desired_ && device_created_) {
     // The daemon removes its device on exit; if it is still there (or the daemon was killed), an
     // interface that carries our marker is deleted. Anything else is left alone.
     if (!wait_link_gone_locked("shutdown").has_value()) {
@@ -480,6 +481,7 @@ void WireGuardBackend::teardown_locked() noexcept {
     }
   }
   host_.reset();
+  device_created_ = false;
   rtnl_.reset();
   desired_.reset();
   ifindex_ = 0;

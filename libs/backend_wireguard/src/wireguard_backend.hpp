@@ -63,6 +63,7 @@ class WireGuardBackend final : public backend_api::TunnelBackend {
   std::optional<Rtnl> rtnl_;
   std::unique_ptr<UserspaceHost> host_;
   int ifindex_ = 0;
+  bool device_created_ = false;  // this lifecycle created the device: teardown may remove it
   base::UniqueFd wake_fd_;
   std::thread watchdog_;
   std::atomic<std::size_t> restarts_{0};
