@@ -8,13 +8,14 @@
 # Usage: run-kernel-tests.sh [--binary PATH]... [--timeout SECONDS] [--gtest-filter FILTER]
 #   --binary   test binary to run in the VM (repeatable). Default: build
 #              backend_wireguard_kernel_vm_test in build/vm-host with cmake.
-#   --timeout  wall-clock bound for qemu (default 300 s, env RUSTYNET_VM_TIMEOUT).
+#   --timeout  wall-clock bound for qemu (default 600 s, env RUSTYNET_VM_TIMEOUT; ~40 s on an
+#              idle 2-core machine, but TCG slows down 5-10x when the host is saturated).
 # Serial log of the last run: build/vm/last-run.log. See docs/kernel-vm.md.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache_root="$repo_root/build/vm"
-vm_timeout=${RUSTYNET_VM_TIMEOUT:-300}
+vm_timeout=${RUSTYNET_VM_TIMEOUT:-600}
 gtest_filter=""
 binaries=()
 while (($#)); do

@@ -3,6 +3,7 @@
 # libs/backend_wireguard. Appended by libs/backend_wireguard/CMakeLists.txt.
 set(RUSTYNET_WG_KERNEL_SOURCES
   src/kernel/genl_wireguard.cpp
+  src/kernel/kernel_host.cpp
   src/kernel/kernel_wg_driver.cpp
   src/kernel/netlink_message.cpp
   src/kernel/netlink_socket.cpp

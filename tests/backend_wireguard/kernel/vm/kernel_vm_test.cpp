@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 
+#include "kernel/kernel_host.hpp"
 #include "kernel/kernel_wg_driver.hpp"
 #include "kernel/wireguard_link.hpp"
 #include "vm_support.hpp"
@@ -243,7 +244,7 @@ TEST_F(KernelVmTest, UnrelatedPeerSessionSurvivesIncrementalUpdates) {
 }
 
 TEST_F(KernelVmTest, ThousandsOfPeersSplitAcrossMessagesAndReadBack) {
-  constexpr std::uint32_t kPeers = 2000;
+  constexpr std::uint32_t kPeers = 1000;
   constexpr std::uint32_t kWideIps = 1500;
   WgDeviceUpdate update;
   std::map<WgPublicKey, std::vector<WgAllowedIp>> expected;
@@ -339,6 +340,35 @@ TEST_F(KernelVmTest, FailurePathsAreTypedErrors) {
   const auto after_delete = a_->get_device();
   ASSERT_FALSE(after_delete.has_value());
   EXPECT_EQ(after_delete.error().error_number, ENODEV);
+}
+
+TEST_F(KernelVmTest, KernelHostManagesTheLinkInsideANamespace) {
+  KernelHostOptions options;
+  options.netns_path = "/run/netns/rn-a";
+  {
+    KernelHost host(options);
+    const auto created = host.create("rn-host0");
+    ASSERT_TRUE(created.has_value()) << created.error().error.describe();
+    EXPECT_EQ(ip({"-n", "rn-a", "link", "show", "rn-host0"}), 0);
+    WgDeviceUpdate update;
+    update.private_key = random_key();
+    update.listen_port = 40000;
+    ASSERT_TRUE(host.driver().set_device(update).has_value());
+    const auto state = host.driver().get_device();
+    ASSERT_TRUE(state.has_value());
+    EXPECT_TRUE(state->public_key.has_value());
+    EXPECT_EQ(state->listen_port, 40000);
+
+    KernelHost rival(options);
+    const auto collision = rival.create("rn-host0");
+    ASSERT_FALSE(collision.has_value());
+    EXPECT_EQ(collision.error().failure, HostFailure::kNameInUse);
+    rival.destroy();
+    EXPECT_EQ(ip({"-n", "rn-a", "link", "show", "rn-host0"}), 0)
+        << "a failed create never deletes a link it did not make";
+  }
+  EXPECT_NE(ip({"-n", "rn-a", "link", "show", "rn-host0"}), 0) << "destroy removed the link";
+  EXPECT_NE(ip({"link", "show", "rn-host0"}), 0) << "nothing was created outside the namespace";
 }
 
 }  // namespace
