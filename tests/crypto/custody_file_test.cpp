@@ -255,7 +255,7 @@ TEST_F(EncryptedFileCustodyTest, KdfParametersOutsideBoundsAreRefused) {
   weak.params.ops_limit = 0;
   weak.limits.min_ops_limit = 0;
   EXPECT_EQ(try_open(weak).error().kind, CustodyErrorKind::kInvalidParameters);
-  EXPECT_EQ(default_envelope_params().ops_limit, 3U);
+  EXPECT_EQ(default_envelope_params().ops_limit, 2U);
   EXPECT_EQ(default_envelope_params().mem_limit_kib, 65536U);
 }
 
