@@ -145,3 +145,5 @@ void BM_LockoutCheck(benchmark::State& state) {
 BENCHMARK(BM_LockoutCheck);
 
 }  // namespace
+
+BENCHMARK_MAIN();
