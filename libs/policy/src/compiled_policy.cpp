@@ -37,10 +37,6 @@ struct PrefixKeyHash {
   std::uint64_t operator()(const PrefixKey& key) const noexcept { return mix64(key.hi ^ mix64(key.lo ^ key.meta)); }
 };
 
-struct U64Hash {
-  std::uint64_t operator()(std::uint64_t key) const noexcept { return mix64(key); }
-};
-
 struct U32Hash {
   std::uint64_t operator()(std::uint32_t key) const noexcept { return mix64(key); }
 };
@@ -79,6 +75,22 @@ struct Bucket {
   Span32 entries;
 };
 
+// All buckets of one source key (sorted by destination key) plus a 256-bit Bloom filter of their
+// destination keys: most (source, destination) pairs of a request have no rule, and the filter
+// rejects them with one bit test on a cache line the lookup already touched.
+struct SrcRun {
+  Span32 buckets;
+  std::array<std::uint64_t, 4> filter{};
+};
+
+[[nodiscard]] inline std::uint32_t filter_bit(std::uint32_t key) noexcept {
+  return static_cast<std::uint32_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> 56U);
+}
+[[nodiscard]] inline bool filter_has(const SrcRun& run, std::uint32_t key) noexcept {
+  const std::uint32_t bit = filter_bit(key);
+  return ((run.filter[bit >> 6U] >> (bit & 63U)) & 1U) != 0;
+}
+
 constexpr std::uint8_t kProtocolAll = 0x0F;
 
 std::uint8_t protocol_mask(Protocol protocol) {
@@ -101,10 +113,17 @@ std::uint8_t request_bit(IpProtocol protocol) {
   return 0x08;
 }
 
+struct NodeKeys {
+  std::uint32_t first = 0;  // into node_keys_flat: src_count source keys, then dst_count destination keys
+  std::uint32_t src_count = 0;
+  std::uint32_t dst_count = 0;
+};
+
 // The keys an endpoint presents: its node's principal keys plus prefix keys and "*".
 struct KeyList {
   std::span<const std::uint32_t> node_keys;
-  std::array<std::uint32_t, kMaxExtraKeys> extra{};
+  std::array<std::uint32_t, kMaxExtraKeys>
+      extra;  // NOLINT(cppcoreguidelines-pro-type-member-init): hot path, first extra_count used
   std::size_t extra_count = 0;
 
   template <class F>
@@ -132,6 +151,9 @@ struct CompiledPolicy::Impl {
   FlatMap<std::string_view, std::uint32_t, ViewHash> node_index;
   std::vector<std::vector<std::uint32_t>> node_src_keys;
   std::vector<std::vector<std::uint32_t>> node_dst_keys;
+  // Hot-path copy of the above: one probe yields both key runs, stored contiguously.
+  FlatMap<std::string_view, NodeKeys, ViewHash> node_lookup;
+  std::vector<std::uint32_t> node_keys_flat;
   std::vector<std::vector<IpAddress>> node_addresses;
   std::vector<bool> node_in_inventory;
   std::vector<std::uint32_t> inventory_nodes;
@@ -144,15 +166,16 @@ struct CompiledPolicy::Impl {
   SideIndex dst_side;
 
   std::vector<Entry> entries;
-  FlatMap<std::uint64_t, Span32, U64Hash> pairs;
   std::vector<Bucket> buckets;  // sorted by (src key, dst key)
-  FlatMap<std::uint32_t, Span32, U32Hash> buckets_by_src;
+  FlatMap<std::uint32_t, SrcRun, U32Hash> buckets_by_src;
   std::vector<std::vector<std::uint32_t>> key_members;  // key -> inventory nodes (for visibility)
 
   void collect(const std::string& node, const std::optional<IpAddress>& ip, bool src, KeyList& out) const {
     if (!node.empty()) {
-      if (const auto* index = node_index.find(node); index != nullptr) {
-        out.node_keys = src ? node_src_keys[*index] : node_dst_keys[*index];
+      if (const auto* keys = node_lookup.find(node); keys != nullptr) {
+        const std::uint32_t* base = node_keys_flat.data() + keys->first;
+        out.node_keys = src ? std::span<const std::uint32_t>(base, keys->src_count)
+                            : std::span<const std::uint32_t>(base + keys->src_count, keys->dst_count);
       }
     }
     const SideIndex& side = src ? src_side : dst_side;
@@ -371,6 +394,18 @@ base::Result<CompiledPolicy, PolicyError> CompiledPolicy::compile(const PolicyDo
     }
   }
 
+  impl->node_lookup.reserve(node_count);
+  for (std::uint32_t n = 0; n < node_count; ++n) {
+    const NodeKeys keys{static_cast<std::uint32_t>(impl->node_keys_flat.size()),
+                        static_cast<std::uint32_t>(impl->node_src_keys[n].size()),
+                        static_cast<std::uint32_t>(impl->node_dst_keys[n].size())};
+    impl->node_keys_flat.insert(impl->node_keys_flat.end(), impl->node_src_keys[n].begin(),
+                                impl->node_src_keys[n].end());
+    impl->node_keys_flat.insert(impl->node_keys_flat.end(), impl->node_dst_keys[n].begin(),
+                                impl->node_dst_keys[n].end());
+    impl->node_lookup.find_or_insert(impl->node_ids[n], keys);
+  }
+
   // The pair index: items grouped by (src, dst), entries contiguous per pair.
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     if (a.src != b.src) {
@@ -390,11 +425,12 @@ base::Result<CompiledPolicy, PolicyError> CompiledPolicy::compile(const PolicyDo
       ++j;
     }
     const Span32 span{first, static_cast<std::uint32_t>(j - i)};
-    impl->pairs.find_or_insert((static_cast<std::uint64_t>(items[i].src) << 32U) | items[i].dst, span);
     impl->buckets.push_back(Bucket{items[i].dst, span});
-    auto& by_src = impl->buckets_by_src.find_or_insert(items[i].src,
-                                                       Span32{static_cast<std::uint32_t>(impl->buckets.size() - 1), 0});
-    ++by_src.count;
+    auto& by_src = impl->buckets_by_src.find_or_insert(
+        items[i].src, SrcRun{Span32{static_cast<std::uint32_t>(impl->buckets.size() - 1), 0}, {}});
+    ++by_src.buckets.count;
+    const std::uint32_t filter = filter_bit(items[i].dst);
+    by_src.filter[filter >> 6U] |= std::uint64_t{1} << (filter & 63U);
     i = j;
   }
 
@@ -438,15 +474,24 @@ Decision CompiledPolicy::evaluate(const AccessRequest& request) const {
   const std::uint16_t port = request.dst_port;
   std::uint32_t best_allow = kNoRule;
   std::uint32_t best_deny = kNoRule;
+  const auto by_key = [](const Bucket& bucket, std::uint32_t key) { return bucket.dst_key < key; };
   src.for_each([&](std::uint32_t s) {
-    const std::uint64_t high = static_cast<std::uint64_t>(s) << 32U;
+    const SrcRun* run = impl.buckets_by_src.find(s);
+    if (run == nullptr) {
+      return;
+    }
+    const Bucket* const first = impl.buckets.data() + run->buckets.first;
+    const Bucket* const last = first + run->buckets.count;
     dst.for_each([&](std::uint32_t d) {
-      const Span32* span = impl.pairs.find(high | d);
-      if (span == nullptr) {
+      if (!filter_has(*run, d)) {
         return;
       }
-      const Entry* entry = impl.entries.data() + span->first;
-      const Entry* end = entry + span->count;
+      const Bucket* bucket = std::lower_bound(first, last, d, by_key);
+      if (bucket == last || bucket->dst_key != d) {
+        return;
+      }
+      const Entry* entry = impl.entries.data() + bucket->entries.first;
+      const Entry* const end = entry + bucket->entries.count;
       for (; entry != end; ++entry) {
         if ((entry->protocol_mask & bit) == 0 || port < entry->port_first || port > entry->port_last) {
           continue;
@@ -499,11 +544,11 @@ base::Result<PeerVisibility, PolicyError> CompiledPolicy::visibility(std::string
 
   std::vector<std::uint8_t> key_state(impl.key_count, 0);  // bit 0: allowed, bit 1: denied wholesale
   for (const auto& [s, identity] : src_keys) {
-    const Span32* range = impl.buckets_by_src.find(s);
-    if (range == nullptr) {
+    const SrcRun* run = impl.buckets_by_src.find(s);
+    if (run == nullptr) {
       continue;
     }
-    for (std::uint32_t b = range->first; b < range->first + range->count; ++b) {
+    for (std::uint32_t b = run->buckets.first; b < run->buckets.first + run->buckets.count; ++b) {
       const Bucket& bucket = impl.buckets[b];
       for (std::uint32_t e = bucket.entries.first; e < bucket.entries.first + bucket.entries.count; ++e) {
         const Entry& entry = impl.entries[e];

@@ -39,14 +39,15 @@ class FlatMap {
     if ((size_ + 1) * 2 > slots_.size()) {
       rehash(slots_.empty() ? 16 : slots_.size() * 2);
     }
-    std::size_t i = index_of(key);
+    const std::uint64_t hash = Hash{}(key);
+    std::size_t i = static_cast<std::size_t>(hash) & (slots_.size() - 1);
     while (slots_[i].used) {
-      if (slots_[i].key == key) {
+      if (slots_[i].hash == hash && slots_[i].key == key) {
         return slots_[i].value;
       }
       i = (i + 1) & (slots_.size() - 1);
     }
-    slots_[i] = Slot{key, fallback, true};
+    slots_[i] = Slot{key, fallback, hash, true};
     ++size_;
     return slots_[i].value;
   }
@@ -55,9 +56,11 @@ class FlatMap {
     if (slots_.empty()) {
       return nullptr;
     }
-    std::size_t i = index_of(key);
+    const std::uint64_t hash = Hash{}(key);
+    std::size_t i = static_cast<std::size_t>(hash) & (slots_.size() - 1);
     while (slots_[i].used) {
-      if (slots_[i].key == key) {
+      // The stored hash is compared first: a key compare may chase a pointer (string_view keys).
+      if (slots_[i].hash == hash && slots_[i].key == key) {
         return &slots_[i].value;
       }
       i = (i + 1) & (slots_.size() - 1);
@@ -71,12 +74,9 @@ class FlatMap {
   struct Slot {
     Key key{};
     Value value{};
+    std::uint64_t hash = 0;
     bool used = false;
   };
-
-  [[nodiscard]] std::size_t index_of(const Key& key) const noexcept {
-    return static_cast<std::size_t>(Hash{}(key)) & (slots_.size() - 1);
-  }
 
   void rehash(std::size_t capacity) {
     std::vector<Slot> old = std::move(slots_);

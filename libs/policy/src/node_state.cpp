@@ -175,10 +175,19 @@ base::Result<SocketAddress, std::string> SocketAddress::parse(std::string_view t
 }
 
 std::string SocketAddress::to_string() const {
-  if (address.family() == IpFamily::kV6) {
-    return "[" + address.to_string() + "]:" + std::to_string(port);
+  // Built with append: GCC 12 reports a false -Wrestrict on chained operator+ at -O3.
+  std::string out;
+  const bool v6 = address.family() == IpFamily::kV6;
+  if (v6) {
+    out.push_back('[');
   }
-  return address.to_string() + ":" + std::to_string(port);
+  out.append(address.to_string());
+  if (v6) {
+    out.push_back(']');
+  }
+  out.push_back(':');
+  out.append(std::to_string(port));
+  return out;
 }
 
 std::string to_hex32(const std::array<std::uint8_t, 32>& bytes) {
