@@ -32,7 +32,7 @@ std::vector<PeerConfig> make_peers(std::size_t count) {
   std::vector<PeerConfig> peers;
   peers.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    PeerConfig peer{NodeId::parse("peer-" + std::to_string(i)).value(),
+    PeerConfig peer{NodeId::parse(std::string("peer-") + std::to_string(i)).value(),
                     PeerPublicKey{},
                     SocketEndpoint::create(v4(0xC6120000U + static_cast<std::uint32_t>(i)), 51820).value(),
                     {IpPrefix::create(v4(0x64400002U + static_cast<std::uint32_t>(i)), 32).value()},

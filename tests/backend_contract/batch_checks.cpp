@@ -21,7 +21,8 @@ void batch_mid_failure(const BackendContractFactory& factory, CheckReport& repor
   expect_kind(report, backend->configure_peers(batch), BackendErrorKind::kInvalidInput, "batch failing at [2]");
   const ObservedState state = observe(*backend, report, "after failed batch");
   if (state.peers.size() != 2 || state.peers[0].node_id != node("peer-a") || state.peers[1].node_id != node("peer-b")) {
-    report.fail("after a batch failing at index 2, exactly elements 0 and 1 must be applied: " + to_text(state));
+    report.fail(std::string("after a batch failing at index 2, exactly elements 0 and 1 must be applied: ") +
+                to_text(state));
   }
   // Later elements of a batch see earlier ones: an update of an element added in the same batch.
   api::PeerConfig updated = simple_peer(factory, "peer-e", 5);
@@ -30,7 +31,7 @@ void batch_mid_failure(const BackendContractFactory& factory, CheckReport& repor
   expect_ok(report, backend->configure_peers(std::vector{original, updated}), "add then update in one batch");
   const ObservedState after = observe(*backend, report, "after add+update batch");
   if (after.peers.size() != 3 || after.peers[2].allowed_prefixes != updated.allowed_prefixes) {
-    report.fail("the later element of a batch does not win: " + to_text(after));
+    report.fail(std::string("the later element of a batch does not win: ") + to_text(after));
   }
   expect_ok(report, backend->configure_peers({}), "empty batch while running");
 }
@@ -51,14 +52,14 @@ void batch_equals_sequence(const BackendContractFactory& factory, CheckReport& r
     const std::size_t size = rng() % 8;
     std::vector<api::PeerConfig> batch;
     for (std::size_t i = 0; i < size; ++i) {
-      api::PeerConfig peer = simple_peer(factory, "p" + std::to_string(rng() % 5), rng() % 5);
-      peer.allowed_prefixes = {prefix("10.80." + std::to_string(rng() % 6) + ".0/24")};
+      api::PeerConfig peer = simple_peer(factory, std::string("p") + std::to_string(rng() % 5), rng() % 5);
+      peer.allowed_prefixes = {prefix(std::string("10.80.") + std::to_string(rng() % 6) + ".0/24")};
       switch (rng() % 10) {
         case 0: peer.public_key = api::PeerPublicKey{}; break;
         case 1: peer.persistent_keepalive_seconds = static_cast<std::uint16_t>(rng() % 2); break;
         case 2: peer.node_id = local; break;
-        case 3: peer.endpoint = endpoint("[2001:db8::" + std::to_string(rng() % 3 + 1) + "]:51820"); break;
-        case 4: peer.endpoint = endpoint("198.51.100." + std::to_string(rng() % 3 + 1) + ":51820"); break;
+        case 3: peer.endpoint = endpoint(std::string("[2001:db8::") + std::to_string(rng() % 3 + 1) + "]:51820"); break;
+        case 4: peer.endpoint = endpoint(std::string("198.51.100.") + std::to_string(rng() % 3 + 1) + ":51820"); break;
         case 5: peer.endpoint.reset(); break;
         default: break;
       }
@@ -78,10 +79,11 @@ void batch_equals_sequence(const BackendContractFactory& factory, CheckReport& r
     const ObservedState a = observe(*batched, report, "batched");
     const ObservedState b = observe(*single, report, "single");
     if (batched_outcome != single_outcome || !(a == b)) {
-      std::string text = "scenario " + std::to_string(scenario) + " (seed " + std::to_string(factory.property_seed) +
+      std::string text = std::string("scenario ") + std::to_string(scenario) + " (seed " +
+                         std::to_string(factory.property_seed) +
                          "): configure_peers differs from the sequence of configure_peer calls\n  batch:";
       for (const api::PeerConfig& peer : batch) {
-        text += "\n    " + to_text(peer);
+        text += std::string("\n    ") + to_text(peer);
       }
       text +=
           "\n  batched: " + batched_outcome + " " + to_text(a) + "\n  single:  " + single_outcome + " " + to_text(b);

@@ -71,9 +71,9 @@ api::InterfaceAddress interface_address(std::string_view text) {
 api::PeerConfig simple_peer(const BackendContractFactory& factory, std::string_view name, std::size_t key_index) {
   const std::size_t host = key_index % 65000 + 1;
   api::PeerConfig peer{node(name), peer_key(factory, key_index), std::nullopt, {}, std::nullopt};
-  peer.endpoint = endpoint("192.0.2." + std::to_string(key_index % 250 + 1) + ":51820");
+  peer.endpoint = endpoint(std::string("192.0.2.") + std::to_string(key_index % 250 + 1) + ":51820");
   peer.allowed_prefixes.push_back(
-      prefix("10.77." + std::to_string(host / 256) + "." + std::to_string(host % 256) + "/32"));
+      prefix(std::string("10.77.") + std::to_string(host / 256) + "." + std::to_string(host % 256) + "/32"));
   return peer;
 }
 
@@ -170,7 +170,7 @@ void expect_unchanged(CheckReport& report, const ObservedState& before, const Ob
                       std::string_view what) {
   if (!(before == after)) {
     report.fail(std::string(what) + ": a failed call changed state\n  before: " + to_text(before) +
-                "\n  after:  " + to_text(after));
+                std::string("\n  after:  ") + to_text(after));
   }
 }
 

@@ -23,7 +23,7 @@ void name_and_capabilities(const BackendContractFactory& factory, CheckReport& r
     }
   }
   if (backend->capabilities() != factory.expected_capabilities) {
-    report.fail("capabilities() reports " + to_text(backend->capabilities()) + ", factory expects " +
+    report.fail(std::string("capabilities() reports ") + to_text(backend->capabilities()) + ", factory expects " +
                 to_text(factory.expected_capabilities));
   }
   expect_ok(report, backend->start(next_context(factory)), "start");
@@ -92,13 +92,13 @@ void shutdown_clears_state(const BackendContractFactory& factory, CheckReport& r
   }
   const ObservedState populated = observe(*backend, report, "populated");
   if (populated.peers.size() != 2 || populated.routes.size() != routes.size()) {
-    report.fail("state before shutdown is not what was configured: " + to_text(populated));
+    report.fail(std::string("state before shutdown is not what was configured: ") + to_text(populated));
   }
   expect_ok(report, backend->shutdown(), "shutdown");
   expect_ok(report, backend->start(next_context(factory)), "restart");
   const ObservedState after = observe(*backend, report, "after restart");
   if (!(after == ObservedState{})) {
-    report.fail("shutdown did not clear peers/routes/exit mode; after restart: " + to_text(after));
+    report.fail(std::string("shutdown did not clear peers/routes/exit mode; after restart: ") + to_text(after));
   }
   // The cleared peers' keys and prefixes are free again.
   expect_ok(report, backend->configure_peer(simple_peer(factory, "peer-c", 1)), "reuse peer-a's key after restart");
@@ -107,13 +107,14 @@ void shutdown_clears_state(const BackendContractFactory& factory, CheckReport& r
 void restart_lifecycles(const BackendContractFactory& factory, CheckReport& report) {
   ScopedBackend backend(factory);
   for (std::size_t round = 0; round < 3; ++round) {
-    const std::string r = "round " + std::to_string(round) + ": ";
+    const std::string r = std::string("round ") + std::to_string(round) + ": ";
     expect_ok(report, backend->start(next_context(factory)), r + "start");
     const ObservedState fresh = observe(*backend, report, r + "fresh");
     if (!(fresh == ObservedState{})) {
       report.fail(r + "a new lifecycle does not start empty: " + to_text(fresh));
     }
-    expect_ok(report, backend->configure_peer(simple_peer(factory, "peer-" + std::to_string(round), 10 + round)),
+    expect_ok(report,
+              backend->configure_peer(simple_peer(factory, std::string("peer-") + std::to_string(round), 10 + round)),
               r + "configure_peer");
     expect_ok(report, backend->shutdown(), r + "shutdown");
     expect_kind(report, backend->shutdown(), BackendErrorKind::kNotRunning, r + "second shutdown");

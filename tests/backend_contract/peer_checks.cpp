@@ -23,7 +23,7 @@ void canonical_identifiers(const BackendContractFactory& factory, CheckReport& r
   const ObservedState state = observe(*backend, report, "after configure");
   if (state.peers.size() != 1 || state.peers[0].node_id.value() != "peer-a" ||
       state.peers[0].allowed_prefixes != std::vector<api::IpPrefix>{prefix("10.77.1.1/32"), prefix("10.77.9.0/24")}) {
-    report.fail("peer not reported in canonical form: " + to_text(state));
+    report.fail(std::string("peer not reported in canonical form: ") + to_text(state));
   }
   // The same node in another spelling is the same node: an update, not a second peer.
   api::PeerConfig again = peer;
@@ -51,7 +51,7 @@ void configure_peer_upserts(const BackendContractFactory& factory, CheckReport& 
   const ObservedPeer expected{peer.node_id, peer.public_key, peer.endpoint, peer.allowed_prefixes,
                               peer.persistent_keepalive_seconds};
   if (state.peers.size() != 1 || !(state.peers[0] == expected)) {
-    report.fail("configure_peer on an existing node is not a full replacement: " + to_text(state));
+    report.fail(std::string("configure_peer on an existing node is not a full replacement: ") + to_text(state));
   }
   // The prefix the update dropped is free for another node; the key change frees the old key.
   api::PeerConfig other = simple_peer(factory, "peer-b", 2);
@@ -65,7 +65,7 @@ void configure_peer_upserts(const BackendContractFactory& factory, CheckReport& 
   expect_ok(report, backend->configure_peer(third), "another node takes the released key");
   state = observe(*backend, report, "after rekey");
   if (state.peers.size() != 3 || state.peers[0].public_key != peer.public_key || state.peers[2].public_key != old_key) {
-    report.fail("rekey not reflected in stats: " + to_text(state));
+    report.fail(std::string("rekey not reflected in stats: ") + to_text(state));
   }
   // Identical reconfiguration is idempotent.
   const ObservedState before = observe(*backend, report, "before idempotent update");
@@ -132,7 +132,7 @@ void remove_peer_rules(const BackendContractFactory& factory, CheckReport& repor
   expect_ok(report, backend->remove_peer(node("peer-b")), "remove peer-b");
   const ObservedState after = observe(*backend, report, "after removals");
   if (!after.peers.empty()) {
-    report.fail("peers remain after removing all: " + to_text(after));
+    report.fail(std::string("peers remain after removing all: ") + to_text(after));
   }
   expect_kind(report, backend->remove_peer(node("peer-a")), BackendErrorKind::kInvalidInput, "remove twice");
   // A removed peer's key and prefixes are free again.
@@ -144,18 +144,19 @@ void many_peers(const BackendContractFactory& factory, CheckReport& report) {
   expect_ok(report, backend->start(next_context(factory)), "start");
   std::vector<api::PeerConfig> peers;
   for (std::size_t i = 0; i < factory.bulk_peers; ++i) {
-    peers.push_back(simple_peer(factory, "bulk-" + std::to_string(i), 100 + i));
+    peers.push_back(simple_peer(factory, std::string("bulk-") + std::to_string(i), 100 + i));
   }
   expect_ok(report, backend->configure_peers(peers), "configure_peers(bulk)");
   std::vector<api::Route> routes;
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    routes.push_back(api::Route{prefix("10.90." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "/32"),
-                                peers[i].node_id, api::RouteKind::kMesh});
+    routes.push_back(
+        api::Route{prefix(std::string("10.90.") + std::to_string(i / 256) + "." + std::to_string(i % 256) + "/32"),
+                   peers[i].node_id, api::RouteKind::kMesh});
   }
   expect_ok(report, backend->apply_routes(routes), "apply_routes(bulk)");
   const ObservedState state = observe(*backend, report, "bulk");
   if (state.peers.size() != peers.size() || state.routes.size() != routes.size()) {
-    report.fail("bulk: expected " + std::to_string(peers.size()) + " peers and routes, stats shows " +
+    report.fail(std::string("bulk: expected ") + std::to_string(peers.size()) + " peers and routes, stats shows " +
                 std::to_string(state.peers.size()) + " peers and " + std::to_string(state.routes.size()) + " routes");
   }
   expect_ok(report, backend->shutdown(), "shutdown");

@@ -56,10 +56,13 @@ struct Op {
   std::vector<RouteSpec> routes;
 };
 
-std::string node_name(int index) { return index == kLocal ? std::string("<local>") : "n" + std::to_string(index); }
+std::string node_name(int index) {
+  return index == kLocal ? std::string("<local>") : std::string("n") + std::to_string(index);
+}
 
 std::ostream& operator<<(std::ostream& out, const PeerSpec& p) {
-  out << "{" << node_name(p.node) << " key=" << (p.key == kNoValue ? std::string("zero") : "k" + std::to_string(p.key));
+  out << "{" << node_name(p.node)
+      << " key=" << (p.key == kNoValue ? std::string("zero") : std::string("k") + std::to_string(p.key));
   if (p.endpoint != kNoValue) {
     out << " ep=" << kEndpoints[p.endpoint];
   }
@@ -100,7 +103,8 @@ std::ostream& operator<<(std::ostream& out, const Op& op) {
       return out << "])";
     }
     case OpKind::kSetExitMode:
-      return out << "set_exit_mode(" << (op.node == kNoValue ? std::string("off") : "via " + node_name(op.node)) << ")";
+      return out << "set_exit_mode("
+                 << (op.node == kNoValue ? std::string("off") : std::string("via ") + node_name(op.node)) << ")";
   }
   return out;
 }
@@ -336,7 +340,7 @@ std::optional<RunFailure> run_sequence(const BackendContractFactory& factory, co
       continue;
     }
     if (!stats.has_value()) {
-      return RunFailure{step, "stats() failed while running: " + stats.error().describe()};
+      return RunFailure{step, std::string("stats() failed while running: ") + stats.error().describe()};
     }
     CheckReport structure;
     const ObservedState actual = observe(*stats, structure, "stats");
@@ -345,8 +349,8 @@ std::optional<RunFailure> run_sequence(const BackendContractFactory& factory, co
     }
     const ObservedState wanted = model.observed();
     if (!(actual == wanted)) {
-      return RunFailure{step,
-                        "state differs\n      backend:  " + to_text(actual) + "\n      contract: " + to_text(wanted)};
+      return RunFailure{step, std::string("state differs\n      backend:  ") + to_text(actual) +
+                                  "\n      contract: " + to_text(wanted)};
     }
   }
   return std::nullopt;

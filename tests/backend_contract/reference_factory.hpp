@@ -19,7 +19,7 @@ namespace rustynet::backend_contract {
 // A valid context: node "local-node", interface "rn<index % 10000>", 100.64.0.1/10, a fixed key.
 [[nodiscard]] inline backend_api::RuntimeContext reference_context(std::size_t index) {
   backend_api::RuntimeContext context{backend_api::NodeId::parse("local-node").value(),
-                                      "rn" + std::to_string(index % 10000),
+                                      std::string("rn") + std::to_string(index % 10000),
                                       {backend_api::InterfaceAddress::parse("100.64.0.1/10").value()},
                                       0,
                                       1420,

@@ -33,13 +33,13 @@ void apply_routes_replaces_all(const BackendContractFactory& factory, CheckRepor
   expect_ok(report, backend->apply_routes(first), "apply first set");
   ObservedState state = observe(*backend, report, "after first set");
   if (state.routes != sorted(first)) {
-    report.fail("route set after first apply_routes: " + to_text(state));
+    report.fail(std::string("route set after first apply_routes: ") + to_text(state));
   }
   const std::vector second{route("10.78.3.0/24", "peer-a"), route("10.78.1.0/24", "peer-b")};
   expect_ok(report, backend->apply_routes(second), "apply second set");
   state = observe(*backend, report, "after second set");
   if (state.routes != sorted(second)) {
-    report.fail("apply_routes did not replace the whole set (invariant 5): " + to_text(state));
+    report.fail(std::string("apply_routes did not replace the whole set (invariant 5): ") + to_text(state));
   }
   // Order of the request does not matter; re-applying the same set is idempotent.
   std::vector reversed(second.rbegin(), second.rend());
@@ -50,7 +50,7 @@ void apply_routes_replaces_all(const BackendContractFactory& factory, CheckRepor
   expect_ok(report, backend->apply_routes({}), "apply empty set");
   state = observe(*backend, report, "after empty set");
   if (!state.routes.empty()) {
-    report.fail("apply_routes({}) did not clear the route set: " + to_text(state));
+    report.fail(std::string("apply_routes({}) did not clear the route set: ") + to_text(state));
   }
 }
 
@@ -111,7 +111,7 @@ void exit_mode_rules(const BackendContractFactory& factory, CheckReport& report)
   expect_ok(report, backend->set_exit_mode(api::ExitMode::off()), "exit off");
   const ObservedState after = observe(*backend, report, "after off");
   if (after.exit_mode != api::ExitMode::off() || after.routes.size() != 1) {
-    report.fail("exit mode and routes are independent state: " + to_text(after));
+    report.fail(std::string("exit mode and routes are independent state: ") + to_text(after));
   }
 }
 

@@ -16,7 +16,7 @@ BackendResult<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
   RUSTYNET_ASSIGN_OR_RETURN(const IpAddress address, IpAddress::parse(text.substr(0, slash)));
   const auto length = detail::parse_decimal(text.substr(slash + 1), address.bit_width());
   if (!length.has_value()) {
-    return fail(BackendError::invalid_input("interface address length is not a decimal in 0.." +
+    return fail(BackendError::invalid_input(std::string("interface address length is not a decimal in 0..") +
                                             std::to_string(address.bit_width())));
   }
   return create(address, static_cast<std::uint8_t>(*length));

@@ -49,8 +49,8 @@ BackendResult<IpPrefix> IpPrefix::parse(std::string_view text) {
   RUSTYNET_ASSIGN_OR_RETURN(const IpAddress address, IpAddress::parse(text.substr(0, slash)));
   const auto length = detail::parse_decimal(text.substr(slash + 1), address.bit_width());
   if (!length.has_value()) {
-    return fail(
-        BackendError::invalid_input("prefix length is not a decimal in 0.." + std::to_string(address.bit_width())));
+    return fail(BackendError::invalid_input(std::string("prefix length is not a decimal in 0..") +
+                                            std::to_string(address.bit_width())));
   }
   return create(address, static_cast<std::uint8_t>(*length));
 }
@@ -60,8 +60,8 @@ BackendResult<IpPrefix> IpPrefix::create(const IpAddress& address, std::uint8_t 
     return fail(BackendError::invalid_input("prefix length exceeds the address width"));
   }
   if (!host_bits_clear(address, length)) {
-    return fail(BackendError::invalid_input("prefix " + address.to_string() + "/" + std::to_string(length) +
-                                            " has host bits set"));
+    return fail(BackendError::invalid_input(std::string("prefix ") + address.to_string() + "/" +
+                                            std::to_string(length) + " has host bits set"));
   }
   return IpPrefix(address, length);
 }

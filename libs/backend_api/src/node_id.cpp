@@ -16,8 +16,8 @@ BackendResult<NodeId> NodeId::parse(std::string_view text) {
     return fail(BackendError::invalid_input("node id is empty"));
   }
   if (text.size() > kMaxLength) {
-    return fail(BackendError::invalid_input("node id is " + std::to_string(text.size()) + " bytes; at most " +
-                                            std::to_string(kMaxLength) + " allowed"));
+    return fail(BackendError::invalid_input(std::string("node id is ") + std::to_string(text.size()) +
+                                            " bytes; at most " + std::to_string(kMaxLength) + " allowed"));
   }
   std::string canonical;
   canonical.reserve(text.size());
@@ -25,7 +25,7 @@ BackendResult<NodeId> NodeId::parse(std::string_view text) {
     const char c = (raw >= 'A' && raw <= 'Z') ? static_cast<char>(raw - 'A' + 'a') : raw;
     const bool separator = c == '-' || c == '_';
     if (!is_alnum_lower(c) && !separator) {
-      return fail(BackendError::invalid_input("node id contains a byte outside [A-Za-z0-9_-] at offset " +
+      return fail(BackendError::invalid_input(std::string("node id contains a byte outside [A-Za-z0-9_-] at offset ") +
                                               std::to_string(canonical.size())));
     }
     if (separator && canonical.empty()) {

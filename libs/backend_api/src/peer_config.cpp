@@ -9,7 +9,8 @@ namespace rustynet::backend_api {
 
 BackendResult<PeerPublicKey> PeerPublicKey::from_bytes(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != kSize) {
-    return fail(BackendError::invalid_input("peer public key must be 32 bytes, got " + std::to_string(bytes.size())));
+    return fail(BackendError::invalid_input(std::string("peer public key must be 32 bytes, got ") +
+                                            std::to_string(bytes.size())));
   }
   PeerPublicKey key;
   std::copy(bytes.begin(), bytes.end(), key.bytes.begin());

@@ -91,7 +91,7 @@ BackendStatus ReferenceBackend::configure_peers(std::span<const PeerConfig> peer
     auto status = configure_peer(peers[i]);
     if (!status.has_value()) {
       BackendError error = std::move(status).error();
-      error.message = "peers[" + std::to_string(i) + "]: " + error.message;
+      error.message = std::string("peers[") + std::to_string(i) + "]: " + error.message;
       return fail(std::move(error));
     }
   }
@@ -124,8 +124,8 @@ BackendStatus ReferenceBackend::apply_routes(std::span<const Route> routes) {
   RUSTYNET_RETURN_IF_ERROR(validate_routes(routes, options_.capabilities));
   for (const Route& route : routes) {
     if (!peers_.contains(route.via)) {
-      return fail(BackendError::invalid_input("route " + route.destination.to_string() + " via " + route.via.value() +
-                                              ": next hop is not a configured peer"));
+      return fail(BackendError::invalid_input(std::string("route ") + route.destination.to_string() + " via " +
+                                              route.via.value() + ": next hop is not a configured peer"));
     }
   }
   std::map<IpPrefix, Route> next;

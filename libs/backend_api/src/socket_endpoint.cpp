@@ -49,10 +49,18 @@ BackendResult<SocketEndpoint> SocketEndpoint::create(const IpAddress& address, s
 }
 
 std::string SocketEndpoint::to_string() const {
+  // Appended piecewise: `"[" + std::string&&` trips a GCC 12 -Wrestrict false positive at -O3.
+  std::string out;
   if (address_.is_v6()) {
-    return "[" + address_.to_string() + "]:" + std::to_string(port_);
+    out.push_back('[');
+    out.append(address_.to_string());
+    out.push_back(']');
+  } else {
+    out.append(address_.to_string());
   }
-  return address_.to_string() + ":" + std::to_string(port_);
+  out.push_back(':');
+  out.append(std::to_string(port_));
+  return out;
 }
 
 std::ostream& operator<<(std::ostream& out, const SocketEndpoint& endpoint) { return out << endpoint.to_string(); }

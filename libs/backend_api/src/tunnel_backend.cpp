@@ -18,7 +18,7 @@ BackendStatus TunnelBackend::configure_peers(std::span<const PeerConfig> peers) 
     auto status = configure_peer(peers[i]);
     if (!status.has_value()) {
       BackendError error = std::move(status).error();
-      error.message = "peers[" + std::to_string(i) + "]: " + error.message;
+      error.message = std::string("peers[") + std::to_string(i) + "]: " + error.message;
       return fail(std::move(error));
     }
   }

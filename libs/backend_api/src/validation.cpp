@@ -27,18 +27,19 @@ BackendStatus validate_runtime_context(const RuntimeContext& context, const Back
   }
   if (context.interface_addresses.empty() ||
       context.interface_addresses.size() > RuntimeContext::kMaxInterfaceAddresses) {
-    return fail(BackendError::invalid_input("need 1.." + std::to_string(RuntimeContext::kMaxInterfaceAddresses) +
-                                            " interface addresses"));
+    return fail(BackendError::invalid_input(
+        std::string("need 1..") + std::to_string(RuntimeContext::kMaxInterfaceAddresses) + " interface addresses"));
   }
   std::set<IpAddress> seen;
   for (const InterfaceAddress& address : context.interface_addresses) {
     if (!seen.insert(address.address()).second) {
-      return fail(BackendError::invalid_input("duplicate interface address " + address.address().to_string()));
+      return fail(
+          BackendError::invalid_input(std::string("duplicate interface address ") + address.address().to_string()));
     }
   }
   if (context.mtu < RuntimeContext::kMinMtu || context.mtu > RuntimeContext::kMaxMtu) {
-    return fail(BackendError::invalid_input("mtu must be in " + std::to_string(RuntimeContext::kMinMtu) + ".." +
-                                            std::to_string(RuntimeContext::kMaxMtu)));
+    return fail(BackendError::invalid_input(std::string("mtu must be in ") + std::to_string(RuntimeContext::kMinMtu) +
+                                            ".." + std::to_string(RuntimeContext::kMaxMtu)));
   }
   const auto key = context.tunnel_private_key.view();
   if (key.size() != RuntimeContext::kPrivateKeySize) {
@@ -50,7 +51,7 @@ BackendStatus validate_runtime_context(const RuntimeContext& context, const Back
   if (!capabilities.supports_ipv6) {
     for (const InterfaceAddress& address : context.interface_addresses) {
       if (address.family() == IpFamily::kV6) {
-        return fail(BackendError::unsupported("IPv6 interface address " + address.to_string() +
+        return fail(BackendError::unsupported(std::string("IPv6 interface address ") + address.to_string() +
                                               " but the backend does not support IPv6"));
       }
     }
@@ -85,7 +86,7 @@ BackendStatus validate_routes(std::span<const Route> routes, const BackendCapabi
   std::set<IpPrefix> destinations;
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const Route& route = routes[i];
-    const std::string where = "routes[" + std::to_string(i) + "] " + route.destination.to_string() + ": ";
+    const std::string where = std::string("routes[") + std::to_string(i) + "] " + route.destination.to_string() + ": ";
     if (route.kind == RouteKind::kExitDefault && !route.destination.is_default()) {
       return fail(BackendError::invalid_input(where + "an exit-default route must be 0.0.0.0/0 or ::/0"));
     }
@@ -98,7 +99,7 @@ BackendStatus validate_routes(std::span<const Route> routes, const BackendCapabi
   }
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const Route& route = routes[i];
-    const std::string where = "routes[" + std::to_string(i) + "] " + route.destination.to_string() + ": ";
+    const std::string where = std::string("routes[") + std::to_string(i) + "] " + route.destination.to_string() + ": ";
     if (route.kind == RouteKind::kLan && !capabilities.supports_lan_routes) {
       return fail(BackendError::unsupported(where + "LAN routes are not supported by this backend"));
     }
