@@ -95,7 +95,14 @@ std::vector<WgPeerUpdate> peer_changes(const api::PeerConfig& desired, const api
   if (current->public_key != desired.public_key || (current->endpoint.has_value() && !desired.endpoint.has_value())) {
     return {peer_removal(current->public_key), full_peer_update(desired)};
   }
-  return {full_peer_update(desired)};
+  WgPeerUpdate update = full_peer_update(desired);
+  if (same_prefixes) {
+    // Leave the allowed IPs alone: replacing them walks the device's whole routing trie.
+    update.replace_allowed_ips = false;
+    update.allowed_ips.clear();
+  }
+  update.update_only = true;  // the peer exists; never resurrect one removed behind our back
+  return {update};
 }
 
 api::PeerStats peer_stats_from_device(const api::NodeId& node_id, const WgPeerState& state) {

@@ -38,7 +38,8 @@ namespace rustynet::backend_wireguard {
 //  - same configuration: nothing;
 //  - new public key: remove the old key, add the new one (it is a different WireGuard peer);
 //  - endpoint cleared: remove and re-add (UAPI and netlink cannot unset an endpoint);
-//  - otherwise: one full update of that peer, which keeps its session.
+//  - otherwise: one update of that peer (update_only; allowed IPs replaced only if they changed),
+//    which keeps its session.
 [[nodiscard]] std::vector<WgPeerUpdate> peer_changes(const backend_api::PeerConfig& desired,
                                                      const backend_api::PeerConfig* current);
 

@@ -287,7 +287,24 @@ api::BackendStatus WireGuardBackend::sync_routes_locked(const std::vector<RouteE
 }
 
 api::BackendStatus WireGuardBackend::configure_peer(const api::PeerConfig& peer) {
-  return configure_peers(std::span<const api::PeerConfig>(&peer, 1));
+  const std::lock_guard lock(mutex_);
+  if (!running_) {
+    return api::fail(api::BackendError::not_running("configure_peer: not running"));
+  }
+  // Single peer: checked against the live table directly (no O(N) working copy).
+  RUSTYNET_RETURN_IF_ERROR(api::validate_peer_config(peer, capabilities()));
+  if (auto conflict = desired_->peers.check(peer, desired_->context.local_node)) {
+    return api::fail(std::move(*conflict));
+  }
+  WgDeviceUpdate update;
+  update.peers = peer_changes(peer, desired_->peers.find(peer.node_id));
+  if (!update.peers.empty()) {
+    if (auto set = host_->driver().set_device(update); !set.has_value()) {
+      return api::fail(internal("configure_peer", set.error()));
+    }
+  }
+  desired_->peers.upsert(peer);
+  return {};
 }
 
 api::BackendStatus WireGuardBackend::configure_peers(std::span<const api::PeerConfig> peers) {
@@ -300,7 +317,6 @@ api::BackendStatus WireGuardBackend::configure_peers(std::span<const api::PeerCo
   PeerTable working = desired_->peers;
   WgDeviceUpdate update;
   std::optional<api::BackendError> failure;
-  const bool single = peers.size() == 1;
   for (std::size_t i = 0; i < peers.size(); ++i) {
     const api::PeerConfig& peer = peers[i];
     auto valid = api::validate_peer_config(peer, capabilities());
@@ -311,9 +327,7 @@ api::BackendStatus WireGuardBackend::configure_peers(std::span<const api::PeerCo
       error = working.check(peer, desired_->context.local_node);
     }
     if (error.has_value()) {
-      if (!single) {
-        error->message = "configure_peers: element " + std::to_string(i) + ": " + error->message;
-      }
+      error->message = "configure_peers: element " + std::to_string(i) + ": " + error->message;
       failure = std::move(error);
       break;
     }
@@ -324,7 +338,8 @@ api::BackendStatus WireGuardBackend::configure_peers(std::span<const api::PeerCo
   }
   if (!update.peers.empty()) {
     if (auto set = host_->driver().set_device(update); !set.has_value()) {
-      return api::fail(internal(single ? "configure_peer" : "configure_peers", set.error()));
+      return api::fail(
+          internal("configure_peers (" + std::to_string(update.peers.size()) + " peer changes)", set.error()));
     }
   }
   desired_->peers = std::move(working);
