@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -42,6 +43,9 @@ inline int run_command(std::vector<std::string> argv) {
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return -1;
+    }
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
