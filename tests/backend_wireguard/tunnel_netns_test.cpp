@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -201,10 +202,18 @@ TEST_F(TunnelTest, RouteReplaceAllIsVisibleInTheRoutingTable) {
   EXPECT_NE(table.find("10.200.1.0/24 dev " + name_a_), std::string::npos) << table;
   EXPECT_NE(table.find("10.200.2.0/24 dev " + name_a_), std::string::npos) << table;
 
+  // Watch the routing table while replacing: the unchanged route must not be flapped.
+  CommandResult monitor;
+  std::thread watcher([&] { monitor = pair_.a.exec({"timeout", "2", "ip", "monitor", "route"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_TRUE(a_->apply_routes(std::vector{route("10.200.2.0/24", "node-b", api::RouteKind::kMesh),
                                            route("10.200.3.0/24", "node-b", api::RouteKind::kLan),
                                            route("fd00:200::/64", "node-b", api::RouteKind::kLan)})
                   .has_value());
+  watcher.join();
+  EXPECT_NE(monitor.output.find("Deleted 10.200.1.0/24"), std::string::npos) << monitor.output;
+  EXPECT_NE(monitor.output.find("10.200.3.0/24 dev"), std::string::npos) << monitor.output;
+  EXPECT_EQ(monitor.output.find("10.200.2.0/24"), std::string::npos) << "unchanged route flapped:\n" << monitor.output;
   table = pair_.a.ip({"route", "show", "proto", "142"}).output;
   EXPECT_EQ(table.find("10.200.1.0/24"), std::string::npos) << table;
   EXPECT_NE(table.find("10.200.2.0/24 dev " + name_a_), std::string::npos) << table;

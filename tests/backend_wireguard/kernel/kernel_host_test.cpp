@@ -103,5 +103,33 @@ TEST(KernelHost, PermissionDeniedIsClassified) {
   EXPECT_EQ(created.error().failure, HostFailure::kPermissionDenied);
 }
 
+TEST(KernelHost, DetectsTheModuleThroughTheFamilyLookup) {
+  FakeKernel loaded;
+  auto present =
+      kernel_wireguard_available(std::make_unique<FakeNetlinkSocket>([&](std::span<const std::uint8_t> request) {
+        // The probe interface does not exist: the dump fails with ENODEV after the family resolved.
+        if (testing::type_of(request) == FakeKernel::kFamily) {
+          return std::vector<Bytes>{testing::error_message(testing::seq_of(request), ENODEV)};
+        }
+        return loaded.respond(request);
+      }));
+  ASSERT_TRUE(present.has_value()) << present.error().describe();
+  EXPECT_TRUE(*present);
+
+  FakeKernel missing;
+  missing.module_loaded = false;
+  auto absent = kernel_wireguard_available(std::make_unique<FakeNetlinkSocket>(
+      [&](std::span<const std::uint8_t> request) { return missing.respond(request); }));
+  ASSERT_TRUE(absent.has_value());
+  EXPECT_FALSE(*absent);
+
+  auto broken =
+      kernel_wireguard_available(std::make_unique<FakeNetlinkSocket>([](std::span<const std::uint8_t> request) {
+        return std::vector<Bytes>{testing::error_message(testing::seq_of(request), EPERM)};
+      }));
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.error().error_number, EPERM);
+}
+
 }  // namespace
 }  // namespace rustynet::backend_wireguard::kernel

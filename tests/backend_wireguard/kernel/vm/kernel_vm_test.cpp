@@ -342,6 +342,15 @@ TEST_F(KernelVmTest, FailurePathsAreTypedErrors) {
   EXPECT_EQ(after_delete.error().error_number, ENODEV);
 }
 
+TEST_F(KernelVmTest, DetectsTheLoadedModule) {
+  const auto here = kernel_wireguard_available(std::nullopt);
+  ASSERT_TRUE(here.has_value()) << here.error().describe();
+  EXPECT_TRUE(*here);
+  const auto in_namespace = kernel_wireguard_available(std::string("/run/netns/rn-b"));
+  ASSERT_TRUE(in_namespace.has_value()) << in_namespace.error().describe();
+  EXPECT_TRUE(*in_namespace);
+}
+
 TEST_F(KernelVmTest, KernelHostManagesTheLinkInsideANamespace) {
   KernelHostOptions options;
   options.netns_path = "/run/netns/rn-a";
