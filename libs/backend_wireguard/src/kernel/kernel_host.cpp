@@ -7,6 +7,7 @@
 #include <sched.h>
 
 #include <cerrno>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -71,9 +72,35 @@ base::Result<std::unique_ptr<NetlinkSocket>, WgError> open_netlink_socket_in(
   return std::move(*opened).value();
 }
 
+base::Result<bool, WgError> kernel_wireguard_available(std::unique_ptr<NetlinkSocket> genl_socket) {
+  // The driver resolves the family before anything else; the interface name is never used.
+  KernelWgDriver probe("probe", std::move(genl_socket));
+  auto state = probe.get_device();
+  if (state.has_value()) {
+    return true;
+  }
+  const int error_number = state.error().error_number;
+  if (error_number == ENOENT && state.error().operation.find("CTRL_CMD_GETFAMILY") != std::string::npos) {
+    return false;
+  }
+  if (error_number == ENODEV) {
+    return true;  // family resolved; the probe interface simply does not exist
+  }
+  return base::unexpected(std::move(state).error());
+}
+
+base::Result<bool, WgError> kernel_wireguard_available(const std::optional<std::string>& netns_path) {
+  auto socket = open_netlink_socket_in(NETLINK_GENERIC, netns_path);
+  if (!socket.has_value()) {
+    return base::unexpected(std::move(socket).error());
+  }
+  return kernel_wireguard_available(std::move(socket).value());
+}
+
+// options_ is declared before factory_, so the lambda copies the already-moved-in namespace path.
 KernelHost::KernelHost(KernelHostOptions options)
-    : KernelHost(options,
-                 [netns = options.netns_path](int protocol) { return open_netlink_socket_in(protocol, netns); }) {}
+    : options_(std::move(options)),
+      factory_([netns = options_.netns_path](int protocol) { return open_netlink_socket_in(protocol, netns); }) {}
 
 KernelHost::KernelHost(KernelHostOptions options, NetlinkSocketFactory factory)
     : options_(std::move(options)), factory_(std::move(factory)) {}

@@ -28,6 +28,12 @@ using NetlinkSocketFactory = std::function<base::Result<std::unique_ptr<NetlinkS
 [[nodiscard]] base::Result<std::unique_ptr<NetlinkSocket>, WgError> open_netlink_socket_in(
     int protocol, const std::optional<std::string>& netns_path);
 
+// Driver detection: true if the "wireguard" generic-netlink family resolves in that namespace
+// (the lookup itself lets the kernel autoload the module), false on ENOENT; other failures are
+// errors (e.g. EPERM). Cheap: one socket, one CTRL_CMD_GETFAMILY round trip.
+[[nodiscard]] base::Result<bool, WgError> kernel_wireguard_available(const std::optional<std::string>& netns_path);
+[[nodiscard]] base::Result<bool, WgError> kernel_wireguard_available(std::unique_ptr<NetlinkSocket> genl_socket);
+
 class KernelHost final : public DeviceHost {
  public:
   explicit KernelHost(KernelHostOptions options);
