@@ -117,5 +117,20 @@ TEST(BrokenBackendsTest, PartiallyAppliedFailedCallIsCaught) {
   expect_property_catches(factory, 5);
 }
 
+TEST(BrokenBackendsTest, VacuousPropertyRunIsCaught) {
+  // Every context is invalid, so backend and model agree on every step (nothing ever starts):
+  // the comparison alone would pass; the coverage requirement must not.
+  BackendContractFactory factory = reference_factory("vacuous", all_capabilities(), 1000);
+  factory.make_context = [](std::size_t index) {
+    backend_api::RuntimeContext context = reference_context(index);
+    context.mtu = 1;
+    return context;
+  };
+  const CheckReport report = run_contract_check(factory, "property_model");
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.failures().front().find("property generator coverage: no successful start"), std::string::npos)
+      << report.failures().front();
+}
+
 }  // namespace
 }  // namespace rustynet::backend_contract

@@ -2,7 +2,9 @@
 // Model-based property test: seeded random operation sequences, backend vs ContractModel after
 // every step; a failure is shrunk to a minimal sequence and printed with its seed.
 #include <algorithm>
+#include <array>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -263,6 +265,16 @@ ContractModel::Outcome outcome_of(const api::BackendStatus& status) {
   return status.error().kind;
 }
 
+// What the generated sequences reached, so a generator that drifts into only trivial or only
+// failing operations is noticed instead of passing vacuously.
+struct Coverage {
+  std::array<std::size_t, 7> successes{};
+  std::set<api::BackendErrorKind> error_kinds;
+  std::size_t max_peers = 0;
+  std::size_t max_routes = 0;
+  bool exit_via_seen = false;
+};
+
 struct RunFailure {
   std::size_t step = 0;  // index of the op after which backend and model disagreed
   std::string message;
@@ -270,7 +282,7 @@ struct RunFailure {
 
 // Runs `ops` on a fresh backend and a fresh model; the first disagreement, if any.
 std::optional<RunFailure> run_sequence(const BackendContractFactory& factory, const Materializer& values,
-                                       const std::vector<Op>& ops) {
+                                       const std::vector<Op>& ops, Coverage* coverage = nullptr) {
   ScopedBackend backend(factory);
   ContractModel model(factory.expected_capabilities);
   for (std::size_t step = 0; step < ops.size(); ++step) {
@@ -331,6 +343,13 @@ std::optional<RunFailure> run_sequence(const BackendContractFactory& factory, co
     if (outcome_of(status) != expected) {
       return RunFailure{step, "outcome: backend " + describe_outcome(status) + ", contract " + outcome_text(expected)};
     }
+    if (coverage != nullptr) {
+      if (expected.has_value()) {
+        coverage->error_kinds.insert(*expected);
+      } else {
+        ++coverage->successes[static_cast<std::size_t>(op.kind)];
+      }
+    }
     auto stats = backend->stats();
     if (!model.running()) {
       if (stats.has_value() || stats.error().kind != api::BackendErrorKind::kNotRunning) {
@@ -348,6 +367,11 @@ std::optional<RunFailure> run_sequence(const BackendContractFactory& factory, co
       return RunFailure{step, structure.failures().front()};
     }
     const ObservedState wanted = model.observed();
+    if (coverage != nullptr) {
+      coverage->max_peers = std::max(coverage->max_peers, wanted.peers.size());
+      coverage->max_routes = std::max(coverage->max_routes, wanted.routes.size());
+      coverage->exit_via_seen = coverage->exit_via_seen || !wanted.exit_mode.is_off();
+    }
     if (!(actual == wanted)) {
       return RunFailure{step, std::string("state differs\n      backend:  ") + to_text(actual) +
                                   "\n      contract: " + to_text(wanted)};
@@ -428,15 +452,47 @@ std::vector<Op> shrink(const BackendContractFactory& factory, const Materializer
   return ops;
 }
 
+void check_coverage(const BackendContractFactory& factory, const Coverage& coverage, CheckReport& report) {
+  if (factory.property_sequences < 1000) {
+    return;  // too few sequences to demand coverage (slow real backends)
+  }
+  static constexpr const char* kOpNames[] = {"start",       "shutdown",     "configure_peer", "configure_peers",
+                                             "remove_peer", "apply_routes", "set_exit_mode"};
+  for (std::size_t i = 0; i < coverage.successes.size(); ++i) {
+    if (coverage.successes[i] == 0) {
+      report.fail(std::string("property generator coverage: no successful ") + kOpNames[i]);
+    }
+  }
+  const api::BackendCapabilities& caps = factory.expected_capabilities;
+  std::vector<api::BackendErrorKind> wanted{api::BackendErrorKind::kInvalidInput,
+                                            api::BackendErrorKind::kAlreadyRunning, api::BackendErrorKind::kNotRunning};
+  if (!caps.supports_roaming || !caps.supports_exit_nodes || !caps.supports_lan_routes || !caps.supports_ipv6) {
+    wanted.push_back(api::BackendErrorKind::kUnsupported);
+  }
+  for (const api::BackendErrorKind kind : wanted) {
+    if (!coverage.error_kinds.contains(kind)) {
+      report.fail(std::string("property generator coverage: never expected ") + std::string(api::to_string(kind)));
+    }
+  }
+  if (coverage.max_peers < 3 || coverage.max_routes < 2) {
+    report.fail("property generator coverage: states stayed trivial (max " + std::to_string(coverage.max_peers) +
+                " peers, " + std::to_string(coverage.max_routes) + " routes)");
+  }
+  if (caps.supports_exit_nodes && !coverage.exit_via_seen) {
+    report.fail("property generator coverage: exit mode never set to a node");
+  }
+}
+
 }  // namespace
 
 void property_model(const BackendContractFactory& factory, CheckReport& report) {
   const Materializer values(factory);
+  Coverage coverage;
   for (std::size_t i = 0; i < factory.property_sequences; ++i) {
     const std::uint64_t seed = factory.property_seed + i;
     Generator generator(seed);
     std::vector<Op> ops = generator.sequence(factory.property_max_steps);
-    const auto failure = run_sequence(factory, values, ops);
+    const auto failure = run_sequence(factory, values, ops, &coverage);
     if (!failure.has_value()) {
       continue;
     }
@@ -458,6 +514,7 @@ void property_model(const BackendContractFactory& factory, CheckReport& report) 
     report.fail(text.str());
     return;  // one well-shrunk counterexample is more useful than many raw ones
   }
+  check_coverage(factory, coverage, report);
 }
 
 }  // namespace rustynet::backend_contract::checks
