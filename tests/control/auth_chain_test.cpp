@@ -129,6 +129,21 @@ TEST_F(AuthChainTest, PerIpRateLimitIsFirst) {
   EXPECT_EQ(events_.size(), 21U);
 }
 
+TEST_F(AuthChainTest, Ipv6SourcesShareTheirSlash64Bucket) {
+  EXPECT_EQ(source_limit_key("192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(source_limit_key("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(source_limit_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(source_limit_key("not-an-address"), "not-an-address");
+  for (int i = 0; i < 20; ++i) {
+    const std::string ip = "2001:db8:1:2::" + std::to_string(i + 1);
+    EXPECT_EQ(chain_.evaluate(AuthRequest{ip, "/v1/health", false, {}}).status, AuthStatus::kAllowed);
+  }
+  EXPECT_EQ(chain_.evaluate(AuthRequest{"2001:db8:1:2::ffff", "/v1/health", false, {}}).status,
+            AuthStatus::kRateLimited);
+  EXPECT_EQ(chain_.evaluate(AuthRequest{"2001:db8:1:3::1", "/v1/health", false, {}}).status, AuthStatus::kAllowed);
+  EXPECT_EQ(last_event()["source_ip"], "2001:db8:1:3::1");  // events keep the full address
+}
+
 TEST_F(AuthChainTest, PerIdentityRateLimitAcrossSources) {
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(call(issuer_.issue("node-busy").value(), "198.51.100." + std::to_string(i)).status, AuthStatus::kAllowed);

@@ -2,6 +2,11 @@
 // The control-plane middleware chain; every path ends in exactly one security event.
 #include "rustynet/control/auth_chain.hpp"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -9,7 +14,7 @@
 namespace rustynet::control {
 namespace {
 
-std::string ip_key(std::string_view ip) { return "ip:" + std::string(ip); }
+std::string ip_key(std::string_view ip) { return "ip:" + source_limit_key(ip); }
 std::string identity_key(std::string_view identity) { return "id:" + std::string(identity); }
 
 // Rejections caused by our own state or clock, not by the client: deny, but do not count them
@@ -20,6 +25,31 @@ bool is_service_fault(TokenRejection kind) {
 }
 
 }  // namespace
+
+std::string source_limit_key(std::string_view source_ip) {
+  if (source_ip.find(':') == std::string_view::npos || source_ip.size() >= INET6_ADDRSTRLEN) {
+    return std::string(source_ip);
+  }
+  const std::string text(source_ip);
+  std::array<unsigned char, 16> address{};
+  if (::inet_pton(AF_INET6, text.c_str(), address.data()) != 1) {
+    return text;
+  }
+  // One subscriber usually holds a whole /64: per-address buckets would hand an attacker 2^64 of
+  // them. IPv4-mapped addresses keep their full IPv4 identity.
+  const bool v4_mapped = std::all_of(address.begin(), address.begin() + 10, [](unsigned char b) { return b == 0; }) &&
+                         address[10] == 0xff && address[11] == 0xff;
+  if (v4_mapped) {
+    return std::to_string(address[12]) + "." + std::to_string(address[13]) + "." + std::to_string(address[14]) + "." +
+           std::to_string(address[15]);
+  }
+  std::fill(address.begin() + 8, address.end(), static_cast<unsigned char>(0));
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  if (::inet_ntop(AF_INET6, address.data(), out.data(), static_cast<socklen_t>(out.size())) == nullptr) {
+    return text;
+  }
+  return std::string(out.data()) + "/64";
+}
 
 std::string_view to_string(AuthStatus status) noexcept {
   switch (status) {
@@ -76,7 +106,7 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
   constexpr std::chrono::milliseconds kNoRetry{0};
 
   // 1: per-IP bucket.
-  auto by_ip = parts_.ip_limiter->acquire(request.source_ip, now);
+  auto by_ip = parts_.ip_limiter->acquire(source_limit_key(request.source_ip), now);
   if (!by_ip.has_value()) {
     event.limiter_decision = "error";
     return finish(AuthStatus::kUnavailable, "limiter_state_unavailable", kNoRetry);

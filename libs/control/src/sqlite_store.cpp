@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -76,6 +78,8 @@ class StatementScope {
   sqlite3_stmt* stmt_;
 };
 
+constexpr std::size_t kPruneEvery = 4096;
+
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS revoked_tokens(token_id TEXT PRIMARY KEY, retain_until INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS revoked_subjects(subject TEXT PRIMARY KEY);"
@@ -118,6 +122,8 @@ struct SqliteControlStore::Impl {
   Statement prune_nonces;
   Statement prune_tokens;
   std::size_t live_nonces = 0;  // rows in used_nonces, maintained to avoid COUNT(*) per request
+  std::int64_t last_prune = INT64_MIN;
+  std::size_t inserts_since_prune = 0;
 
   base::Status<StateError> step_done(sqlite3_stmt* stmt) {
     const int rc = sqlite3_step(stmt);
@@ -155,8 +161,13 @@ struct SqliteControlStore::Impl {
         return base::unexpected(db_error(db.get(), "bind failed"));
       }
       RUSTYNET_RETURN_IF_ERROR(step_done(stmt));
+      if (stmt == prune_nonces.get()) {
+        const auto removed = static_cast<std::size_t>(std::max(0, sqlite3_changes(db.get())));
+        live_nonces = removed > live_nonces ? 0 : live_nonces - removed;
+      }
     }
-    RUSTYNET_ASSIGN_OR_RETURN(live_nonces, count_nonces());
+    last_prune = now.seconds;
+    inserts_since_prune = 0;
     return {};
   }
 };
@@ -313,11 +324,15 @@ base::Result<NonceOutcome, StateError> SqliteControlStore::record_once(std::stri
       }
     }
   }
-  if (impl_->live_nonces >= impl_->options.nonce_capacity) {
+  // Expired rows are dropped every few thousand inserts, and when full; a full store of
+  // unexpired rows is pruned at most once per second (nothing new can expire within the second),
+  // so a flood at capacity costs no repeated table scans.
+  const bool full = impl_->live_nonces >= impl_->options.nonce_capacity;
+  if ((full && now.seconds != impl_->last_prune) || impl_->inserts_since_prune >= kPruneEvery) {
     RUSTYNET_RETURN_IF_ERROR(impl_->prune_locked(now));
-    if (impl_->live_nonces >= impl_->options.nonce_capacity) {
-      return NonceOutcome::kFull;
-    }
+  }
+  if (impl_->live_nonces >= impl_->options.nonce_capacity) {
+    return NonceOutcome::kFull;
   }
   sqlite3_stmt* stmt = impl_->nonce_insert.get();
   const StatementScope scope(stmt);
@@ -332,6 +347,7 @@ base::Result<NonceOutcome, StateError> SqliteControlStore::record_once(std::stri
     return base::unexpected(db_error(db, "nonce write failed"));
   }
   ++impl_->live_nonces;
+  ++impl_->inserts_since_prune;
   return NonceOutcome::kFresh;
 }
 

@@ -57,7 +57,7 @@ struct AuthChainParts {
 };
 
 // Stages, each denying on its own state errors (fail closed):
-//  1 per-IP token bucket (every request)            -> kRateLimited "rate_limited_ip"
+//  1 per-IP token bucket (every request; IPv6 per /64) -> kRateLimited "rate_limited_ip"
 //  2 per-identity token bucket, keyed by the identity the token claims (before verification, so
 //    a credential-stuffing run against one identity is throttled whatever its sources)
 //                                                   -> kRateLimited "rate_limited_identity"
@@ -78,6 +78,9 @@ class AuthChain {
 };
 
 [[nodiscard]] std::string_view to_string(AuthStatus status) noexcept;
+// The key the per-IP limiter and lockout use for a source: IPv4 as is (also when IPv4-mapped),
+// IPv6 reduced to its /64 ("2001:db8:1:2::/64").
+[[nodiscard]] std::string source_limit_key(std::string_view source_ip);
 // HTTP status code for an outcome (200, 401, 403, 429, 503).
 [[nodiscard]] unsigned http_status(AuthStatus status) noexcept;
 
