@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "kernel/kernel_host.hpp"
 #include "rtnl.hpp"
 #include "tunnel_support.hpp"
 #include "uapi_driver.hpp"
@@ -168,6 +169,33 @@ TEST_F(FailureTest, CrashLeftoverThatIsProvablyOursIsReplaced) {
   const std::string addresses = netns_.ip({"addr", "show", name}).output;
   EXPECT_NE(addresses.find("100.97.0.1/24"), std::string::npos) << addresses;
   ASSERT_TRUE(backend->shutdown().has_value());
+  EXPECT_FALSE(has_link(netns_, name));
+}
+
+TEST_F(FailureTest, DriverSelectionFollowsKernelModuleAvailability) {
+  auto available = kernel::kernel_wireguard_available(netns_.path());
+  ASSERT_TRUE(available.has_value()) << available.error().describe();
+  const std::string name = unique_interface_name("rnf");
+  // Detection picks the kernel module when present, the userspace daemon otherwise.
+  auto detected = make_backend_in(netns_);
+  ASSERT_TRUE(detected->start(context(name)).has_value());
+  EXPECT_EQ(detected->active_driver(), *available ? DriverKind::kKernel : DriverKind::kUserspace);
+  EXPECT_EQ(detected->daemon_pid() > 0, !*available);
+  ASSERT_TRUE(detected->shutdown().has_value());
+  // An explicit kernel request never falls back silently.
+  WireGuardBackendOptions options = options_in(netns_);
+  options.driver = DriverKind::kKernel;
+  WireGuardBackend forced(options);
+  auto started = forced.start(context(name));
+  if (*available) {
+    ASSERT_TRUE(started.has_value()) << started.error().describe();
+    EXPECT_EQ(forced.daemon_pid(), -1);
+    ASSERT_TRUE(forced.shutdown().has_value());
+  } else {
+    ASSERT_FALSE(started.has_value());
+    EXPECT_EQ(started.error().kind, api::BackendErrorKind::kInternal);
+    EXPECT_NE(started.error().message.find("unavailable"), std::string::npos) << started.error().message;
+  }
   EXPECT_FALSE(has_link(netns_, name));
 }
 

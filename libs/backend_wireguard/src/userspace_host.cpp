@@ -3,6 +3,7 @@
 #include "userspace_host.hpp"
 
 #include <cerrno>
+#include <thread>
 
 #include "unix_socket.hpp"
 
@@ -44,6 +45,18 @@ base::Status<HostError> UserspaceHost::create(const std::string& interface_name)
   process_.emplace(std::move(process).value());
   driver_ = std::make_unique<UapiDriver>(socket_path);
   return {};
+}
+
+bool UserspaceHost::wait_socket_released(const std::string& interface_name, std::chrono::milliseconds timeout) {
+  const std::string socket_path = uapi_socket_path(options_.socket_dir, interface_name);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (connect_unix_stream(socket_path).has_value()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 void UserspaceHost::destroy() noexcept {

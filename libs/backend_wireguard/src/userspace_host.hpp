@@ -36,6 +36,10 @@ class UserspaceHost final : public DeviceHost {
   [[nodiscard]] bool alive() override { return process_.has_value() && process_->alive(); }
   void destroy() noexcept override;
 
+  // After a stale device was deleted: waits until no daemon answers on the interface's control
+  // socket any more (the old daemon exits once its tun device is gone). False on timeout.
+  [[nodiscard]] bool wait_socket_released(const std::string& interface_name, std::chrono::milliseconds timeout);
+
   // The daemon's pid (tests use it to simulate a crash); -1 when none.
   [[nodiscard]] int daemon_pid() const noexcept { return process_.has_value() ? process_->pid() : -1; }
 

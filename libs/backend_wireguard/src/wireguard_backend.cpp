@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <set>
 
+#include "kernel/kernel_host.hpp"
 #include "peer_table.hpp"
 #include "rustynet/backend_api/validation.hpp"
 #include "translate.hpp"
@@ -44,7 +45,7 @@ api::BackendError from_host_error(std::string_view call, const HostError& error)
                                               ": interface name collision: " + error.error.describe());
     case HostFailure::kImplementationMissing:
       return api::BackendError::internal(std::string(call) +
-                                         ": userspace WireGuard implementation unavailable: " + error.error.describe());
+                                         ": WireGuard implementation unavailable: " + error.error.describe());
     case HostFailure::kPermissionDenied:
       return api::BackendError::internal(std::string(call) + ": " + error.error.describe());
     case HostFailure::kFailed: break;
@@ -90,7 +91,12 @@ api::BackendCapabilities WireGuardBackend::capabilities() const {
 
 int WireGuardBackend::daemon_pid() {
   const std::lock_guard lock(mutex_);
-  return host_ ? host_->daemon_pid() : -1;
+  return userspace_ != nullptr ? userspace_->daemon_pid() : -1;
+}
+
+DriverKind WireGuardBackend::active_driver() {
+  const std::lock_guard lock(mutex_);
+  return active_driver_;
 }
 
 int WireGuardBackend::interface_index() {
@@ -113,10 +119,6 @@ api::BackendStatus WireGuardBackend::start(const api::RuntimeContext& context) {
 
 api::BackendStatus WireGuardBackend::start_locked(const api::RuntimeContext& context) {
   RUSTYNET_RETURN_IF_ERROR(api::validate_runtime_context(context, capabilities()));
-  if (options_.driver == DriverKind::kKernel) {
-    return api::fail(api::BackendError::unsupported(
-        "start: the kernel driver is not available in this build; configure driver=userspace"));
-  }
   desired_ = std::make_unique<Desired>(
       Desired{.context = context.clone(), .listen_port = context.listen_port, .peers = PeerTable(), .routes = {}});
   auto rtnl = Rtnl::open(options_.network_namespace_path);
@@ -130,7 +132,8 @@ api::BackendStatus WireGuardBackend::start_locked(const api::RuntimeContext& con
   if (!existing.has_value()) {
     return api::fail(internal("start: RTM_GETLINK", existing.error()));
   }
-  if (existing->has_value()) {
+  const bool stale = existing->has_value();
+  if (stale) {
     if (!owned(**existing, options_.owned_interface_prefix)) {
       return api::fail(api::BackendError::invalid_input(
           "start: interface name collision: " + name +
@@ -143,12 +146,33 @@ api::BackendStatus WireGuardBackend::start_locked(const api::RuntimeContext& con
     }
     RUSTYNET_RETURN_IF_ERROR(wait_link_gone_locked("start: removing stale interface " + name));
   }
-  host_ = std::make_unique<UserspaceHost>(
-      UserspaceHostOptions{.binary_path = options_.userspace_binary,
-                           .socket_dir = std::string(kDefaultUapiSocketDir),
-                           .netns_path = options_.network_namespace_path,
-                           .start_timeout = options_.daemon_start_timeout,
-                           .terminate_with_owner = options_.terminate_daemon_with_owner});
+  // Driver selection: explicit, or the kernel module when its generic-netlink family resolves in
+  // the target namespace (the lookup lets the kernel autoload it), else the userspace daemon.
+  DriverKind driver = DriverKind::kUserspace;
+  if (options_.driver.has_value()) {
+    driver = *options_.driver;
+  } else if (auto available = kernel::kernel_wireguard_available(options_.network_namespace_path);
+             available.has_value() && *available) {
+    driver = DriverKind::kKernel;
+  }
+  active_driver_ = driver;
+  if (driver == DriverKind::kKernel) {
+    host_ = std::make_unique<kernel::KernelHost>(
+        kernel::KernelHostOptions{.netns_path = options_.network_namespace_path, .driver = {}});
+  } else {
+    auto userspace = std::make_unique<UserspaceHost>(
+        UserspaceHostOptions{.binary_path = options_.userspace_binary,
+                             .socket_dir = std::string(kDefaultUapiSocketDir),
+                             .netns_path = options_.network_namespace_path,
+                             .start_timeout = options_.daemon_start_timeout,
+                             .terminate_with_owner = options_.terminate_daemon_with_owner});
+    userspace_ = userspace.get();
+    host_ = std::move(userspace);
+    if (stale && !userspace_->wait_socket_released(name, kLinkGoneTimeout)) {
+      return api::fail(api::BackendError::internal("start: the daemon of stale interface " + name +
+                                                   " still answers on its control socket"));
+    }
+  }
   RUSTYNET_RETURN_IF_ERROR(bring_up_locked(false));
 
   auto wake = ::eventfd(0, EFD_CLOEXEC);
@@ -495,6 +519,7 @@ void WireGuardBackend::teardown_locked() noexcept {
       }
     }
   }
+  userspace_ = nullptr;
   host_.reset();
   device_created_ = false;
   rtnl_.reset();
@@ -527,16 +552,20 @@ void WireGuardBackend::restart_locked() {
 void WireGuardBackend::watchdog_loop() {
   while (true) {
     int exit_fd = -1;
+    bool alive = true;
     {
       const std::lock_guard lock(mutex_);
       if (stopping_ || !running_) {
         return;
       }
       exit_fd = host_->exit_fd();
+      alive = host_->alive();
     }
     std::array<pollfd, 2> fds{pollfd{.fd = wake_fd_.get(), .events = POLLIN, .revents = 0},
                               pollfd{.fd = exit_fd, .events = POLLIN, .revents = 0}};
-    const int timeout = exit_fd < 0 ? static_cast<int>(kRestartRetry.count()) : -1;
+    // No exit descriptor: either a kernel device (nothing to watch, sleep until woken) or a failed
+    // restart (retry periodically).
+    const int timeout = exit_fd < 0 && !alive ? static_cast<int>(kRestartRetry.count()) : -1;
     const int ready = ::poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno != EINTR) {
       return;

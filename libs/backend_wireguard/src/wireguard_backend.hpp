@@ -38,6 +38,8 @@ class WireGuardBackend final : public backend_api::TunnelBackend {
   // Test hooks: the supervised daemon's pid (-1 if none) and how many times it was restarted.
   [[nodiscard]] int daemon_pid();
   [[nodiscard]] std::size_t daemon_restarts() const noexcept { return restarts_.load(); }
+  // The driver chosen by the last successful start().
+  [[nodiscard]] DriverKind active_driver();
   // Interface index of the device (0 when not running).
   [[nodiscard]] int interface_index();
 
@@ -61,7 +63,9 @@ class WireGuardBackend final : public backend_api::TunnelBackend {
   bool stopping_ = false;
   std::unique_ptr<Desired> desired_;
   std::optional<Rtnl> rtnl_;
-  std::unique_ptr<UserspaceHost> host_;
+  std::unique_ptr<DeviceHost> host_;
+  UserspaceHost* userspace_ = nullptr;  // host_ when the userspace driver is in use (test hooks)
+  DriverKind active_driver_ = DriverKind::kUserspace;
   int ifindex_ = 0;
   bool device_created_ = false;  // this lifecycle created the device: teardown may remove it
   base::UniqueFd wake_fd_;
