@@ -53,6 +53,7 @@ PrefixKey prefix_key(const IpAddress& address, unsigned length) {
 struct FamilyLength {
   IpFamily family = IpFamily::kV4;
   unsigned length = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const FamilyLength&, const FamilyLength&) = default;
 };
 

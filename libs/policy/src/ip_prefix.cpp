@@ -124,7 +124,8 @@ base::Result<IpAddress, std::string> parse_v6(std::string_view text) {
       groups[static_cast<std::size_t>(i)] = head[static_cast<std::size_t>(i)];
     }
     for (int i = 0; i < tail_count; ++i) {
-      groups[static_cast<std::size_t>(8 - tail_count + i)] = tail[static_cast<std::size_t>(i)];
+      const int slot = 8 - tail_count + i;
+      groups[static_cast<std::size_t>(slot)] = tail[static_cast<std::size_t>(i)];
     }
   }
   std::uint64_t hi = 0;

@@ -104,7 +104,7 @@ base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, con
       peer.endpoints, string_list<SocketAddress>(reader, "endpoints", kMaxEndpointsPerPeer, SocketAddress::parse));
   RUSTYNET_ASSIGN_OR_RETURN(peer.allowed_prefixes,
                             string_list<IpPrefix>(reader, "allowed_prefixes", kMaxPrefixesPerPeer, IpPrefix::parse));
-  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
   return peer;
 }
 
@@ -118,7 +118,7 @@ base::Result<RouteState, PolicyError> parse_route(const nlohmann::json& value, c
   }
   route.prefix = *prefix;
   RUSTYNET_ASSIGN_OR_RETURN(route.via, lift(reader.required_string("via")));
-  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
   return route;
 }
 
@@ -329,9 +329,10 @@ base::Result<NodeState, PolicyError> parse_node_state(std::string_view text) {
     return unexpected(json_error(parsed.error(), PolicyErrorKind::kSyntax));
   }
   RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(*parsed, "$")));
-  RUSTYNET_RETURN_IF_ERROR(base::require_version(reader, kNodeStateVersion).transform_error([](base::JsonError e) {
-    return json_error(e);
-  }));
+  RUSTYNET_RETURN_IF_ERROR(
+      base::require_version(reader, kNodeStateVersion).transform_error([](const base::JsonError& e) {
+        return json_error(e);
+      }));
   NodeState state;
   RUSTYNET_ASSIGN_OR_RETURN(state.node_id, lift(reader.required_string("node_id")));
   RUSTYNET_ASSIGN_OR_RETURN(state.tags, string_list<std::string>(reader, "tags", kMaxTagsPerNode, parse_tag));
@@ -348,7 +349,7 @@ base::Result<NodeState, PolicyError> parse_node_state(std::string_view text) {
     RUSTYNET_ASSIGN_OR_RETURN(auto route, parse_route((*routes)[i], at("$.routes", i)));
     state.routes.push_back(std::move(route));
   }
-  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](base::JsonError e) { return json_error(e); }));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
   RUSTYNET_RETURN_IF_ERROR(validate_node_state(state));
   return state;
 }

@@ -108,7 +108,7 @@ base::Result<PolicyRule, PolicyError> parse_rule(const nlohmann::json& value, co
     rule.action = RuleAction::kDeny;
   } else {
     return unexpected(
-        PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path("action"), "must be \"allow\" or \"deny\""});
+        PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path("action"), R"(must be "allow" or "deny")"});
   }
   RUSTYNET_ASSIGN_OR_RETURN(rule.src, parse_selectors(reader, "src"));
   RUSTYNET_ASSIGN_OR_RETURN(rule.dst, parse_selectors(reader, "dst"));
@@ -128,7 +128,7 @@ base::Result<PolicyRule, PolicyError> parse_rule(const nlohmann::json& value, co
       rule.protocol = Protocol::kIcmp;
     } else {
       return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path("protocol"),
-                                    "must be one of \"any\", \"tcp\", \"udp\", \"icmp\""});
+                                    R"(must be one of "any", "tcp", "udp", "icmp")"});
     }
   }
   if (reader.optional_value("ports") != nullptr) {
@@ -142,7 +142,7 @@ base::Result<PolicyRule, PolicyError> parse_rule(const nlohmann::json& value, co
       const auto& element = (*ports)[i];
       if (!element.is_string()) {
         return unexpected(PolicyError{PolicyErrorKind::kSchema, index_path(ports_path, i),
-                                      "must be a string such as \"22\" or \"8000-8080\""});
+                                      R"(must be a string such as "22" or "8000-8080")"});
       }
       auto range = parse_port_range(element.get_ref<const std::string&>());
       if (!range.has_value()) {
@@ -332,7 +332,7 @@ base::Status<PolicyError> validate_policy_document(const PolicyDocument& documen
     RUSTYNET_RETURN_IF_ERROR(validate_selectors(document, r, "dst", rule.dst));
     if (!rule.ports.empty() && rule.protocol != Protocol::kTcp && rule.protocol != Protocol::kUdp) {
       return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".ports",
-                                    "ports need protocol \"tcp\" or \"udp\" (ports of \"" +
+                                    R"(ports need protocol "tcp" or "udp" (ports of ")" +
                                         std::string(to_string(rule.protocol)) + "\" are meaningless)"});
     }
     if (rule.ports.size() > kMaxPortRanges) {

@@ -32,6 +32,7 @@ class IpAddress {
   // Canonical text (RFC 5952 for IPv6).
   [[nodiscard]] std::string to_string() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
@@ -61,6 +62,7 @@ class IpPrefix {
   // Canonical "address/length".
   [[nodiscard]] std::string to_string() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const IpPrefix&, const IpPrefix&) = default;
 
  private:
