@@ -101,8 +101,9 @@ class FakeKernel {
   }
 
   std::vector<Bytes> dump(std::uint32_t seq) {
-    const std::uint16_t flags = static_cast<std::uint16_t>(NLM_F_MULTI | (interrupt_dumps-- > 0 ? NLM_F_DUMP_INTR : 0));
-    // Chunks: (peer index, first ip, last ip).
+    const auto flags = static_cast<std::uint16_t>(NLM_F_MULTI | (interrupt_dumps-- > 0 ? NLM_F_DUMP_INTR : 0));
+    // One peer nest per chunk; a peer with more than ips_per_chunk allowed IPs spans several,
+    // each repeating only its public key, as the kernel does.
     std::vector<Bytes> chunks;
     for (const auto& key : order) {
       const Peer& peer = peers.at(key);

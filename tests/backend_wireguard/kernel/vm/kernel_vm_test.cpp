@@ -160,9 +160,9 @@ TEST_F(KernelVmTest, HandshakePingAndStatsThroughTheDriver) {
   EXPECT_EQ(b.endpoint->port, kPortB);
   ASSERT_EQ(b.allowed_ips.size(), 1U);
   EXPECT_EQ(b.allowed_ips[0], prefix(v4(10, 77, 0, 2), 32));
-  std::printf("vm-test: handshake at %lld, rx %llu tx %llu bytes\n",
-              static_cast<long long>(b.last_handshake_unix_seconds), static_cast<unsigned long long>(b.rx_bytes),
-              static_cast<unsigned long long>(b.tx_bytes));
+  (void)std::printf("vm-test: handshake at %lld, rx %llu tx %llu bytes\n",
+                    static_cast<long long>(b.last_handshake_unix_seconds), static_cast<unsigned long long>(b.rx_bytes),
+                    static_cast<unsigned long long>(b.tx_bytes));
 
   const auto state_b = b_->get_device();
   ASSERT_TRUE(state_b.has_value());
@@ -289,8 +289,8 @@ TEST_F(KernelVmTest, ThousandsOfPeersSplitAcrossMessagesAndReadBack) {
   const auto state = a_->get_device();
   const double get_seconds = seconds_since(read_start);
   ASSERT_TRUE(state.has_value()) << state.error().describe();
-  std::printf("vm-test: %u peers + 1 with %u allowed IPs: set_device %.3f s in %zu requests, get_device %.3f s\n",
-              kPeers, kWideIps, set_seconds, a_->last_request_count(), get_seconds);
+  (void)std::printf("vm-test: %u peers + 1 with %u allowed IPs: set_device %.3f s in %zu requests, get_device %.3f s\n",
+                    kPeers, kWideIps, set_seconds, a_->last_request_count(), get_seconds);
   ASSERT_EQ(state->peers.size(), expected.size());
   std::size_t checked = 0;
   for (const auto& peer : state->peers) {

@@ -30,7 +30,7 @@ inline int run_command(std::vector<std::string> argv) {
   for (const auto& arg : argv) {
     line += arg + " ";
   }
-  std::fprintf(stderr, "vm-test$ %s\n", line.c_str());
+  (void)std::fprintf(stderr, "vm-test$ %s\n", line.c_str());
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (auto& arg : argv) {
