@@ -37,7 +37,9 @@ api::RuntimeContext bench_context() {
   return context;
 }
 
-std::vector<api::PeerConfig> make_peers(std::size_t count, std::uint8_t generation) {
+// With `keepalive`, every peer also gets an endpoint and a 25 s keepalive, so the daemon starts a
+// handshake for each one as it is added (the common mesh configuration); without, peers are inert.
+std::vector<api::PeerConfig> make_peers(std::size_t count, std::uint8_t generation, bool keepalive = true) {
   std::vector<api::PeerConfig> peers;
   peers.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -46,10 +48,13 @@ std::vector<api::PeerConfig> make_peers(std::size_t count, std::uint8_t generati
       key.bytes[b] = static_cast<std::uint8_t>((i >> (8U * (b % 4U))) + b * 31U + generation);
     }
     key.bytes[31] = 0x5a;
-    api::PeerConfig peer{api::NodeId::parse("peer-" + std::to_string(i)).value(), key, std::nullopt, {}, 25};
-    peer.endpoint =
-        api::SocketEndpoint::parse("192.0.2." + std::to_string(i % 250 + 1) + ":" + std::to_string(20000 + i % 40000))
-            .value();
+    api::PeerConfig peer{api::NodeId::parse("peer-" + std::to_string(i)).value(), key, std::nullopt, {}, std::nullopt};
+    if (keepalive) {
+      peer.persistent_keepalive_seconds = 25;
+      peer.endpoint =
+          api::SocketEndpoint::parse("192.0.2." + std::to_string(i % 250 + 1) + ":" + std::to_string(20000 + i % 40000))
+              .value();
+    }
     const std::size_t host = i + 1;
     peer.allowed_prefixes.push_back(api::IpPrefix::parse("10." + std::to_string((host >> 16U) & 0xFFU) + "." +
                                                          std::to_string((host >> 8U) & 0xFFU) + "." +
@@ -74,7 +79,7 @@ std::unique_ptr<api::TunnelBackend> started_backend(benchmark::State& state) {
 
 void BM_ConfigurePeersBatch(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
-  const auto peers = make_peers(count, 0);
+  const auto peers = make_peers(count, 0, state.range(1) != 0);
   for (auto _ : state) {
     state.PauseTiming();
     auto backend = started_backend(state);
@@ -92,7 +97,15 @@ void BM_ConfigurePeersBatch(benchmark::State& state) {
   }
   state.counters["peers"] = static_cast<double>(count);
 }
-BENCHMARK(BM_ConfigurePeersBatch)->Arg(1000)->Arg(10000)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ConfigurePeersBatch)
+    ->ArgNames({"peers", "keepalive"})
+    ->Args({1000, 1})
+    ->Args({10000, 1})
+    ->Args({1000, 0})
+    ->Args({10000, 0})
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // One peer changed while N are configured: one round trip touching only that peer.
 void BM_UpdateOnePeerAmongN(benchmark::State& state) {
