@@ -5,8 +5,8 @@
 # is in the manifest.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 manifest=${RUSTYNET_DEPS_MANIFEST:-$RUSTYNET_ROOT/cmake/dependencies.tsv}
-readonly ALLOWED_LICENCES=" PSF-2.0 ISC Apache-2.0 LGPL-2.1 LGPL-2.1+ public-domain Expat MIT BSL-1.0 BSD-2-clause BSD-3-clause GPL-2 "
-readonly GPL_ALLOWED_KINDS=" test runtime "
+readonly ALLOWED_LICENCES=" PSF-2.0 ISC Apache-2.0 LGPL-2.1 LGPL-2.1+ public-domain Expat MIT BSL-1.0 BSD-2-clause BSD-3-clause GPL-2 GPL-3+ "
+readonly GPL_ALLOWED_KINDS=" test runtime tool "
 problems=0
 entries=0
 while IFS=$'\t' read -r package _min _bad licence kind _used _why; do

@@ -26,3 +26,9 @@ project_sources() {
 ci_build_dir() {
   echo "${RUSTYNET_BUILD_DIR:-$RUSTYNET_ROOT/build/ci}"
 }
+
+# Compiler cache shared by every checkout on this machine: paths are rewritten relative to the
+# checkout, so a fresh clone in another folder reuses objects built from identical sources.
+export CCACHE_BASEDIR="$RUSTYNET_ROOT"
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}

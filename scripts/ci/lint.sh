@@ -27,8 +27,8 @@ jobs=${RUSTYNET_JOBS:-$(nproc)}
 echo "lint: clang-tidy on ${#files[@]} translation units, $jobs in parallel"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! printf '%s\n' "${files[@]}" | xargs -P "$jobs" -n 1 clang-tidy -p "$build_dir" --quiet \
-    --extra-arg=-Wno-unknown-warning-option > "$log" 2>&1; then
+if ! printf '%s\n' "${files[@]}" | xargs -P "$jobs" -n 1 "$RUSTYNET_ROOT/scripts/ci/tidy_one.sh" "$build_dir" \
+    > "$log" 2>&1; then
   grep -E 'error:|warning:' "$log" | sort -u | head -100 >&2 || true
   gate_fail "lint: clang-tidy reported problems"
 fi

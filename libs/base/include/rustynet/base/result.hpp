@@ -47,7 +47,9 @@ class [[nodiscard]] Result {
   template <class U = T>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
            !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t>)
-      // NOLINTNEXTLINE(google-explicit-constructor,hicpp-explicit-conversions): mirrors std::expected
+      // Implicit and forwarding like std::expected; the constraint excludes Result itself, so the
+      // copy and move constructors are never hidden.
+      // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
       Result(U&& value)
       : storage_(std::in_place_index<0>, std::forward<U>(value)) {}
 
@@ -231,12 +233,15 @@ using Status = Result<void, E>;
     }                                                                           \
   } while (false)
 
+// `tmp` and `lhs` are declarators, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define RUSTYNET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
   auto tmp = (expr);                                             \
   if (!tmp.has_value()) {                                        \
     return ::rustynet::base::unexpected(std::move(tmp).error()); \
   }                                                              \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Declares or assigns `lhs` from the value of `expr`, or returns its error.
 #define RUSTYNET_ASSIGN_OR_RETURN(lhs, expr) \
