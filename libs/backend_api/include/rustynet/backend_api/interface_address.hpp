@@ -29,6 +29,7 @@ class InterfaceAddress {
   [[nodiscard]] std::string to_string() const;
 
   friend bool operator==(const InterfaceAddress&, const InterfaceAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend std::strong_ordering operator<=>(const InterfaceAddress&, const InterfaceAddress&) = default;
 
  private:

@@ -46,6 +46,7 @@ class IpAddress {
 
   // Orders IPv4 before IPv6, then by bytes.
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend std::strong_ordering operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:

@@ -43,6 +43,7 @@ class IpPrefix {
 
   // Orders by address (IPv4 first), then length.
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend std::strong_ordering operator<=>(const IpPrefix&, const IpPrefix&) = default;
 
  private:

@@ -32,6 +32,7 @@ struct PeerPublicKey {
   [[nodiscard]] std::string to_hex() const;
 
   friend bool operator==(const PeerPublicKey&, const PeerPublicKey&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend std::strong_ordering operator<=>(const PeerPublicKey&, const PeerPublicKey&) = default;
 };
 

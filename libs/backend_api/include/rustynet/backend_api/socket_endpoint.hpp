@@ -28,6 +28,7 @@ class SocketEndpoint {
   [[nodiscard]] std::string to_string() const;
 
   friend bool operator==(const SocketEndpoint&, const SocketEndpoint&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend std::strong_ordering operator<=>(const SocketEndpoint&, const SocketEndpoint&) = default;
 
  private:
