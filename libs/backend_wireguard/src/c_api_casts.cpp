@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// reinterpret_cast confined here (unsafe-gate allowlist): sockaddr_un -> sockaddr, bytes -> nlmsghdr.
+// sockaddr_un -> sockaddr (the allowlisted reinterpret_cast); netlink header views go through
+// kernel/netlink_view.cpp, the library's one place that views bytes as netlink structs.
 #include "c_api_casts.hpp"
 
 #include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include "kernel/netlink_view.hpp"
 
 namespace rustynet::backend_wireguard {
 
@@ -16,7 +19,7 @@ const nlmsghdr* as_nlmsghdr(std::span<const std::uint8_t> bytes) noexcept {
   if (bytes.size() < sizeof(nlmsghdr)) {
     return nullptr;
   }
-  return reinterpret_cast<const nlmsghdr*>(bytes.data());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  return kernel::view_nlmsghdr(bytes);
 }
 
 }  // namespace rustynet::backend_wireguard

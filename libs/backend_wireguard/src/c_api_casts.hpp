@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The library's only pointer reinterpretations, for C APIs that demand them (sockets, netlink).
+// Pointer conversions the C APIs demand (sockets, netlink), kept out of the logic files.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,8 @@
 // Userspace device host: probe the control socket, spawn the daemon, hand out its UAPI driver.
 #include "userspace_host.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <thread>
 
@@ -43,6 +45,7 @@ base::Status<HostError> UserspaceHost::create(const std::string& interface_name)
     return base::unexpected(HostError{.failure = failure, .error = std::move(error.error)});
   }
   process_.emplace(std::move(process).value());
+  socket_path_ = socket_path;
   driver_ = std::make_unique<UapiDriver>(socket_path);
   return {};
 }
@@ -61,8 +64,16 @@ bool UserspaceHost::wait_socket_released(const std::string& interface_name, std:
 
 void UserspaceHost::destroy() noexcept {
   if (process_.has_value()) {
-    process_->stop();  // the daemon removes its tun device and socket on SIGTERM
+    // SIGTERM: the daemon removes its tun device and socket. With many peers it can need a few
+    // seconds; after SIGKILL its socket file stays behind, so remove a file nobody answers on.
+    process_->stop(std::chrono::seconds(10));
     process_.reset();
+    if (!socket_path_.empty()) {
+      auto probe = connect_unix_stream(socket_path_);
+      if (!probe.has_value() && probe.error().error_number == ECONNREFUSED) {
+        ::unlink(socket_path_.c_str());
+      }
+    }
   }
   driver_.reset();
 }

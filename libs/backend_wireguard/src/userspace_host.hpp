@@ -47,6 +47,7 @@ class UserspaceHost final : public DeviceHost {
   UserspaceHostOptions options_;
   std::optional<UserspaceProcess> process_;
   std::unique_ptr<UapiDriver> driver_;
+  std::string socket_path_;
 };
 
 }  // namespace rustynet::backend_wireguard
