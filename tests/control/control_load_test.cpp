@@ -73,14 +73,13 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
   std::atomic<int> probe_failed{0};
   std::atomic<long long> probe_worst_ms{0};
   std::thread probe([&] {
-    auto client = HttpsClient::connect(h.port(), "127.0.20.1");
-    if (!client) {
-      ++probe_failed;
-      return;
-    }
+    std::unique_ptr<HttpsClient> client;
     while (load_running.load()) {
       const auto start = Clock::now();
-      const auto reply = client->request("GET", "/v1/health");
+      if (!client) {
+        client = HttpsClient::connect(h.port(), "127.0.20.1");
+      }
+      const auto reply = client ? client->request("GET", "/v1/health") : HttpReply{};
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
       probe_worst_ms.store(std::max(probe_worst_ms.load(), static_cast<long long>(ms)));
       // Status 200 within the probe's own burst, 429 after: both are timely answers.
@@ -89,7 +88,10 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
       } else {
         ++probe_failed;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // probe pacing, not a time wait
+      if (!reply.keep_alive) {
+        client.reset();  // the server ends connections after max_requests_per_connection
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // probe pacing, not a time wait
     }
   });
 
@@ -141,7 +143,12 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
   // Responsive throughout: every probe answered, none slow.
   EXPECT_EQ(probe_failed.load(), 0);
   EXPECT_GT(probe_ok.load(), 0);
-  EXPECT_LT(probe_worst_ms.load(), 2000);
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long long kWorstProbeMs = 5000;  // sanitizer builds run several times slower
+#else
+  constexpr long long kWorstProbeMs = 2000;
+#endif
+  EXPECT_LT(probe_worst_ms.load(), kWorstProbeMs);
   // One security event per decision.
   EXPECT_EQ(h.events.size(), static_cast<std::size_t>(total + probe_ok.load()));
 
