@@ -22,7 +22,7 @@ void BM_Evaluate(benchmark::State& state) {
   }
   std::size_t i = 0;
   std::size_t allowed = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark loop idiom
     const auto decision = policy->evaluate(workload.requests[i]);
     allowed += decision.allowed() ? 1U : 0U;
     benchmark::DoNotOptimize(decision);
@@ -38,7 +38,7 @@ BENCHMARK(BM_Evaluate)->Arg(100)->Arg(1000)->Arg(10000);
 void BM_Compile(benchmark::State& state) {
   const auto rules = static_cast<std::size_t>(state.range(0));
   const auto workload = make_workload(rules, 2000, 1);
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark loop idiom
     auto policy = CompiledPolicy::compile(workload.document, workload.inventory);
     if (!policy.has_value()) {
       state.SkipWithError(policy.error().describe().c_str());
@@ -61,7 +61,7 @@ void BM_Visibility(benchmark::State& state) {
   }
   std::size_t n = 0;
   std::size_t peers = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark loop idiom
     auto visible = policy->visibility(workload.inventory.nodes[n].id);
     peers += visible.has_value() ? visible->peers.size() : 0;
     benchmark::DoNotOptimize(visible);
