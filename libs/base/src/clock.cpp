@@ -20,8 +20,8 @@ Result<UnixTime, ClockError> SystemClock::wall_now() const {
 }
 
 const Clock& system_clock() {
-  static const SystemClock clock;
-  return clock;
+  static const SystemClock kClock;
+  return kClock;
 }
 
 }  // namespace rustynet::base
