@@ -95,6 +95,7 @@ else
 
   root="$work/root"
   mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,var,lib/modules,lib64,test}
+  ln -s ../run "$root/var/run"  # fixtures name namespaces /var/run/netns/NAME
   : > "$root/etc/vm-modules"
   for path in "${order[@]}"; do
     name=$(basename "$path")
@@ -116,6 +117,8 @@ else
     ln -sf busybox "$root/bin/$applet"
   done
   cp "$ip_binary" "$root/sbin/ip"
+  mkdir -p "$root/usr/bin"
+  ln -s ../../sbin/ip "$root/usr/bin/ip"  # where Debian has it; the netns fixtures exec it there
   "$repo_root/scripts/vm/copy-libs.sh" "$ip_binary" "$root"
   install -m 0755 "$repo_root/scripts/vm/init.sh" "$root/init"
 
