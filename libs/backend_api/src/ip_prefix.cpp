@@ -3,6 +3,7 @@
 #include "rustynet/backend_api/ip_prefix.hpp"
 
 #include <ostream>
+#include <utility>
 
 #include "text_parse.hpp"
 
@@ -46,7 +47,11 @@ BackendResult<IpPrefix> IpPrefix::parse(std::string_view text) {
   if (slash == std::string_view::npos) {
     return fail(BackendError::invalid_input("prefix needs an explicit '/length'"));
   }
-  RUSTYNET_ASSIGN_OR_RETURN(const IpAddress address, IpAddress::parse(text.substr(0, slash)));
+  auto parsed = IpAddress::parse(text.substr(0, slash));
+  if (!parsed.has_value()) {
+    return fail(std::move(parsed).error());
+  }
+  const IpAddress address = *parsed;
   const auto length = detail::parse_decimal(text.substr(slash + 1), address.bit_width());
   if (!length.has_value()) {
     return fail(BackendError::invalid_input(std::string("prefix length is not a decimal in 0..") +

@@ -3,6 +3,7 @@
 #include "rustynet/backend_api/socket_endpoint.hpp"
 
 #include <ostream>
+#include <utility>
 
 #include "text_parse.hpp"
 
@@ -11,17 +12,14 @@ namespace rustynet::backend_api {
 BackendResult<SocketEndpoint> SocketEndpoint::parse(std::string_view text) {
   std::string_view host;
   std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
     const auto close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
       return fail(BackendError::invalid_input("endpoint must be '[IPv6]:port'"));
     }
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
-    RUSTYNET_ASSIGN_OR_RETURN(const IpAddress address, IpAddress::parse(host));
-    if (!address.is_v6()) {
-      return fail(BackendError::invalid_input("brackets are only for IPv6 endpoints"));
-    }
   } else {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || text.find(':', colon + 1) != std::string_view::npos) {
@@ -30,7 +28,14 @@ BackendResult<SocketEndpoint> SocketEndpoint::parse(std::string_view text) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
   }
-  RUSTYNET_ASSIGN_OR_RETURN(const IpAddress address, IpAddress::parse(host));
+  auto parsed = IpAddress::parse(host);
+  if (!parsed.has_value()) {
+    return fail(std::move(parsed).error());
+  }
+  const IpAddress address = *parsed;
+  if (bracketed != address.is_v6()) {
+    return fail(BackendError::invalid_input("IPv6 endpoints must be bracketed, IPv4 endpoints must not"));
+  }
   const auto port = detail::parse_decimal(port_text, 65535);
   if (!port.has_value()) {
     return fail(BackendError::invalid_input("endpoint port is not a decimal in 1..65535"));
