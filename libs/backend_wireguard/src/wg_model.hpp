@@ -20,6 +20,7 @@ inline constexpr std::size_t kWgKeySize = 32;
 struct WgPublicKey {
   std::array<std::uint8_t, kWgKeySize> bytes{};
   friend bool operator==(const WgPublicKey&, const WgPublicKey&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const WgPublicKey&, const WgPublicKey&) = default;
 };
 
@@ -28,6 +29,7 @@ struct WgAddress {
   bool is_v6 = false;
   std::array<std::uint8_t, 16> bytes{};
   friend bool operator==(const WgAddress&, const WgAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const WgAddress&, const WgAddress&) = default;
 };
 
@@ -41,6 +43,7 @@ struct WgAllowedIp {
   WgAddress address;
   std::uint8_t cidr = 0;
   friend bool operator==(const WgAllowedIp&, const WgAllowedIp&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const WgAllowedIp&, const WgAllowedIp&) = default;
 };
 
