@@ -24,7 +24,7 @@ namespace rustynet::backend_wireguard {
 namespace {
 
 constexpr std::size_t kBuildBuffer = 4096;
-constexpr std::size_t kReceiveBuffer = 64 * 1024;
+constexpr std::size_t kReceiveBuffer = std::size_t{64} * 1024;
 
 std::uint8_t family_of(const WgAddress& address) noexcept {
   return static_cast<std::uint8_t>(address.is_v6 ? AF_INET6 : AF_INET);

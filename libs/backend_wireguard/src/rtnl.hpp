@@ -25,7 +25,9 @@ inline constexpr std::string_view kOwnershipAlias = "rustynet-managed";
 struct NetPrefix {
   WgAddress address;
   std::uint8_t length = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const NetPrefix&, const NetPrefix&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend auto operator<=>(const NetPrefix&, const NetPrefix&) = default;
 };
 
@@ -40,7 +42,9 @@ struct LinkInfo {
 struct RouteEntry {
   NetPrefix destination;
   std::optional<WgAddress> gateway;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const RouteEntry&, const RouteEntry&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend auto operator<=>(const RouteEntry&, const RouteEntry&) = default;
 };
 

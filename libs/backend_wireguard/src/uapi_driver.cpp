@@ -52,7 +52,7 @@ base::Status<WgError> write_text(int fd, std::string_view text, const std::strin
 
 base::Status<WgError> read_reply(int fd, UapiReplyParser& parser, const std::string& path) {
   // Fixed secret buffer: a get reply starts with the device's private key.
-  base::SecretBytes chunk(64 * 1024);
+  base::SecretBytes chunk(std::size_t{64} * 1024);
   while (!parser.complete()) {
     const ssize_t got = ::recv(fd, chunk.mutable_view().data(), chunk.size(), 0);
     if (got < 0) {

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <thread>
 #include <vector>
 
@@ -94,6 +94,8 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
   std::vector<std::string> env_strings{"WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=error"};
   std::vector<char*> argv;
   std::vector<char*> envp;
+  argv.reserve(arg_strings.size() + 1);
+  envp.reserve(env_strings.size() + 1);
   for (std::string& arg : arg_strings) {
     argv.push_back(arg.data());
   }

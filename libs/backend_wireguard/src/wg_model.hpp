@@ -19,8 +19,10 @@ inline constexpr std::size_t kWgKeySize = 32;
 // A Curve25519 public key (peer identity on the wire). Not secret.
 struct WgPublicKey {
   std::array<std::uint8_t, kWgKeySize> bytes{};
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const WgPublicKey&, const WgPublicKey&) = default;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend auto operator<=>(const WgPublicKey&, const WgPublicKey&) = default;
 };
 
@@ -28,22 +30,27 @@ struct WgPublicKey {
 struct WgAddress {
   bool is_v6 = false;
   std::array<std::uint8_t, 16> bytes{};
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const WgAddress&, const WgAddress&) = default;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend auto operator<=>(const WgAddress&, const WgAddress&) = default;
 };
 
 struct WgEndpoint {
   WgAddress address;
   std::uint16_t port = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const WgEndpoint&, const WgEndpoint&) = default;
 };
 
 struct WgAllowedIp {
   WgAddress address;
   std::uint8_t cidr = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend bool operator==(const WgAllowedIp&, const WgAllowedIp&) = default;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted comparisons
   friend auto operator<=>(const WgAllowedIp&, const WgAllowedIp&) = default;
 };
 
