@@ -8,9 +8,9 @@
 namespace rustynet::base::detail {
 
 void result_bad_access(const char* what) noexcept {
-  std::fputs("rustynet: fatal: ", stderr);
-  std::fputs(what, stderr);
-  std::fputs("\n", stderr);
+  static_cast<void>(std::fputs("rustynet: fatal: ", stderr));
+  static_cast<void>(std::fputs(what, stderr));
+  static_cast<void>(std::fputs("\n", stderr));
   std::abort();
 }
 

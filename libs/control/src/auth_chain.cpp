@@ -30,7 +30,7 @@ std::string source_limit_key(std::string_view source_ip) {
   if (source_ip.find(':') == std::string_view::npos || source_ip.size() >= INET6_ADDRSTRLEN) {
     return std::string(source_ip);
   }
-  const std::string text(source_ip);
+  std::string text(source_ip);
   std::array<unsigned char, 16> address{};
   if (::inet_pton(AF_INET6, text.c_str(), address.data()) != 1) {
     return text;
@@ -66,7 +66,7 @@ std::string_view to_string(AuthStatus status) noexcept {
 unsigned http_status(AuthStatus status) noexcept {
   switch (status) {
     case AuthStatus::kAllowed: return 200;
-    case AuthStatus::kRateLimited: return 429;
+    case AuthStatus::kRateLimited:  // a lockout is a rate limit to the client: same status, no oracle
     case AuthStatus::kLockedOut: return 429;
     case AuthStatus::kUnauthenticated: return 401;
     case AuthStatus::kForbidden: return 403;
@@ -78,7 +78,7 @@ unsigned http_status(AuthStatus status) noexcept {
 AuthChain::AuthChain(AuthChainParts parts) : parts_(std::move(parts)) {
   if (parts_.clock == nullptr || parts_.ip_limiter == nullptr || parts_.identity_limiter == nullptr ||
       parts_.lockout == nullptr || parts_.validator == nullptr || !parts_.policy || parts_.events == nullptr) {
-    std::fputs("AuthChain: missing part\n", stderr);
+    static_cast<void>(std::fputs("AuthChain: missing part\n", stderr));
     std::abort();
   }
 }

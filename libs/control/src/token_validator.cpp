@@ -119,7 +119,7 @@ std::string random_token_handle() {
   std::array<unsigned char, 16> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     // No randomness means no unique nonces: continuing would weaken replay protection.
-    std::fputs("rustynet-control: CSPRNG failure\n", stderr);
+    static_cast<void>(std::fputs("rustynet-control: CSPRNG failure\n", stderr));
     std::abort();
   }
   return crypto::hex_encode(std::span<const std::uint8_t>(bytes.data(), bytes.size()));
