@@ -19,7 +19,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 constexpr std::string_view kHealth = "/v1/health";
 constexpr std::string_view kEcho = "/v1/echo";
@@ -50,7 +50,7 @@ std::string json_body(const nlohmann::json& value) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ssl::context& tls, std::shared_ptr<Shared> shared)
+  Session(Tcp::socket socket, ssl::context& tls, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket), tls), shared_(std::move(shared)) {
     shared_->active.fetch_add(1);
     beast::error_code ec;
@@ -214,7 +214,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct ControlServer::Impl {
   asio::io_context io;
   ssl::context tls;
-  tcp::acceptor acceptor;
+  Tcp::acceptor acceptor;
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
@@ -224,7 +224,7 @@ struct ControlServer::Impl {
       : io(static_cast<int>(thread_count)), tls(native), acceptor(asio::make_strand(io)) {}
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, Tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted) {
           return;
@@ -271,7 +271,7 @@ base::Result<std::unique_ptr<ControlServer>, ServerError> ControlServer::start(c
   if (ec) {
     return base::unexpected(ServerError{"invalid bind address " + options.bind_address});
   }
-  const tcp::endpoint endpoint(address, options.port);
+  const Tcp::endpoint endpoint(address, options.port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) {
     impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);

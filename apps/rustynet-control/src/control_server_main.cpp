@@ -29,7 +29,7 @@ int serve(const ServiceConfig& config, std::ostream& out, std::ostream& err) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
   auto service = ControlService::start(config, base::system_clock());
   if (!service.has_value()) {
     err << "rustynet-control: refusing to start: " << service.error().message << "\n";
