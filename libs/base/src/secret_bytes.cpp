@@ -2,7 +2,7 @@
 // SecretBytes: wipe on every exit path; constant-time equality; redacted output.
 #include "rustynet/base/secret_bytes.hpp"
 
-#include <string.h>  // explicit_bzero (glibc); the one reviewed use of a C memory function here
+#include <cstring>  // ::explicit_bzero (glibc declares it in string.h, which <cstring> includes)
 
 #include <algorithm>
 #include <ostream>

@@ -15,6 +15,7 @@ using MonotonicTime = std::chrono::steady_clock::time_point;
 // Seconds since the Unix epoch, UTC. Signed 64-bit: no 2038 problem, negative values are invalid.
 struct UnixTime {
   std::int64_t seconds = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const UnixTime&, const UnixTime&) = default;
 };
 
