@@ -16,7 +16,7 @@ TEST(SecretBytesTest, MoveLeavesSourceEmptyAndCompareIsByContent) {
   SecretBytes copy = a.clone();
   EXPECT_TRUE(a == copy);
   SecretBytes b(std::move(a));
-  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): moved-from state is specified
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
   EXPECT_TRUE(b == copy);
   copy.mutable_view()[0] = 9;
   EXPECT_FALSE(b == copy);

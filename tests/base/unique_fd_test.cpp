@@ -17,7 +17,7 @@ TEST(UniqueFdTest, ClosesOnDestructionAndMove) {
   {
     UniqueFd first(raw);
     UniqueFd second(std::move(first));
-    EXPECT_FALSE(first.valid());  // NOLINT(bugprone-use-after-move): checking moved-from state
+    EXPECT_FALSE(first.valid());  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
     EXPECT_EQ(second.get(), raw);
     EXPECT_TRUE(is_open(raw));
   }

@@ -106,7 +106,7 @@ TEST_F(ServiceConfigTest, ComposedServiceServesAndFailsClosedOnBadState) {
   config.port = 0;
   testing::ManualClock clock;
   {
-    ServiceConfig bad = config;
+    const ServiceConfig& bad = config;
     ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0755), 0);
     EXPECT_FALSE(ControlService::start(bad, clock).has_value());  // state dir not private
     ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0700), 0);
