@@ -17,9 +17,9 @@ namespace rustynet::apps::control_server {
 
 // Resource bounds that cut off malformed, oversize and slow clients.
 struct ServerLimits {
-  std::size_t max_connections = 256;             // beyond: accepted and closed at once
-  std::uint32_t header_limit_bytes = 8 * 1024;   // request line + headers -> 431
-  std::uint64_t body_limit_bytes = 16U * 1024U;  // body -> 413
+  std::size_t max_connections = 256;              // beyond: accepted and closed at once
+  std::uint32_t header_limit_bytes = 8U * 1024U;  // request line + headers -> 431
+  std::uint64_t body_limit_bytes = 16U * 1024U;   // body -> 413
   std::chrono::milliseconds handshake_timeout{5'000};
   std::chrono::milliseconds request_timeout{10'000};  // whole request, and keep-alive idle time
   std::uint32_t max_requests_per_connection = 1'000;
