@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Network-namespace topology for the mesh demo and the end-to-end tests: one bridge namespace and
+# one namespace per host (control host + nodes), each joined to the bridge by a veth pair.
+#
+# Usable two ways:
+#   source scripts/lib/netns-mesh.sh; mesh_up PREFIX n1 n2 n3; ...; mesh_down PREFIX
+#   scripts/lib/netns-mesh.sh up PREFIX n1 n2 n3 | down PREFIX | status PREFIX
+#
+# Names (PREFIX e.g. "rn"):    namespace      interface   address
+#   bridge                     PREFIX-lan     br0          (none)
+#   control host               PREFIX-ctl     eth0         10.77.0.1/24
+#   node nK (K = 1..200)       PREFIX-nK      eth0         10.77.0.(10+K)/24
+# Addresses exist ONLY inside these namespaces; the root namespace is never touched (the veth
+# pairs are created inside PREFIX-lan and their far ends moved straight into the host namespace).
+# mesh_down removes exactly the namespaces matching ^PREFIX-(lan|ctl|n[0-9]+)$ after killing every
+# process still running in them (`ip netns pids`), so it never touches anyone else's namespaces.
+# Both directions are idempotent and safe on a half-created topology.
+
+readonly MESH_SUBNET_PREFIX=10.77.0
+readonly MESH_CONTROL_ADDRESS=${MESH_SUBNET_PREFIX}.1
+
+mesh_log() { echo "netns-mesh: $*" >&2; }
+
+mesh_check_prefix() {
+  local prefix=$1
+  if [[ ! $prefix =~ ^[a-z][a-z0-9]{0,7}$ ]]; then
+    mesh_log "prefix '$prefix' must be 1-8 characters [a-z0-9] starting with a letter"
+    return 1
+  fi
+}
+
+mesh_ns_exists() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
+
+# Namespace name of a host: "ctl", "lan" or a node name nK.
+mesh_ns() { echo "$1-$2"; }
+
+# Underlay address of a host ("ctl" or nK).
+mesh_address() {
+  local host=$1
+  if [[ $host == ctl ]]; then
+    echo "$MESH_CONTROL_ADDRESS"
+  elif [[ $host =~ ^n([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= 200)); then
+    echo "${MESH_SUBNET_PREFIX}.$((10 + BASH_REMATCH[1]))"
+  else
+    mesh_log "host name '$host' must be ctl or n1..n200"
+    return 1
+  fi
+}
+
+mesh_ensure_ns() {
+  local ns=$1
+  if ! mesh_ns_exists "$ns"; then
+    ip netns add "$ns"
+  fi
+  ip -n "$ns" link set lo up
+}
+
+# Joins host ("ctl" or nK) to the bridge with its underlay address. Idempotent.
+mesh_attach() {
+  local prefix=$1 host=$2 lan ns address port
+  lan=$(mesh_ns "$prefix" lan)
+  ns=$(mesh_ns "$prefix" "$host")
+  address=$(mesh_address "$host") || return 1
+  port="v-$host"
+  mesh_ensure_ns "$ns"
+  if ! ip -n "$lan" link show "$port" &> /dev/null; then
+    # A half-created pair cannot exist (deleting one end deletes both), but a stale eth0 in the
+    # host namespace from some other tool would block the move: remove it first.
+    ip -n "$ns" link del eth0 &> /dev/null || true
+    ip -n "$lan" link add "$port" type veth peer name eth0 netns "$ns"
+  fi
+  ip -n "$lan" link set "$port" master br0
+  ip -n "$lan" link set "$port" up
+  ip -n "$ns" addr replace "$address/24" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+# mesh_up PREFIX NODE... : bridge namespace, control host and the nodes.
+mesh_up() {
+  local prefix=$1
+  shift
+  mesh_check_prefix "$prefix" || return 1
+  local lan
+  lan=$(mesh_ns "$prefix" lan)
+  mesh_ensure_ns "$lan"
+  if ! ip -n "$lan" link show br0 &> /dev/null; then
+    ip -n "$lan" link add br0 type bridge
+  fi
+  # No STP, no forwarding delay: ports forward as soon as they are up.
+  ip -n "$lan" link set br0 type bridge stp_state 0 forward_delay 0
+  ip -n "$lan" link set br0 up
+  mesh_attach "$prefix" ctl || return 1
+  local node
+  for node in "$@"; do
+    mesh_attach "$prefix" "$node" || return 1
+  done
+  for node in "$@"; do
+    mesh_wait_reachable "$prefix" "$node" || return 1
+  done
+}
+
+# Waits (up to ~3 s) until the control host reaches node $2 over the bridge: a fresh bridge port
+# can take a moment to forward.
+mesh_wait_reachable() {
+  local prefix=$1 node=$2 address
+  address=$(mesh_address "$node") || return 1
+  for _ in $(seq 1 15); do
+    if ip netns exec "$(mesh_ns "$prefix" ctl)" ping -c 1 -W 0.2 -q "$address" &> /dev/null; then
+      return 0
+    fi
+  done
+  mesh_log "control host cannot reach $node ($address) over the bridge"
+  return 1
+}
+
+# Namespaces belonging to PREFIX (exact pattern, never a broader glob).
+mesh_list() {
+  local prefix=$1
+  ip netns list | awk '{print $1}' | grep -E "^${prefix}-(lan|ctl|n[0-9]+)$" || true
+}
+
+# Kills every process in namespace $1: SIGTERM, up to ~3 s grace, then SIGKILL.
+mesh_kill_ns_processes() {
+  local ns=$1 pids
+  pids=$(ip netns pids "$ns" 2> /dev/null || true)
+  [[ -z $pids ]] && return 0
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2> /dev/null || true
+  for _ in $(seq 1 30); do
+    pids=$(ip netns pids "$ns" 2> /dev/null || true)
+    [[ -z $pids ]] && return 0
+    sleep 0.1
+  done
+  mesh_log "killing stubborn processes in $ns: $pids"
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2> /dev/null || true
+  for _ in $(seq 1 20); do
+    [[ -z $(ip netns pids "$ns" 2> /dev/null || true) ]] && return 0
+    sleep 0.1
+  done
+}
+
+# mesh_down PREFIX: kills the processes in PREFIX's namespaces and deletes the namespaces.
+mesh_down() {
+  local prefix=$1 ns
+  mesh_check_prefix "$prefix" || return 1
+  for ns in $(mesh_list "$prefix"); do
+    mesh_kill_ns_processes "$ns"
+  done
+  for ns in $(mesh_list "$prefix"); do
+    ip netns del "$ns" 2> /dev/null || mesh_log "could not delete namespace $ns"
+  done
+  [[ -z $(mesh_list "$prefix") ]]
+}
+
+mesh_status() {
+  local prefix=$1 ns
+  for ns in $(mesh_list "$prefix"); do
+    echo "== $ns"
+    ip -n "$ns" -brief address
+    local pids
+    pids=$(ip netns pids "$ns" | tr '\n' ' ')
+    [[ -n $pids ]] && echo "processes: $pids"
+  done
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  set -euo pipefail
+  if [[ $(id -u) -ne 0 ]]; then
+    mesh_log "must run as root (network namespaces)"
+    exit 1
+  fi
+  command=${1:-}
+  prefix=${2:-}
+  if [[ -z $command || -z $prefix ]]; then
+    echo "usage: $0 up PREFIX NODE... | down PREFIX | status PREFIX" >&2
+    exit 64
+  fi
+  shift 2
+  case $command in
+    up) mesh_up "$prefix" "$@" ;;
+    down) mesh_down "$prefix" ;;
+    status) mesh_status "$prefix" ;;
+    *)
+      echo "usage: $0 up PREFIX NODE... | down PREFIX | status PREFIX" >&2
+      exit 64
+      ;;
+  esac
+fi
