@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// CliContext: everything a command needs from its environment, injected so commands are testable.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "rustynet/base/clock.hpp"
+
+namespace rustynet::apps::cli {
+
+inline constexpr const char* kDefaultSocketPath = "/run/rustynet/rustynetd.sock";
+// docs/control-protocol.md: one response line of at most 8 MiB (the newline not counted).
+inline constexpr std::size_t kMaxLocalResponseBytes = std::size_t{8} << 20U;
+
+struct CliContext {
+  std::ostream& out;
+  std::ostream& err;
+  // Wall time for "ago"/"expires in" columns; never required (an unusable clock prints no age).
+  const base::Clock& clock;
+  std::string default_socket = kDefaultSocketPath;
+  std::size_t max_response_bytes = kMaxLocalResponseBytes;
+  // Bound on the whole exchange with the daemon (connect, send, receive); a daemon that stops
+  // answering must not hang a script forever.
+  std::chrono::milliseconds timeout{10'000};
+  // Environment lookup (HOME, XDG_CONFIG_HOME for the CLI config file); empty = no environment.
+  std::function<std::optional<std::string>(const std::string&)> env;
+};
+
+}  // namespace rustynet::apps::cli
