@@ -2,15 +2,138 @@
 // rustynet-relay: Rustynet relay: forwards tunnel ciphertext between peers; never decrypts.
 #include "relay_server_main.hpp"
 
+#include <atomic>
+#include <csignal>
 #include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "rustynet/base/clock.hpp"
+#include "rustynet/base/file_io.hpp"
+#include "rustynet/relay/relay_config.hpp"
+#include "rustynet/relay/relay_server.hpp"
 
 namespace rustynet::apps::relay_server {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: rustynet-relay [--help] [--version]\n"
+    "usage: rustynet-relay --config PATH [--check-config]\n"
+    "       rustynet-relay [--help] [--version]\n"
     "\n"
-    "Rustynet relay: forwards tunnel ciphertext between peers; never decrypts.\n";
+    "Rustynet relay: forwards tunnel ciphertext between peers; never decrypts.\n"
+    "Sessions are authorised by control-signed relay tickets (docs/relay.md).\n";
+
+constexpr int kExitUsage = 64;    // EX_USAGE
+constexpr int kExitConfig = 78;   // EX_CONFIG
+constexpr int kExitRuntime = 70;  // EX_SOFTWARE
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int /*signal*/) { g_stop.store(true); }
+
+// Security events as JSON lines on the error stream (journald under systemd).
+class StreamSink final : public relay::EventSink {
+ public:
+  explicit StreamSink(std::ostream& out) : out_(out) {}
+  void record(const relay::SecurityEvent& event) override { out_ << event.to_json_line() << '\n' << std::flush; }
+
+ private:
+  std::ostream& out_;
+};
+
+std::string counters_line(const relay::RelayCore& core) {
+  const relay::RelayCounters& c = core.counters();
+  const nlohmann::json line = {{"component", "rustynet-relay"},
+                               {"event", "counters"},
+                               {"sessions", core.session_count()},
+                               {"replay_entries", core.replay_entry_count()},
+                               {"rx_datagrams", c.rx_datagrams},
+                               {"forwarded_datagrams", c.forwarded_datagrams},
+                               {"forwarded_bytes", c.forwarded_bytes},
+                               {"dropped_unknown_source", c.dropped_unknown_source},
+                               {"dropped_malformed", c.dropped_malformed},
+                               {"dropped_oversize", c.dropped_oversize},
+                               {"dropped_hello_rate", c.dropped_hello_rate},
+                               {"dropped_session_rate", c.dropped_session_rate},
+                               {"dropped_peer_unbound", c.dropped_peer_unbound},
+                               {"cookies_sent", c.cookies_sent},
+                               {"cookies_invalid", c.cookies_invalid},
+                               {"verify_budget_exhausted", c.verify_budget_exhausted},
+                               {"tickets_verified", c.tickets_verified},
+                               {"tickets_rejected", c.tickets_rejected},
+                               {"tickets_replayed", c.tickets_replayed},
+                               {"sessions_created", c.sessions_created},
+                               {"sides_bound", c.sides_bound},
+                               {"sides_rebound", c.sides_rebound},
+                               {"sessions_expired_idle", c.sessions_expired_idle},
+                               {"sessions_expired_lifetime", c.sessions_expired_lifetime},
+                               {"session_limit_hits", c.session_limit_hits},
+                               {"node_limit_hits", c.node_limit_hits},
+                               {"replay_store_full", c.replay_store_full},
+                               {"keepalives", c.keepalives},
+                               {"send_errors", c.send_errors},
+                               {"events_suppressed", c.events_suppressed}};
+  return line.dump();
+}
+
+int serve(const std::string& config_path, bool check_only, std::ostream& out, std::ostream& err) {
+  auto text = base::read_file_bounded(config_path, relay::kMaxRelayConfigBytes);
+  if (!text.has_value()) {
+    err << "rustynet-relay: cannot read config: " << text.error().describe() << "\n";
+    return kExitConfig;
+  }
+  auto config = relay::parse_relay_config(*text);
+  if (!config.has_value()) {
+    err << "rustynet-relay: invalid config " << config_path << ": " << config.error() << "\n";
+    return kExitConfig;
+  }
+  if (check_only) {
+    out << "rustynet-relay: config ok (relay_id " << config->relay_id << ", listen " << config->listen.to_string()
+        << ", control key " << config->control_public_key.key_id() << ")\n";
+    return 0;
+  }
+  const base::Clock& clock = base::system_clock();
+  StreamSink sink(err);
+  auto core = relay::RelayCore::create(config->relay_id, config->control_public_key, config->limits, clock, sink);
+  if (!core.has_value()) {
+    err << "rustynet-relay: cannot start: " << core.error() << "\n";
+    return kExitConfig;
+  }
+  auto server = relay::RelayServer::create(config->listen, std::move(core).value(), clock);
+  if (!server.has_value()) {
+    err << "rustynet-relay: cannot listen: " << server.error().describe() << "\n";
+    return kExitRuntime;
+  }
+  g_stop.store(false);
+  if (std::signal(SIGTERM, on_stop_signal) == SIG_ERR || std::signal(SIGINT, on_stop_signal) == SIG_ERR) {
+    err << "rustynet-relay: cannot install signal handlers\n";
+    return kExitRuntime;
+  }
+  err << nlohmann::json{{"component", "rustynet-relay"},
+                        {"event", "started"},
+                        {"relay_id", config->relay_id},
+                        {"listen", server->local_endpoint().to_string()},
+                        {"control_key_id", config->control_public_key.key_id()}}
+             .dump()
+      << '\n'
+      << std::flush;
+  const auto interval = std::chrono::seconds(config->stats_interval_seconds);
+  auto last_stats = clock.monotonic_now();
+  while (!g_stop.load()) {
+    auto polled = server->poll_once(std::chrono::milliseconds(200));
+    if (!polled.has_value()) {
+      err << "rustynet-relay: " << polled.error().describe() << "\n";
+      return kExitRuntime;
+    }
+    const auto now = clock.monotonic_now();
+    if (config->stats_interval_seconds != 0 && now - last_stats >= interval) {
+      err << counters_line(server->core()) << '\n' << std::flush;
+      last_stats = now;
+    }
+  }
+  err << counters_line(server->core()) << '\n' << std::flush;
+  return 0;
+}
 
 }  // namespace
 
@@ -23,8 +146,23 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     out << "rustynet-relay " << RUSTYNET_VERSION << "\n";
     return 0;
   }
-  err << "rustynet-relay: unknown argument '" << args[0] << "'\n" << kUsage;
-  return 64;  // EX_USAGE
+  std::string config_path;
+  bool check_only = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else if (args[i] == "--check-config") {
+      check_only = true;
+    } else {
+      err << "rustynet-relay: unknown argument '" << args[i] << "'\n" << kUsage;
+      return kExitUsage;
+    }
+  }
+  if (config_path.empty()) {
+    err << "rustynet-relay: --config is required\n" << kUsage;
+    return kExitUsage;
+  }
+  return serve(config_path, check_only, out, err);
 }
 
 }  // namespace rustynet::apps::relay_server

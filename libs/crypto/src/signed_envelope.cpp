@@ -31,7 +31,8 @@ bool is_key_id(std::string_view text) {
 }
 
 base::Status<SignedStateError> check_header(const EnvelopeHeader& header) {
-  if (header.type != ArtifactType::kNodeState && header.type != ArtifactType::kPolicySnapshot) {
+  if (header.type != ArtifactType::kNodeState && header.type != ArtifactType::kPolicySnapshot &&
+      header.type != ArtifactType::kRelayTicket) {
     return unexpected(SignedStateError{SignedStateErrorKind::kInvalidArgument, "unknown artifact type"});
   }
   if (!detail::is_subject_text(header.subject, kMaxSubjectLength)) {
@@ -53,6 +54,7 @@ std::string_view to_string(ArtifactType type) noexcept {
   switch (type) {
     case ArtifactType::kNodeState: return "node-state";
     case ArtifactType::kPolicySnapshot: return "policy-snapshot";
+    case ArtifactType::kRelayTicket: return "relay-ticket";
   }
   return "unknown";
 }
@@ -117,7 +119,8 @@ base::Result<SignedEnvelope, SignedStateError> decode_envelope(std::span<const s
   SignedEnvelope envelope;
   const std::uint8_t type = reader.u8();
   if (type != static_cast<std::uint8_t>(ArtifactType::kNodeState) &&
-      type != static_cast<std::uint8_t>(ArtifactType::kPolicySnapshot)) {
+      type != static_cast<std::uint8_t>(ArtifactType::kPolicySnapshot) &&
+      type != static_cast<std::uint8_t>(ArtifactType::kRelayTicket)) {
     return unexpected(malformed("unknown artifact type " + std::to_string(type)));
   }
   envelope.header.type = static_cast<ArtifactType>(type);

@@ -21,6 +21,7 @@ namespace rustynet::crypto {
 enum class ArtifactType : std::uint8_t {
   kNodeState = 1,       // one node's peers + routes + policy digest (libs/policy NodeState)
   kPolicySnapshot = 2,  // the policy document whose digest a node state names
+  kRelayTicket = 3,     // a short-lived relay session authorisation (crypto/relay_ticket.hpp)
 };
 
 [[nodiscard]] std::string_view to_string(ArtifactType type) noexcept;
