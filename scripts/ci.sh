@@ -20,6 +20,7 @@ gates=(
   "deps-audit:scripts/ci/deps-audit.sh"
   "deps-policy:scripts/ci/deps-policy.sh"
   "build:scripts/ci/build.sh"
+  "systemd-units:scripts/ci/systemd-units.sh"
   "lint:scripts/ci/lint.sh"
   "test:scripts/ci/test.sh"
   "selftest:scripts/ci/selftest.sh"
@@ -33,7 +34,7 @@ total_start=$SECONDS
 record() {
   local name=$1 status=$2 seconds=$3
   [[ $status == pass ]] || failures=$((failures + 1))
-  results+=("$(printf '%-12s %-5s %6ds' "$name" "$status" "$seconds")")
+  results+=("$(printf '%-14s %-5s %6ds' "$name" "$status" "$seconds")")
 }
 
 # lint is CPU-bound while the namespace tests mostly wait on the network, so lint runs in the
@@ -71,7 +72,7 @@ fi
 
 echo
 echo "==== summary"
-printf '%-12s %-5s %7s\n' gate status time
+printf '%-14s %-5s %7s\n' gate status time
 printf '%s\n' "${results[@]}"
 printf 'total: %ds\n' $((SECONDS - total_start))
 passed=$((${#gates[@]} - failures))
