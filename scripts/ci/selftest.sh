@@ -85,6 +85,11 @@ t=$(fresh_copy deps-policy-licence)
 sed -i -E 's/^(libmnl0\t[^\t]+\t[^\t]+)\tLGPL-2.1/\1\tSSPL-1.0/' "$t/cmake/dependencies.tsv"
 expect_failure deps-policy-licence "not on the allowlist" gate "$t" deps-policy.sh
 
+# systemd units: a dropped hardening directive fails the gate
+t=$(fresh_copy systemd-units)
+sed -i '/^NoNewPrivileges=yes$/d' "$t/apps/rustynetd/systemd/rustynetd.service"
+expect_failure systemd-units "NoNewPrivileges" gate "$t" systemd-units.sh
+
 # 3 build: a conversion warning is an error
 t=$(fresh_copy build)
 printf 'int rustynet_narrowing(double d);\nint rustynet_narrowing(double d) { return d; }\n' >> "$t/libs/base/src/sys_error.cpp"
