@@ -1,18 +1,173 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The main job. Today: installs dependencies, builds the release preset and shows each of the four
-# programs answering. The live mesh demo (control host + three nodes in network namespaces) replaces
-# this body when the end-to-end issue lands.
+# The main job: on a fresh Debian 12 machine, as root, install dependencies, build, and run a live
+# Rustynet mesh in network namespaces: rustynet-control on a control host and three rustynetd
+# nodes (n1 n2 n3) on one bridge. Shows n1 <-> n2 over the encrypted tunnel, n3 kept out by
+# policy, then a policy change letting n3 reach n2 (time measured), and `rustynet status`.
+# See docs/demo.md.
+#
+# usage: scripts/demo.sh [--keep] [--no-build]   run the demo (cleans up on exit unless --keep)
+#        scripts/demo.sh --down                  remove what a kept or interrupted demo left behind
 set -euo pipefail
+
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-"$repo/scripts/bootstrap.sh"
-cmake --preset release > /dev/null
-cmake --build --preset release -j "$(nproc)"
-for program in rustynetd rustynet rustynet-control rustynet-relay; do
-  binary=$(find "$repo/build/release/apps" -type f -name "$program" -perm -u+x | head -1)
-  [[ -x $binary ]] || { echo "demo: $program was not built" >&2; exit 1; }
-  echo "==== $program"
-  "$binary" --version
-  "$binary" --help
+readonly repo
+keep=0
+build=1
+for arg in "$@"; do
+  case $arg in
+    --keep) keep=1 ;;
+    --no-build) build=0 ;;
+    --down) mode_down=1 ;;
+    -h | --help) sed -n '3,10p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument '$arg' (try --help)" >&2; exit 64 ;;
+  esac
 done
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "demo: run as root (it installs packages and creates network namespaces)" >&2
+  exit 1
+fi
+
+export MR_PREFIX=rn MR_IF_PREFIX=rnd MR_CONTROL_PORT=8443
+# shellcheck source=scripts/lib/mesh-run.sh
+source "$repo/scripts/lib/mesh-run.sh"
+
+if [[ ${mode_down:-0} -eq 1 ]]; then
+  mesh_down "$MR_PREFIX"
+  for dir in /tmp/rustynet-demo.*; do
+    [[ -d $dir ]] && rm -rf "$dir"
+  done
+  echo "demo: removed namespaces ${MR_PREFIX}-* and demo state"
+  exit 0
+fi
+
+step_number=0
+step() {
+  step_number=$((step_number + 1))
+  printf '\n\033[1m[%d] %s\033[0m\n' "$step_number" "$*"
+}
+say() { echo "    $*"; }
+die() {
+  printf '\033[31mdemo: FAILED: %s\033[0m\n' "$*" >&2
+  exit 1
+}
+# Runs a command, echoing it first (the commands are the point of the demo).
+show() {
+  echo "    \$ $*"
+  "$@" 2>&1 | sed 's/^/      /'
+  return "${PIPESTATUS[0]}"
+}
+
+step "Install dependencies (scripts/bootstrap.sh, idempotent)"
+"$repo/scripts/bootstrap.sh"
+
+bin_dir=$repo/build/release/apps
+if ((build)); then
+  step "Build the release preset (the three programs)"
+  (cd "$repo" && cmake --preset release > /dev/null &&
+    cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control)
+fi
+MR_RUSTYNETD=$bin_dir/rustynetd/rustynetd
+MR_RUSTYNET=$bin_dir/rustynet/rustynet
+MR_CONTROL=$bin_dir/rustynet-control/rustynet-control
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+  [[ -x $binary ]] || die "$binary is not built"
+done
+
+MR_STATE=$(mktemp -d /tmp/rustynet-demo.XXXXXX)
+export MR_STATE
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if ((status != 0)); then
+    echo "---- last log lines ----"
+    mr_dump_logs 25
+  fi
+  if ((keep)); then
+    printf '\nThe mesh stays up (--keep). State: %s. Remove it with: scripts/demo.sh --down\n' "$MR_STATE"
+  else
+    step "Clean up (namespaces, processes, state)"
+    mesh_down "$MR_PREFIX" || true
+    rm -rf "$MR_STATE"
+    say "done"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "Network namespaces: control host and nodes n1 n2 n3 on a bridge (10.77.0.0/24, inside the namespaces only)"
+mesh_down "$MR_PREFIX" > /dev/null 2>&1 || true
+mesh_up "$MR_PREFIX" n1 n2 n3 || die "topology"
+say "${MR_PREFIX}-ctl 10.77.0.1   ${MR_PREFIX}-n1 10.77.0.11   ${MR_PREFIX}-n2 10.77.0.12   ${MR_PREFIX}-n3 10.77.0.13"
+
+step "rustynet-control init: control signing key (encrypted custody), TLS certificate, admin key"
+mr_make_state
+say "operator secret: $MR_STATE/operator.secret (0600, never printed)"
+mr_control_init || die "rustynet-control init"
+say "control signing public key: $MR_CONTROL_SIGNING_KEY"
+say "TLS certificate pin (SHA-256): $MR_CONTROL_PIN"
+
+step "Start rustynet-control in ${MR_PREFIX}-ctl (TLS 1.3 on $MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT)"
+mr_control_start 10 || die "rustynet-control did not start (log: $MR_STATE/logs/control.log)"
+say "listening (pid $(mr_pid control))"
+
+step "Per node: generate keys, register with control (rustynet control node add), write the daemon config"
+for node in n1 n2 n3; do
+  mr_node_keys "$node" || die "$node: rustynet keys generate"
+  mr_node_register "$node" > /dev/null || die "$node: rustynet control node add"
+  mr_daemon_config "$node"
+  say "$node  mesh $(mr_mesh_address "$node")  identity ${MR_IDENTITY_KEY:0:12}...  tunnel ${MR_TUNNEL_KEY:0:12}..."
+done
+show mr_admin node list || die "rustynet control node list"
+
+step "Policy: n1 <-> n2 allowed, n3 nothing (default deny)"
+mr_policy_file "$MR_STATE/policy-1.json" 'n1>n2' 'n2>n1'
+sed 's/^/      /' "$MR_STATE/policy-1.json"
+mr_policy_set "$MR_STATE/policy-1.json" > /dev/null || die "rustynet control policy set"
+
+step "Start rustynetd on n1 n2 n3 (userspace tunnel backend), wait for their signed peer maps"
+for node in n1 n2 n3; do
+  mr_daemon_start "$node"
+done
+for node in n1 n2 n3; do
+  mr_daemon_wait_ready "$node" 20 || die "$node daemon did not reach running (log: $MR_STATE/logs/rustynetd-$node.log)"
+  say "$node running, interface $(mr_interface "$node"), generation $(mr_cli "$node" status --json |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("result", d)["generation"])')"
+done
+
+step "n1 and n2 ping each other over their mesh addresses (through the tunnel)"
+show ip netns exec "${MR_PREFIX}-n1" ping -n -c 3 -i 0.2 -W 1 100.64.0.2 || die "n1 -> n2"
+show ip netns exec "${MR_PREFIX}-n2" ping -n -c 3 -i 0.2 -W 1 100.64.0.1 || die "n2 -> n1"
+
+step "n3 cannot reach n2: policy gives n3 no peer"
+show mr_cli n3 peers || true
+if show ip netns exec "${MR_PREFIX}-n3" ping -n -c 2 -i 0.5 -W 1 100.64.0.2; then
+  die "n3 reached n2 although policy denies it"
+fi
+say "=> no reply, as intended"
+
+step "Policy change: allow n3 -> n2; measure until n3's ping to n2 succeeds (probe every 50 ms)"
+mr_policy_file "$MR_STATE/policy-2.json" 'n1>n2' 'n2>n1' 'n3>n2'
+t0=$(mr_now_ms)
+mr_policy_set "$MR_STATE/policy-2.json" > /dev/null || die "rustynet control policy set"
+elapsed=$(mr_probe_ms n3 100.64.0.2 20 "$t0") || die "n3 could not reach n2 within 20 s of the policy change"
+printf '    \033[1m=> n3 reached n2 %d ms after the policy change\033[0m (from the start of "rustynet control policy set")\n' "$elapsed"
+show ip netns exec "${MR_PREFIX}-n3" ping -n -c 2 -i 0.2 -W 1 100.64.0.2 || die "n3 -> n2"
+
+step "rustynet status and rustynet peers on n1"
+show mr_cli n1 status || die "rustynet status"
+show mr_cli n1 peers || die "rustynet peers"
+
+printf '\n\033[1mdemo: all steps passed\033[0m\n'
+if ((keep)); then
+  cat << EOF
+
+Poke at it (docs/demo.md):
+  ip netns exec ${MR_PREFIX}-n1 ping 100.64.0.2
+  $MR_RUSTYNET status --socket $MR_STATE/n1/rustynetd.sock
+  $MR_RUSTYNET netmap --socket $MR_STATE/n1/rustynetd.sock
+  logs: $MR_STATE/logs/
+EOF
+fi

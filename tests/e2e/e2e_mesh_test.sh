@@ -1,0 +1,498 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end test (issue 9): rustynet-control + three rustynetd + the rustynet CLI in network
+# namespaces, with assertions. Root only (ctest label netns). Bounded time, cleans up on any exit.
+#
+# usage: tests/e2e/e2e_mesh_test.sh [--build-dir DIR] [--keep] [--only CASE[,CASE...]]
+#   DIR: a configured and built tree holding apps/*/ (default $RUSTYNET_BUILD_DIR, else build/ci).
+#   Binaries can also be given one by one: RUSTYNETD=... RUSTYNET=... RUSTYNET_CONTROL=...
+#   --keep leaves namespaces, processes and the state dir up for inspection
+#          (remove later with: scripts/lib/netns-mesh.sh down rne2e).
+# Cases (run in this order; the first, "mesh", is the setup every other case needs):
+#   mesh policy status control-restart daemon-restart refused-state startup-refusals shutdown
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO
+readonly BUDGET_SECONDS=${E2E_BUDGET_SECONDS:-420}
+readonly ALL_CASES="mesh policy status control-restart daemon-restart refused-state startup-refusals shutdown"
+
+build_dir=${RUSTYNET_BUILD_DIR:-$REPO/build/ci}
+keep=0
+only=""
+while (($#)); do
+  case $1 in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    -h | --help) sed -n '3,13p' "$0"; exit 0 ;;
+    *) echo "e2e: unknown argument '$1'" >&2; exit 64 ;;
+  esac
+done
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "e2e: must run as root (network namespaces); this test is never skipped" >&2
+  exit 1
+fi
+
+export MR_PREFIX=rne2e MR_IF_PREFIX=rne MR_CONTROL_PORT=8443
+MR_RUSTYNETD=${RUSTYNETD:-$build_dir/apps/rustynetd/rustynetd}
+MR_RUSTYNET=${RUSTYNET:-$build_dir/apps/rustynet/rustynet}
+MR_CONTROL=${RUSTYNET_CONTROL:-$build_dir/apps/rustynet-control/rustynet-control}
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+  if [[ ! -x $binary ]]; then
+    echo "e2e: $binary is not built (build dir $build_dir)" >&2
+    exit 1
+  fi
+done
+for tool in wireguard-go ip ping python3; do
+  command -v "$tool" > /dev/null || { echo "e2e: $tool missing (scripts/bootstrap.sh installs it)" >&2; exit 1; }
+done
+
+# shellcheck source=scripts/lib/mesh-run.sh
+source "$REPO/scripts/lib/mesh-run.sh"
+
+MR_STATE=$(mktemp -d /tmp/rustynet-e2e.XXXXXX)
+export MR_STATE
+FIGURES=()
+RESULTS=()
+failures=0
+watchdog_pid=""
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
+  if ((status != 0 || failures > 0)); then
+    echo "---- logs (failure) ----"
+    mr_dump_logs 60
+  fi
+  if ((keep)); then
+    echo "e2e: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
+  else
+    mesh_down "$MR_PREFIX" || echo "e2e: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
+    rm -rf "$MR_STATE"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "e2e: interrupted" >&2; exit 130' INT TERM
+
+# Bounded time even if a step hangs: the watchdog TERMs us, the trap cleans up.
+(sleep "$BUDGET_SECONDS" && echo "e2e: time budget of ${BUDGET_SECONDS}s exceeded" >&2 && kill -TERM $$) &
+watchdog_pid=$!
+
+# ---- assertion helpers -----------------------------------------------------------------------
+current_case=""
+case_failed=0
+
+log() { echo "  $(date -u +%H:%M:%S.%3N) $*"; }
+
+# check DESCRIPTION CMD... : the command must succeed.
+check() {
+  local description=$1
+  shift
+  if "$@"; then
+    log "ok: $description"
+  else
+    log "FAIL: $description"
+    case_failed=1
+  fi
+}
+
+# check_not DESCRIPTION CMD... : the command must fail.
+check_not() {
+  local description=$1
+  shift
+  if "$@"; then
+    log "FAIL: $description"
+    case_failed=1
+  else
+    log "ok: $description"
+  fi
+}
+
+# check_exit EXPECTED DESCRIPTION CMD... : exit status must equal EXPECTED; the output goes to
+# $MR_STATE/last.out for follow-up checks.
+check_exit() {
+  local expected=$1 description=$2 status=0
+  shift 2
+  "$@" > "$MR_STATE/last.out" 2>&1 || status=$?
+  if ((status == expected)); then
+    log "ok: $description (exit $status)"
+  else
+    log "FAIL: $description: exit $status, expected $expected; output:"
+    sed 's/^/      /' "$MR_STATE/last.out" | head -20
+    case_failed=1
+  fi
+}
+
+# check_output PATTERN DESCRIPTION: $MR_STATE/last.out must match the extended regex.
+check_output() {
+  if grep -Eq -- "$1" "$MR_STATE/last.out"; then
+    log "ok: $2"
+  else
+    log "FAIL: $2: output does not match /$1/:"
+    sed 's/^/      /' "$MR_STATE/last.out" | head -20
+    case_failed=1
+  fi
+}
+
+# require: stop the case here (later steps of this case depend on it).
+require() {
+  if ((case_failed)); then
+    return 1
+  fi
+}
+
+figure() {
+  FIGURES+=("$1")
+  log "figure: $1"
+}
+
+# Runs python on the JSON of `rustynet ... --json` given in $1: expression $2 must be true.
+json_true() {
+  python3 - "$1" "$2" << 'PY'
+import json, sys
+doc = json.loads(sys.argv[1])
+r = doc.get("result", doc) if isinstance(doc, dict) else doc
+sys.exit(0 if eval(sys.argv[2], {"r": r, "doc": doc}) else 1)
+PY
+}
+
+# cli_json NODE COMMAND... : `rustynet COMMAND --json` against NODE's daemon.
+cli_json() {
+  local node=$1
+  shift
+  mr_cli "$node" "$@" --json 2> /dev/null
+}
+
+# Peer node ids that NODE's daemon has configured (sorted, space separated).
+peer_ids() {
+  local json
+  json=$(cli_json "$1" peers) || return 1
+  python3 - "$json" << 'PY'
+import json, sys
+doc = json.loads(sys.argv[1])
+r = doc.get("result", doc)
+print(" ".join(sorted(p["node_id"] for p in r["peers"])))
+PY
+}
+
+peers_are() {
+  [[ $(peer_ids "$1") == "$2" ]]
+}
+
+generation_of() {
+  local json
+  json=$(cli_json "$1" status) || return 1
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("result", d)["generation"])' "$json"
+}
+
+interface_exists() {
+  ip -n "$(mr_ns "$1")" link show "$(mr_interface "$1")" &> /dev/null
+}
+
+# ---- cases -----------------------------------------------------------------------------------
+N1=$(mr_mesh_address n1)
+N2=$(mr_mesh_address n2)
+
+case_mesh() {
+  check "leftovers of an earlier run removed" mesh_down "$MR_PREFIX"
+  check "topology up (control host + n1 n2 n3 on a bridge)" mesh_up "$MR_PREFIX" n1 n2 n3
+  check "no 10.77.0.0/24 address in the root namespace" bash -c '! ip -o addr | grep -q "10\.77\.0\."'
+  require || return
+  mr_make_state
+  check "rustynet-control init" mr_control_init
+  require || return
+  check "rustynet-control starts and listens" mr_control_start
+  require || return
+  local node
+  for node in n1 n2 n3; do
+    check "$node: keys generated" mr_node_keys "$node"
+    check "$node: registered with control" mr_node_register "$node"
+    mr_daemon_config "$node"
+  done
+  require || return
+  mr_policy_file "$MR_STATE/policy-1.json" 'n1>n2' 'n2>n1'
+  check "policy set: n1<->n2 only" mr_policy_set "$MR_STATE/policy-1.json"
+  require || return
+  for node in n1 n2 n3; do
+    mr_daemon_start "$node"
+  done
+  for node in n1 n2 n3; do
+    check "$node: daemon running with a verified state" mr_daemon_wait_ready "$node" 20
+  done
+  require || return
+  check "n1 -> n2 over the mesh" mr_ping_ok n1 "$N2"
+  check "n2 -> n1 over the mesh" mr_ping_ok n2 "$N1"
+  check "n1 peers are exactly n2" peers_are n1 "n2"
+  check "n2 peers are exactly n1" peers_are n2 "n1"
+  check "n3 has no peers (default deny)" peers_are n3 ""
+  check "n3 -> n2 fails (no peer)" mr_ping_fails n3 "$N2"
+}
+
+case_policy() {
+  mr_policy_file "$MR_STATE/policy-2.json" 'n1>n2' 'n2>n1' 'n3>n2'
+  local t0 elapsed
+  t0=$(mr_now_ms)
+  check "policy set: also n3 -> n2" mr_policy_set "$MR_STATE/policy-2.json"
+  require || return
+  if elapsed=$(mr_probe_ms n3 "$N2" 10 "$t0"); then
+    figure "policy change -> first n3->n2 reply: ${elapsed} ms (probe every 50 ms, from the start of 'rustynet control policy set')"
+    check "policy change reaches n3 within 3 s" test "$elapsed" -lt 3000
+  else
+    check "n3 -> n2 works within 10 s of the policy change" false
+  fi
+  check "n3 peers are exactly n2" peers_are n3 "n2"
+  check "n2 peers are n1 n3" peers_are n2 "n1 n3"
+  check "n1 still has only n2 (n3 may not reach n1)" peers_are n1 "n2"
+  check "n3 -> n1 still fails" mr_ping_fails n3 "$N1"
+}
+
+case_status() {
+  check_exit 0 "rustynet status (n1)" mr_cli n1 status
+  check_output "n1" "status names the node"
+  check_output "running" "status says running"
+  check_exit 0 "rustynet peers (n1)" mr_cli n1 peers
+  check_output "n2" "peers lists n2"
+  local json
+  json=$(cli_json n1 status)
+  check "status --json: running, connected to control, generation > 0, 1 peer" \
+    json_true "$json" 'r["state"] == "running" and r["control"]["connected"] and int(r["generation"]) > 0 and int(r["peers_total"]) == 1'
+  json=$(cli_json n1 netmap)
+  check "netmap --json: signer and expiry present, peers [n2]" \
+    json_true "$json" 'r["signer_key_id"] and int(r["expires_at"]) > int(r["issued_at"]) and r["peers"] == ["n2"]'
+  json=$(cli_json n1 peers)
+  check "peers --json: n2 has a handshake and traffic" \
+    json_true "$json" 'any(p["node_id"] == "n2" and int(p["last_handshake_unix"]) > 0 and int(p["rx_bytes"]) > 0 for p in r["peers"])'
+  check_exit 0 "rustynet policy check n1 -> n2 icmp" mr_cli n1 policy check n1 n2 icmp 0
+  check_output "allow" "policy check answers allow"
+}
+
+case_control_restart() {
+  local status
+  status=$(mr_stop control TERM 10)
+  check "control stops on SIGTERM (exit 0)" test "${status:-x}" = 0
+  # The rolled-back control store used by case refused-state.
+  cp -a "$MR_STATE/control" "$MR_STATE/control-backup"
+  check "n1 <-> n2 keep working while control is down" mr_ping_ok n1 "$N2" 10
+  check "n3 -> n2 keeps working while control is down" mr_ping_ok n3 "$N2" 5
+  check "n1 still running with control down" mr_daemon_ready n1
+  check "control restarts" mr_control_start
+  require || return
+  # A policy change after the restart must still arrive: drop n3 -> n2 again.
+  local t0 elapsed
+  t0=$(mr_now_ms)
+  check "policy set after restart: n1<->n2 only" mr_policy_set "$MR_STATE/policy-1.json"
+  if mr_wait_until 45 peers_are n3 ""; then
+    elapsed=$(($(mr_now_ms) - t0))
+    figure "policy change after a control restart -> n3 peer removed: ${elapsed} ms"
+    check "resync after the control restart" true
+  else
+    check "n3 loses peer n2 within 45 s after the control restart (resync)" false
+  fi
+  check "n2 peers are exactly n1 again" mr_wait_until 5 peers_are n2 "n1"
+  check "n3 -> n2 fails again" mr_ping_fails n3 "$N2"
+  check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
+}
+
+case_daemon_restart() {
+  local status t0 elapsed ready_ms
+  status=$(mr_stop rustynetd-n1 TERM 10)
+  check "n1 daemon stops on SIGTERM (exit 0)" test "${status:-x}" = 0
+  check_not "n1 tunnel interface removed on shutdown" interface_exists n1
+  check "n1 -> n2 fails while n1's daemon is down" mr_ping_fails n1 "$N2"
+  t0=$(mr_now_ms)
+  mr_daemon_start n1
+  if elapsed=$(mr_probe_ms n1 "$N2" 15 "$t0"); then
+    figure "daemon restart -> first n1->n2 reply: ${elapsed} ms from process start (probe every 50 ms)"
+    check "tunnel back within 1 s of the daemon restart" test "$elapsed" -lt 1000
+  else
+    check "tunnel back within 15 s of the daemon restart" false
+  fi
+  if mr_daemon_wait_ready n1 10; then
+    ready_ms=$(($(mr_now_ms) - t0))
+    log "n1 daemon reported running ${ready_ms} ms after start (upper bound: status polled every 50 ms)"
+  else
+    check "n1 daemon running again" false
+  fi
+  check "n2 -> n1 works after the restart" mr_ping_ok n2 "$N1"
+}
+
+# Control restored from a backup (rolled-back generations), then a control with a different
+# signing key behind the same TLS certificate: the daemons must refuse both and keep their state.
+case_refused_state() {
+  local generation_before status
+  generation_before=$(generation_of n1)
+  check "n1 reports its generation" test -n "$generation_before"
+  require || return
+
+  # 1. Rolled-back store: the backup holds lower generations than the daemons have verified.
+  status=$(mr_stop control TERM 10)
+  mv "$MR_STATE/control" "$MR_STATE/control-current"
+  cp -a "$MR_STATE/control-backup" "$MR_STATE/control"
+  check "control restarts on the rolled-back store" mr_control_start
+  mr_policy_file "$MR_STATE/policy-rollback.json" 'n1>n2' 'n2>n1' 'n1>n3'
+  check "policy set on the rolled-back control (would add n3 to n1)" mr_policy_set "$MR_STATE/policy-rollback.json"
+  sleep 2
+  check "n1 keeps its peers (rolled-back state refused)" peers_are n1 "n2"
+  check "n1 generation unchanged" test "$(generation_of n1)" = "$generation_before"
+  check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
+  if grep -Eiq "rollback|roll-back|rolled back|stale|generation" "$MR_STATE/logs/rustynetd-n1.log"; then
+    log "ok: n1 logged the refusal: $(grep -Ei "rollback|roll-back|rolled back|stale|generation" "$MR_STATE/logs/rustynetd-n1.log" | tail -1)"
+  else
+    log "note: n1's log does not name the rollback (the control may not have sent the older state)"
+  fi
+
+  # 2. Wrong signer: a fresh control (new signing key) serving with the same TLS certificate.
+  status=$(mr_stop control TERM 10)
+  rm -rf "$MR_STATE/control"
+  mv "$MR_STATE/control-current" "$MR_STATE/control"
+  local rogue=$MR_STATE/rogue
+  mkdir -p "$rogue"
+  check "rogue control init (new signing key)" \
+    "$MR_CONTROL" init --state-dir "$rogue" --config-out "$rogue/control.json" \
+    --secret-file "$MR_STATE/operator.secret" --listen "$MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT" \
+    --admin-key-dir "$MR_STATE/admin-keys" > "$MR_STATE/rogue-init.out"
+  require || return
+  # Same TLS identity as the real control: only the signature can tell them apart.
+  check "rogue control uses the real TLS certificate" python3 - "$rogue/control.json" "$MR_STATE/control/control.json" << 'PY'
+import json, sys
+rogue_path, real_path = sys.argv[1], sys.argv[2]
+rogue, real = json.load(open(rogue_path)), json.load(open(real_path))
+rogue["tls"]["certificate_file"] = real["tls"]["certificate_file"]
+rogue["tls"]["private_key_file"] = real["tls"]["private_key_file"]
+with open(rogue_path, "w") as f:
+    json.dump(rogue, f, indent=2)
+PY
+  mr_start control ctl "$MR_CONTROL" --config "$rogue/control.json"
+  check "rogue control listens" mr_wait_until 10 mr_control_listening
+  local node
+  for node in n1 n2 n3; do
+    mr_node_keys_public "$node"
+    check "$node registered with the rogue control" mr_node_register "$node"
+  done
+  check "rogue policy set (n1 -> n3)" mr_policy_set "$MR_STATE/policy-rollback.json"
+  sleep 2
+  check "n1 keeps its peers (wrongly signed state refused)" peers_are n1 "n2"
+  check "n1 generation unchanged" test "$(generation_of n1)" = "$generation_before"
+  check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
+  check "n1 logged a signature refusal" grep -Eiq "signature|signer|unknown key|untrusted" "$MR_STATE/logs/rustynetd-n1.log"
+
+  # Back to the real control; the daemons resync with it.
+  status=$(mr_stop control TERM 10)
+  : "$status"
+  check "real control restarts" mr_control_start
+  check "n1 -> n2 works with the real control back" mr_ping_ok n1 "$N2"
+}
+
+# Public keys of node $1 from its key store (for re-registering it elsewhere).
+mr_node_keys_public() {
+  local out=$MR_STATE/$1/keys.out
+  MR_IDENTITY_KEY=$(awk '$2 == "node-identity" {print $4}' "$out")
+  MR_TUNNEL_KEY=$(awk '$2 == "node-tunnel" {print $4}' "$out")
+}
+
+# rustynetd --config FILE in n3's namespace (refusals happen before any interface is created).
+refusal_run() {
+  ip netns exec "$(mr_ns n3)" timeout 20 "$MR_RUSTYNETD" --config "$1"
+}
+
+# Writes a variant of n3's config to $2 with python expression $1 applied to dict `c`.
+config_variant() {
+  python3 - "$MR_STATE/n3/rustynetd.json" "$2" "$1" << 'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["interface"] = "rnerefuse"
+c["local_api"]["socket"] = sys.argv[2] + ".sock"
+exec(sys.argv[3])
+with open(sys.argv[2], "w") as f:
+    json.dump(c, f)
+PY
+  chmod 0600 "$2"
+}
+
+case_startup_refusals() {
+  local dir=$MR_STATE/refusals
+  mkdir -p "$dir"
+  # Bad config: unknown major version, malformed JSON, unknown field.
+  config_variant 'c["version"] = 2' "$dir/version.json"
+  check_exit 10 "config with unknown version refused" refusal_run "$dir/version.json"
+  check_output "version" "the error names the version"
+  printf '{"version": 1, "node_id": "n3",' > "$dir/truncated.json"
+  chmod 0600 "$dir/truncated.json"
+  check_exit 10 "malformed config refused" refusal_run "$dir/truncated.json"
+  config_variant 'c["surprise"] = True' "$dir/unknown.json"
+  check_exit 10 "config with an unknown field refused" refusal_run "$dir/unknown.json"
+  check_output "surprise" "the error names the unknown field"
+
+  # Wrong key file mode: a copy of n3's key store with a group-readable key file.
+  cp -a "$MR_STATE/n3/keys" "$dir/keys"
+  chmod 0644 "$dir/keys/node-identity.key"
+  config_variant "c['key_custody']['key_dir'] = '$dir/keys'" "$dir/keymode.json"
+  check_exit 12 "group/world-readable key file refused" refusal_run "$dir/keymode.json"
+  check_output "node-identity|mode|permission" "the error names the key file or its mode"
+
+  # Denied algorithms in the crypto policy.
+  printf '{"version": 1, "allow": ["tls1.3", "ed25519", "x25519", "md5"]}\n' > "$dir/denied.json"
+  config_variant "c['crypto_policy_file'] = '$dir/denied.json'" "$dir/crypto-denied.json"
+  check_exit 11 "crypto policy naming a hard-denied algorithm refused" refusal_run "$dir/crypto-denied.json"
+  check_output "md5" "the error names md5"
+  printf '{"version": 1, "allow": ["tls1.3", "ed25519", "argon2id", "xchacha20-poly1305"]}\n' > "$dir/no-x25519.json"
+  config_variant "c['crypto_policy_file'] = '$dir/no-x25519.json'" "$dir/crypto-missing.json"
+  check_exit 11 "crypto policy not allowing an algorithm the daemon uses refused" refusal_run "$dir/crypto-missing.json"
+  check_output "x25519|noise|chacha20|blake2s" "the error names the missing algorithm"
+
+  check_not "no refused run left an interface behind" ip -n "$(mr_ns n3)" link show rnerefuse
+  check "n3's real daemon unaffected" mr_daemon_ready n3
+}
+
+case_shutdown() {
+  local node status
+  for node in n1 n2 n3; do
+    status=$(mr_stop "rustynetd-$node" TERM 10)
+    check "$node daemon exits 0 on SIGTERM" test "${status:-x}" = 0
+    check_not "$node interface removed" interface_exists "$node"
+  done
+  status=$(mr_stop control TERM 10)
+  check "control exits 0 on SIGTERM" test "${status:-x}" = 0
+}
+
+# ---- main ------------------------------------------------------------------------------------
+echo "e2e: state $MR_STATE, namespaces ${MR_PREFIX}-*, binaries from $(dirname "$(dirname "$MR_RUSTYNETD")")"
+start_ms=$(mr_now_ms)
+for name in $ALL_CASES; do
+  if [[ -n $only && $name != mesh && ",$only," != *",$name,"* ]]; then
+    continue
+  fi
+  current_case=$name
+  case_failed=0
+  echo "== $current_case"
+  case_start=$(mr_now_ms)
+  "case_${name//-/_}"
+  duration=$(($(mr_now_ms) - case_start))
+  if ((case_failed)); then
+    RESULTS+=("FAIL  $current_case (${duration} ms)")
+    failures=$((failures + 1))
+    if [[ $name == mesh ]]; then
+      echo "e2e: setup failed; skipping the other cases"
+      break
+    fi
+  else
+    RESULTS+=("pass  $current_case (${duration} ms)")
+  fi
+done
+
+echo
+echo "== summary ($(($(mr_now_ms) - start_ms)) ms)"
+printf '  %s\n' "${RESULTS[@]}"
+if ((${#FIGURES[@]})); then
+  echo "== figures"
+  printf '  %s\n' "${FIGURES[@]}"
+fi
+if ((failures)); then
+  echo "e2e: $failures case(s) failed"
+  exit 1
+fi
+echo "e2e: all cases passed"
