@@ -15,9 +15,9 @@
 
 #include "kernel/kernel_host.hpp"
 #include "rtnl.hpp"
+#include "rustynet/base/unix_socket.hpp"
 #include "tunnel_support.hpp"
 #include "uapi_driver.hpp"
-#include "unix_socket.hpp"
 #include "userspace_process.hpp"
 
 namespace rustynet::backend_wireguard::testing {
@@ -86,7 +86,7 @@ TEST_F(FailureTest, ControlSocketPermissionDenied) {
   const std::string name = unique_interface_name("rnf");
   const std::string socket_path = uapi_socket_path(kDefaultUapiSocketDir, name);
   ::mkdir(std::string(kDefaultUapiSocketDir).c_str(), 0755);
-  auto listener = listen_unix_stream(socket_path);
+  auto listener = base::listen_unix_stream(socket_path);
   ASSERT_TRUE(listener.has_value()) << listener.error().describe();
   ASSERT_EQ(::chown(socket_path.c_str(), 65534, 65534), 0);
   ASSERT_EQ(::chmod(socket_path.c_str(), 0600), 0);

@@ -14,10 +14,10 @@
 
 #include "rustynet/backend_api/exit_mode.hpp"
 #include "rustynet/backend_api/route.hpp"
+#include "rustynet/base/unix_socket.hpp"
 #include "tunnel_support.hpp"
 #include "uapi_codec.hpp"
 #include "uapi_driver.hpp"
-#include "unix_socket.hpp"
 
 namespace rustynet::backend_wireguard::testing {
 namespace {
@@ -43,7 +43,7 @@ api::Route route(const std::string& destination, const std::string& via, api::Ro
 
 // Sends raw UAPI bytes (the test's control experiment uses what the library refuses to send).
 std::string raw_uapi(const std::string& socket_path, const std::string& request) {
-  auto fd = connect_unix_stream(socket_path);
+  auto fd = base::connect_unix_stream(socket_path);
   if (!fd.has_value()) {
     return "connect failed: " + fd.error().describe();
   }

@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pointer conversions the C APIs demand (sockets, netlink), kept out of the logic files.
+// Pointer conversions the C APIs demand (netlink), kept out of the logic files.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
-struct sockaddr;
-struct sockaddr_un;
 struct nlmsghdr;
 
 namespace rustynet::backend_wireguard {
 
-// sockaddr_un is layout-compatible with sockaddr by the sockets API's design.
-[[nodiscard]] const sockaddr* as_sockaddr(const sockaddr_un& address) noexcept;
 // A netlink message header at the start of `bytes`; nullptr if `bytes` is shorter than a header.
 // The buffer must be 4-byte aligned (netlink messages are NLMSG_ALIGNTO-aligned by construction).
 [[nodiscard]] const nlmsghdr* as_nlmsghdr(std::span<const std::uint8_t> bytes) noexcept;

@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <span>
 
+#include "rustynet/base/unix_socket.hpp"
 #include "uapi_codec.hpp"
-#include "unix_socket.hpp"
 
 namespace rustynet::backend_wireguard {
 namespace {
@@ -83,7 +83,7 @@ base::Status<WgError> read_reply(int fd, UapiReplyParser& parser, const std::str
 }
 
 base::Result<base::UniqueFd, WgError> open_control(const std::string& path, std::chrono::milliseconds timeout) {
-  auto fd = connect_unix_stream(path);
+  auto fd = base::connect_unix_stream(path);
   if (!fd.has_value()) {
     const int number = fd.error().error_number;
     std::string detail;

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <thread>
 
-#include "unix_socket.hpp"
+#include "rustynet/base/unix_socket.hpp"
 
 namespace rustynet::backend_wireguard {
 
@@ -16,7 +16,7 @@ base::Status<HostError> UserspaceHost::create(const std::string& interface_name)
   const std::string socket_path = uapi_socket_path(options_.socket_dir, interface_name);
   // The socket directory is shared by every network namespace: a daemon answering there serves an
   // interface of this name somewhere on the host, and starting a second one would steal its socket.
-  auto probe = connect_unix_stream(socket_path);
+  auto probe = base::connect_unix_stream(socket_path);
   if (probe.has_value()) {
     return base::unexpected(HostError{
         .failure = HostFailure::kNameInUse,
@@ -53,7 +53,7 @@ base::Status<HostError> UserspaceHost::create(const std::string& interface_name)
 bool UserspaceHost::wait_socket_released(const std::string& interface_name, std::chrono::milliseconds timeout) {
   const std::string socket_path = uapi_socket_path(options_.socket_dir, interface_name);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (connect_unix_stream(socket_path).has_value()) {
+  while (base::connect_unix_stream(socket_path).has_value()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return false;
     }
@@ -69,7 +69,7 @@ void UserspaceHost::destroy() noexcept {
     process_->stop(std::chrono::seconds(10));
     process_.reset();
     if (!socket_path_.empty()) {
-      auto probe = connect_unix_stream(socket_path_);
+      auto probe = base::connect_unix_stream(socket_path_);
       if (!probe.has_value() && probe.error().error_number == ECONNREFUSED) {
         ::unlink(socket_path_.c_str());
       }

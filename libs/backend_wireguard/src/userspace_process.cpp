@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "rustynet/base/sys_error.hpp"
-#include "unix_socket.hpp"
+#include "rustynet/base/unix_socket.hpp"
 
 namespace rustynet::backend_wireguard {
 namespace {
@@ -142,7 +142,7 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
 
   const auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
   while (true) {
-    auto probe = connect_unix_stream(options.socket_path);
+    auto probe = base::connect_unix_stream(options.socket_path);
     if (probe.has_value()) {
       return process;
     }
