@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <sstream>
+#include <vector>
 
 #include "control_server_main.hpp"
 #include "control_service.hpp"
@@ -32,7 +34,8 @@ nlohmann::json valid_config(const testing::TempDir& dir, const std::string& publ
       {"state_dir", dir.file("state")},
       {"security_event_log", dir.file("events.log")},
       {"audience", "rustynet-control"},
-      {"token_signing_public_keys", {public_key}},
+      {"custody", {{"key_directory", dir.file("keys")}, {"operator_secret_file", dir.file("secret")}}},
+      {"admin_public_keys", {public_key}},
   };
 }
 
@@ -48,7 +51,9 @@ TEST_F(ServiceConfigTest, ParsesValidConfig) {
   auto config = parse_service_config(valid_config(dir_, public_key()).dump());
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->port, 18443);
-  EXPECT_EQ(config->token_keys.size(), 1U);
+  EXPECT_EQ(config->admin_keys.size(), 1U);
+  EXPECT_EQ(config->node_state_lifetime, std::chrono::seconds(86'400));
+  EXPECT_EQ(config->long_poll_max_wait, std::chrono::seconds(55));
   EXPECT_EQ(config->tls_policy.min_version, control::TlsVersion::kTls13);
 }
 
@@ -75,7 +80,7 @@ TEST_F(ServiceConfigTest, RefusesUnknownFieldsVersionsAndBadKeys) {
   json["version"] = 2;
   EXPECT_FALSE(parse_service_config(json.dump()).has_value());
   json = valid_config(dir_, public_key());
-  json["token_signing_public_keys"] = nlohmann::json::array({"not-base64"});
+  json["admin_public_keys"] = nlohmann::json::array({"not-base64"});
   EXPECT_FALSE(parse_service_config(json.dump()).has_value());
   json = valid_config(dir_, public_key());
   json["listen"]["port"] = 70000;
@@ -95,34 +100,63 @@ TEST_F(ServiceConfigTest, CheckConfigExitCodes) {
   EXPECT_EQ(run({"--config", dir_.file("old-tls.json")}, out, err), 78);
 }
 
-// The same composition the binary runs (file event log, SQLite store in the state dir, TLS from
-// files), served over loopback.
-TEST_F(ServiceConfigTest, ComposedServiceServesAndFailsClosedOnBadState) {
-  const auto cert = testing::make_self_signed_certificate();
-  ASSERT_TRUE(base::atomic_write_file(dir_.file("cert.pem"), cert.certificate_pem).has_value());
-  ASSERT_TRUE(base::atomic_write_file(dir_.file("key.pem"), cert.private_key_pem).has_value());
-  ASSERT_EQ(::mkdir(dir_.file("state").c_str(), 0700), 0);
-  auto config = parse_service_config(valid_config(dir_, public_key()).dump()).value();
-  config.port = 0;
-  testing::ManualClock clock;
-  {
-    const ServiceConfig& bad = config;
-    ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0755), 0);
-    EXPECT_FALSE(ControlService::start(bad, clock).has_value());  // state dir not private
-    ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0700), 0);
+// Every field: a wrong value is refused at parse time with a typed error naming the field.
+TEST_F(ServiceConfigTest, EveryBadFieldIsATypedError) {
+  struct Case {
+    std::string name;
+    std::function<void(nlohmann::json&)> mutate;
+    ConfigErrorKind kind;
+    std::string path;
+  };
+  const std::vector<Case> cases = {
+      {"missing listen", [](nlohmann::json& j) { j.erase("listen"); }, ConfigErrorKind::kSyntax, "listen"},
+      {"listen address empty", [](nlohmann::json& j) { j["listen"]["address"] = ""; }, ConfigErrorKind::kInvalidValue,
+       "$.listen.address"},
+      {"port 0", [](nlohmann::json& j) { j["listen"]["port"] = 0; }, ConfigErrorKind::kInvalidValue, "$.listen.port"},
+      {"port string", [](nlohmann::json& j) { j["listen"]["port"] = "443"; }, ConfigErrorKind::kSyntax, "port"},
+      {"tls 1.2", [](nlohmann::json& j) { j["tls"]["min_version"] = "1.2"; }, ConfigErrorKind::kInvalidValue, "$.tls"},
+      {"no cert", [](nlohmann::json& j) { j["tls"].erase("certificate_file"); }, ConfigErrorKind::kSyntax,
+       "certificate_file"},
+      {"empty key file", [](nlohmann::json& j) { j["tls"]["private_key_file"] = ""; }, ConfigErrorKind::kInvalidValue,
+       "$.tls.private_key_file"},
+      {"empty state_dir", [](nlohmann::json& j) { j["state_dir"] = ""; }, ConfigErrorKind::kInvalidValue,
+       "$.state_dir"},
+      {"event log type", [](nlohmann::json& j) { j["security_event_log"] = 5; }, ConfigErrorKind::kSyntax,
+       "security_event_log"},
+      {"empty audience", [](nlohmann::json& j) { j["audience"] = ""; }, ConfigErrorKind::kInvalidValue, "$.audience"},
+      {"no custody", [](nlohmann::json& j) { j.erase("custody"); }, ConfigErrorKind::kSyntax, "custody"},
+      {"custody unknown field", [](nlohmann::json& j) { j["custody"]["plaintext"] = true; }, ConfigErrorKind::kSyntax,
+       "plaintext"},
+      {"empty key dir", [](nlohmann::json& j) { j["custody"]["key_directory"] = ""; }, ConfigErrorKind::kInvalidValue,
+       "$.custody.key_directory"},
+      {"credential path", [](nlohmann::json& j) { j["custody"]["operator_secret_credential"] = "../x"; },
+       ConfigErrorKind::kInvalidValue, "$.custody.operator_secret_credential"},
+      {"no admin keys", [](nlohmann::json& j) { j["admin_public_keys"] = nlohmann::json::array(); },
+       ConfigErrorKind::kInvalidValue, "$.admin_public_keys"},
+      {"bad admin key", [](nlohmann::json& j) { j["admin_public_keys"] = {"AAAA"}; }, ConfigErrorKind::kInvalidValue,
+       "$.admin_public_keys[0]"},
+      {"lifetime too short", [](nlohmann::json& j) { j["node_state_lifetime_seconds"] = 10; },
+       ConfigErrorKind::kInvalidValue, "$.node_state_lifetime_seconds"},
+      {"wait too long", [](nlohmann::json& j) { j["long_poll_max_wait_seconds"] = 56; }, ConfigErrorKind::kInvalidValue,
+       "$.long_poll_max_wait_seconds"},
+      {"connections 0", [](nlohmann::json& j) { j["max_connections"] = 0; }, ConfigErrorKind::kInvalidValue,
+       "$.max_connections"},
+      {"nonce capacity 0", [](nlohmann::json& j) { j["nonce_capacity"] = 0; }, ConfigErrorKind::kInvalidValue,
+       "$.nonce_capacity"},
+      {"unknown top-level", [](nlohmann::json& j) { j["token_signing_public_keys"] = nlohmann::json::array(); },
+       ConfigErrorKind::kSyntax, "token_signing_public_keys"},
+      {"version 2", [](nlohmann::json& j) { j["version"] = 2; }, ConfigErrorKind::kSyntax, "version"},
+  };
+  for (const auto& test_case : cases) {
+    auto json = valid_config(dir_, public_key());
+    test_case.mutate(json);
+    auto config = parse_service_config(json.dump());
+    ASSERT_FALSE(config.has_value()) << test_case.name;
+    EXPECT_EQ(config.error().kind, test_case.kind) << test_case.name << ": " << config.error().message;
+    EXPECT_NE(config.error().message.find(test_case.path), std::string::npos)
+        << test_case.name << ": " << config.error().message;
   }
-  config.port = 0;
-  auto service = ControlService::start(config, clock);
-  ASSERT_TRUE(service.has_value()) << service.error().message;
-  const control::TokenIssuer issuer(testing::harness_key(5), "rustynet-control", clock);
-  auto client = testing::HttpsClient::connect((*service)->port(), "127.0.0.1");
-  ASSERT_NE(client, nullptr);
-  const auto reply = client->request("POST", "/v1/echo", issuer.issue("node-alice").value());
-  EXPECT_EQ(reply.status, 200U);
-  EXPECT_EQ(nlohmann::json::parse(reply.body)["identity"], "node-alice");
-  (*service)->stop();
-  const auto events = base::read_file_bounded(dir_.file("events.log"), 1U << 20U).value();
-  EXPECT_NE(events.find("\"identity\":\"node-alice\""), std::string::npos);
+  EXPECT_EQ(load_service_config(dir_.file("missing.json")).error().kind, ConfigErrorKind::kUnreadable);
 }
 
 }  // namespace

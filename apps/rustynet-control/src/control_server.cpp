@@ -6,10 +6,14 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "control_api.hpp"
 #include "control_asio.hpp"
 
 namespace rustynet::apps::control_server {
@@ -23,13 +27,100 @@ using Tcp = asio::ip::tcp;
 
 constexpr std::string_view kHealth = "/v1/health";
 constexpr std::string_view kEcho = "/v1/echo";
+constexpr std::string_view kSync = "/v1/node/sync";
+constexpr std::string_view kAdminPrefix = "/v1/admin/";
+constexpr std::string_view kAdminPolicy = "/v1/admin/policy";
+constexpr std::string_view kAdminNodes = "/v1/admin/nodes";
+constexpr std::string_view kAdminNodePrefix = "/v1/admin/nodes/";
+constexpr std::string_view kAdminRevoke = "/v1/admin/revoke";
+
+// How a request target is authorised and dispatched.
+struct Route {
+  std::string_view endpoint;  // the name the auth chain, policy and events see
+  bool known = false;
+  bool requires_token = false;
+  bool node = false;   // /v1/node/*: node chain, ControlApi::begin_sync
+  bool admin = false;  // /v1/admin/*: ControlApi::handle_admin
+};
+
+Route route_of(std::string_view target, bool with_api) {
+  if (target == kHealth) {
+    return Route{kHealth, true, false, false, false};
+  }
+  if (target == kEcho) {
+    return Route{kEcho, true, true, false, false};
+  }
+  if (with_api) {
+    if (target == kSync) {
+      return Route{kSync, true, true, true, false};
+    }
+    if (target == kAdminNodes || target == kAdminPolicy || target == kAdminRevoke) {
+      return Route{target, true, true, false, true};
+    }
+    if (target.size() > kAdminNodePrefix.size() && target.substr(0, kAdminNodePrefix.size()) == kAdminNodePrefix) {
+      return Route{"/v1/admin/nodes/{id}", true, true, false, true};
+    }
+  }
+  return Route{"unmatched", false, false, false, false};
+}
+
+// Held long-polls. publish() hands every waiter its wake-up exactly once (the waiter re-registers
+// if its node's state did not change); add() wakes at once when a change was published after the
+// waiter computed its state, so no change can slip between "computed" and "registered".
+class WaitHub {
+ public:
+  using Wake = std::function<void()>;
+
+  std::uint64_t add(std::uint64_t seen_version, Wake wake) {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t id = ++next_id_;
+    if (published_ > seen_version) {
+      lock.unlock();
+      wake();
+      return id;
+    }
+    waiters_.emplace(id, std::move(wake));
+    return id;
+  }
+
+  void remove(std::uint64_t id) {
+    const std::lock_guard lock(mutex_);
+    waiters_.erase(id);
+  }
+
+  void publish(std::uint64_t version) {
+    std::map<std::uint64_t, Wake> woken;
+    {
+      const std::lock_guard lock(mutex_);
+      published_ = std::max(published_, version);
+      woken.swap(waiters_);
+    }
+    for (auto& [id, wake] : woken) {
+      wake();
+    }
+  }
+
+  std::size_t size() const {
+    const std::lock_guard lock(mutex_);
+    return waiters_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::uint64_t published_ = 0;
+  std::uint64_t next_id_ = 0;
+  std::map<std::uint64_t, Wake> waiters_;
+};
 
 // State every session shares; kept alive by the sessions themselves so that stop() can never
 // leave a handler pointing at freed memory.
 struct Shared {
   ServerLimits limits;
   const control::AuthChain* chain = nullptr;
+  const control::AuthChain* node_chain = nullptr;
+  ControlApi* api = nullptr;
   control::EventSink* events = nullptr;
+  WaitHub hub;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> active{0};
@@ -48,10 +139,12 @@ std::string json_body(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string error_json(std::string_view failure_class) { return error_body(failure_class, failure_class); }
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Tcp::socket socket, ssl::context& tls, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket), tls), shared_(std::move(shared)) {
+      : stream_(std::move(socket), tls), timer_(stream_.get_executor()), shared_(std::move(shared)) {
     shared_->active.fetch_add(1);
     beast::error_code ec;
     const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -86,42 +179,65 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     parser_.emplace();
     parser_->header_limit(shared_->limits.header_limit_bytes);
-    parser_->body_limit(shared_->limits.body_limit_bytes);
+    // The declared length is checked against the largest limit while the header is parsed; the
+    // per-route limit is applied once the target is known (on_header).
+    parser_->body_limit(std::max(shared_->limits.body_limit_bytes, shared_->limits.policy_body_limit_bytes));
     beast::get_lowest_layer(stream_).expires_after(shared_->limits.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
-  void on_read(beast::error_code ec) {
+  [[nodiscard]] bool read_failed(beast::error_code ec) {
+    if (!ec) {
+      return false;
+    }
     if (ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated) {
-      return close();
-    }
-    if (ec == beast::error::timeout) {
+      close();
+    } else if (ec == beast::error::timeout) {
       transport_event(*shared_, peer_ip_, "request_timeout");
-      return;  // the stream was already cancelled; dropping the session closes the socket
-    }
-    if (ec == http::error::header_limit) {
+      // the stream was already cancelled; dropping the session closes the socket
+    } else if (ec == http::error::header_limit) {
       transport_event(*shared_, peer_ip_, "headers_too_large");
-      return reply_error(http::status::request_header_fields_too_large, "headers_too_large");
+      reply_error(http::status::request_header_fields_too_large, "headers_too_large");
+    } else if (ec == http::error::body_limit) {
+      transport_event(*shared_, peer_ip_, "body_too_large");
+      reply_error(http::status::payload_too_large, "body_too_large");
+    } else if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      transport_event(*shared_, peer_ip_, "malformed_http");
+      reply_error(http::status::bad_request, "malformed_http");
     }
-    if (ec == http::error::body_limit) {
+    return true;  // other TLS or socket failures: the session just ends
+  }
+
+  void on_header(beast::error_code ec) {
+    if (read_failed(ec)) {
+      return;
+    }
+    const auto& header = parser_->get();
+    const std::string_view target(header.target().data(), header.target().size());
+    const std::uint64_t limit = (target == kAdminPolicy && header.method() == http::verb::put)
+                                    ? shared_->limits.policy_body_limit_bytes
+                                    : shared_->limits.body_limit_bytes;
+    const auto declared = parser_->content_length();
+    if (declared.has_value() && *declared > limit) {
       transport_event(*shared_, peer_ip_, "body_too_large");
       return reply_error(http::status::payload_too_large, "body_too_large");
     }
-    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      transport_event(*shared_, peer_ip_, "malformed_http");
-      return reply_error(http::status::bad_request, "malformed_http");
-    }
-    if (ec) {
-      return;  // TLS or socket failure
+    parser_->body_limit(limit);  // chunked bodies are counted as they arrive
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code read_ec, std::size_t) { self->on_read(read_ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (read_failed(ec)) {
+      return;
     }
     handle(parser_->get());
   }
 
   void handle(const http::request<http::string_body>& request) {
     const std::string_view target(request.target().data(), request.target().size());
-    const bool known = target == kHealth || target == kEcho;
-    const bool requires_token = target == kEcho;
+    const Route route = route_of(target, shared_->api != nullptr);
     std::string_view bearer;
     const auto authorization = request.find(http::field::authorization);
     if (authorization != request.end()) {
@@ -133,47 +249,102 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     control::AuthRequest auth_request;
     auth_request.source_ip = peer_ip_;
-    auth_request.endpoint = known ? std::string(target) : "unmatched";
-    auth_request.requires_token = requires_token;
+    auth_request.endpoint = std::string(route.endpoint);
+    auth_request.requires_token = route.requires_token;
     auth_request.bearer_token = bearer;
-    const control::AuthOutcome outcome = shared_->chain->evaluate(auth_request);
+    const control::AuthChain& chain =
+        route.node && shared_->node_chain != nullptr ? *shared_->node_chain : *shared_->chain;
+    const control::AuthOutcome outcome = chain.evaluate(auth_request);
 
-    auto response = std::make_shared<http::response<http::string_body>>();
-    response->version(request.version());
-    response->set(http::field::content_type, "application/json");
-    response->set(http::field::cache_control, "no-store");
+    request_version_ = request.version();
+    ++served_;
+    keep_ = request.keep_alive() && served_ < shared_->limits.max_requests_per_connection;
     if (!outcome.allowed()) {
-      response->result(control::http_status(outcome.status));
-      response->body() = json_body({{"error", outcome.failure_class}});
+      auto response = make_response(control::http_status(outcome.status), error_json(outcome.failure_class));
       if (outcome.retry_after.count() > 0) {
         const auto seconds = std::chrono::ceil<std::chrono::seconds>(outcome.retry_after).count();
         response->set(http::field::retry_after, std::to_string(seconds));
       }
-    } else if (!known) {
-      response->result(http::status::not_found);
-      response->body() = json_body({{"error", "not_found"}});
-    } else if ((target == kHealth && request.method() != http::verb::get) ||
-               (target == kEcho && request.method() != http::verb::post)) {
-      response->result(http::status::method_not_allowed);
-      response->body() = json_body({{"error", "method_not_allowed"}});
-    } else if (target == kHealth) {
-      response->result(http::status::ok);
-      response->body() = json_body({{"status", "ok"}});
-    } else {
-      response->result(http::status::ok);
-      response->body() = json_body({{"identity", outcome.identity}});
+      return send(std::move(response));
     }
-    ++served_;
-    const bool keep = request.keep_alive() && served_ < shared_->limits.max_requests_per_connection;
-    response->keep_alive(keep);
+    if (!route.known) {
+      return send(make_response(404, error_json("not_found")));
+    }
+    const bool method_ok = (target == kHealth && request.method() == http::verb::get) ||
+                           (target == kEcho && request.method() == http::verb::post) ||
+                           (route.node && request.method() == http::verb::post) || route.admin;
+    if (!method_ok) {
+      return send(make_response(405, error_json("method_not_allowed")));
+    }
+    if (target == kHealth) {
+      return send(make_response(200, json_body({{"status", "ok"}})));
+    }
+    if (target == kEcho) {
+      return send(make_response(200, json_body({{"identity", outcome.identity}})));
+    }
+    const std::string_view body = request.body();
+    if (route.admin) {
+      const std::string_view method(request.method_string().data(), request.method_string().size());
+      return respond(shared_->api->handle_admin(method, target, body));
+    }
+    SyncPlan plan = shared_->api->begin_sync(outcome.identity, body, peer_ip_);
+    if (plan.immediate.has_value()) {
+      return respond(*plan.immediate);
+    }
+    sync_node_ = std::move(plan.node_id);
+    known_generation_ = plan.known_generation;
+    deadline_ = std::chrono::steady_clock::now() + plan.wait;
+    wait_for_change();
+  }
+
+  // Long-poll: no thread is held; the session sleeps on a timer that a published change cancels.
+  void wait_for_change() {
+    const std::uint64_t seen = shared_->api->mesh().version();
+    if (auto ready = shared_->api->poll_sync(sync_node_, known_generation_); ready.has_value()) {
+      return respond(*ready);
+    }
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      return respond(ApiResponse{204, ""});
+    }
+    beast::get_lowest_layer(stream_).expires_never();
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code) {
+      self->shared_->hub.remove(self->waiter_id_);
+      self->wait_for_change();
+    });
+    waiter_id_ = shared_->hub.add(seen, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        asio::post(self->stream_.get_executor(), [self] { self->timer_.cancel(); });
+      }
+    });
+  }
+
+  using Response = http::response<http::string_body>;
+
+  std::shared_ptr<Response> make_response(unsigned status, std::string body) {
+    auto response = std::make_shared<Response>();
+    response->version(request_version_);
+    response->result(status);
+    response->set(http::field::cache_control, "no-store");
+    if (status != 204) {
+      response->set(http::field::content_type, "application/json");
+      response->body() = std::move(body);
+    }
+    return response;
+  }
+
+  void respond(const ApiResponse& answer) { send(make_response(answer.status, answer.body)); }
+
+  void send(std::shared_ptr<Response> response) {
+    response->keep_alive(keep_);
     response->prepare_payload();
-    write(std::move(response), keep);
+    write(std::move(response), keep_);
   }
 
   void reply_error(http::status status, std::string_view failure_class) {
     auto response = std::make_shared<http::response<http::string_body>>(status, 11);
     response->set(http::field::content_type, "application/json");
-    response->body() = json_body({{"error", failure_class}});
+    response->body() = error_json(failure_class);
     response->keep_alive(false);
     response->prepare_payload();
     write(std::move(response), false);
@@ -202,11 +373,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::ssl_stream<beast::tcp_stream> stream_;
+  asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
   std::string peer_ip_;
   std::uint32_t served_ = 0;
+  unsigned request_version_ = 11;
+  bool keep_ = false;
+  std::string sync_node_;
+  std::uint64_t known_generation_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  std::uint64_t waiter_id_ = 0;
 };
 
 }  // namespace
@@ -264,6 +442,8 @@ base::Result<std::unique_ptr<ControlServer>, ServerError> ControlServer::start(c
   auto impl = std::make_unique<Impl>(native, options.threads);  // asio's context now owns `native`
   impl->shared->limits = options.limits;
   impl->shared->chain = &chain;
+  impl->shared->node_chain = options.node_chain;
+  impl->shared->api = options.api;
   impl->shared->events = &events;
 
   beast::error_code ec;
@@ -321,6 +501,24 @@ void ControlServer::stop() {
       }
     }
   });
+}
+
+void ControlServer::notify(std::uint64_t version) { impl_->shared->hub.publish(version); }
+
+std::size_t ControlServer::waiting() const { return impl_->shared->hub.size(); }
+
+policy::Decision service_endpoint_policy(std::string_view identity, std::string_view endpoint) {
+  if (identity.empty()) {
+    return policy::Decision::default_deny();
+  }
+  const bool admin_endpoint = endpoint.substr(0, kAdminPrefix.size()) == kAdminPrefix;
+  if (identity == kAdminSubject && admin_endpoint) {
+    return policy::Decision{policy::Verdict::kAllow, policy::DecisionReason::kMatchedAllow, "control.admin"};
+  }
+  if (identity != kAdminSubject && endpoint == kSync) {
+    return policy::Decision{policy::Verdict::kAllow, policy::DecisionReason::kMatchedAllow, "control.node.sync"};
+  }
+  return policy::Decision::default_deny();
 }
 
 policy::Decision default_endpoint_policy(std::string_view identity, std::string_view endpoint) {

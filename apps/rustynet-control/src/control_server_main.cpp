@@ -2,10 +2,15 @@
 // rustynet-control: Rustynet control plane over TLS 1.3 only.
 #include "control_server_main.hpp"
 
+#include <systemd/sd-daemon.h>
+
+#include <cerrno>
 #include <csignal>
+#include <ctime>
 #include <ostream>
 
 #include "control_service.hpp"
+#include "init_command.hpp"
 #include "rustynet/base/clock.hpp"
 #include "service_config.hpp"
 
@@ -14,13 +19,40 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: rustynet-control [--help] [--version] [--check-config FILE] [--config FILE]\n"
+    "       rustynet-control init --state-dir DIR --config-out FILE SECRET ... (init --help)\n"
     "\n"
     "Rustynet control plane: serves signed state over TLS 1.3 only.\n"
+    "  init                 create the signing key, TLS certificate and configuration\n"
     "  --check-config FILE  validate the configuration (refuses any TLS version but 1.3) and exit\n"
-    "  --config FILE        run the HTTPS control server until SIGINT/SIGTERM\n";
+    "  --config FILE        run the HTTPS control server until SIGINT/SIGTERM (sd_notify READY and\n"
+    "                       WATCHDOG when run by systemd)\n";
 
 constexpr int kExitUsage = 64;   // EX_USAGE
 constexpr int kExitConfig = 78;  // EX_CONFIG
+
+// Waits for SIGINT/SIGTERM; with a systemd watchdog, pings it every half period meanwhile.
+int wait_for_stop(const sigset_t& stop_signals) {
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+  const std::uint64_t half = watchdog_usec / 2;
+  const timespec interval{static_cast<time_t>(half / 1'000'000U), static_cast<long>((half % 1'000'000U) * 1000U)};
+  for (;;) {
+    if (!watchdog) {
+      int received = 0;
+      if (sigwait(&stop_signals, &received) == 0) {
+        return received;
+      }
+      continue;
+    }
+    const int received = sigtimedwait(&stop_signals, nullptr, &interval);
+    if (received > 0) {
+      return received;
+    }
+    if (errno == EAGAIN) {
+      static_cast<void>(sd_notify(0, "WATCHDOG=1"));
+    }
+  }
+}
 
 int serve(const ServiceConfig& config, std::ostream& out, std::ostream& err) {
   // Block the stop signals in every thread (the server threads inherit the mask), then wait.
@@ -33,12 +65,15 @@ int serve(const ServiceConfig& config, std::ostream& out, std::ostream& err) {
   auto service = ControlService::start(config, base::system_clock());
   if (!service.has_value()) {
     err << "rustynet-control: refusing to start: " << service.error().message << "\n";
+    static_cast<void>(sd_notify(0, "STATUS=refusing to start"));
     return kExitConfig;
   }
-  out << "rustynet-control: listening on " << config.listen_address << ":" << (*service)->port() << " (TLS 1.3)\n"
+  out << "rustynet-control: listening on " << config.listen_address << ":" << (*service)->port()
+      << " (TLS 1.3), control signing key " << (*service)->control_public_key().to_base64() << "\n"
       << std::flush;
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  static_cast<void>(sd_notify(0, "READY=1\nSTATUS=serving"));
+  wait_for_stop(stop_signals);
+  static_cast<void>(sd_notify(0, "STOPPING=1"));
   (*service)->stop();
   out << "rustynet-control: stopped\n";
   return 0;
@@ -54,6 +89,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (args[0] == "--version") {
     out << "rustynet-control " << RUSTYNET_VERSION << "\n";
     return 0;
+  }
+  if (args[0] == "init") {
+    return run_init(std::vector<std::string>(args.begin() + 1, args.end()), out, err);
   }
   if ((args[0] == "--config" || args[0] == "--check-config") && args.size() == 2) {
     auto config = load_service_config(args[1]);

@@ -4,70 +4,83 @@
 
 #include <unistd.h>
 
+#include "control_api.hpp"
+#include "mesh_state.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/control/auth_chain.hpp"
 #include "rustynet/control/lockout.hpp"
 #include "rustynet/control/rate_limiter.hpp"
+#include "rustynet/control/registry_key_resolver.hpp"
 #include "rustynet/control/sqlite_store.hpp"
 #include "rustynet/control/tls_context.hpp"
 #include "rustynet/control/token_validator.hpp"
+#include "rustynet/crypto/custody_select.hpp"
+#include "rustynet/crypto/custody_systemd.hpp"
 
 namespace rustynet::apps::control_server {
 
+// Node long-polls re-request at least every wait period and at once after each answer, which the
+// spec 5.3 per-identity auth budget (5 per 15 min) cannot carry; node sync gets its own budget
+// (docs/control-server.md "Rate limits"). Admin and unknown endpoints keep the spec defaults.
+inline constexpr control::RateLimitConfig kNodeSyncPerIp{120, 120, std::chrono::seconds(60), 65'536};
+inline constexpr control::RateLimitConfig kNodeSyncPerIdentity{30, 30, std::chrono::seconds(60), 65'536};
+
 struct ControlService::Parts {
   std::unique_ptr<control::SqliteControlStore> store;
+  std::unique_ptr<MeshState> mesh;
+  std::unique_ptr<ControlApi> api;
+  std::unique_ptr<control::RegistryKeyResolver> resolver;
   std::unique_ptr<control::TokenBucketLimiter> ip_limiter;
   std::unique_ptr<control::TokenBucketLimiter> identity_limiter;
+  std::unique_ptr<control::TokenBucketLimiter> node_ip_limiter;
+  std::unique_ptr<control::TokenBucketLimiter> node_identity_limiter;
   std::unique_ptr<control::BackoffLockout> lockout;
   std::unique_ptr<control::TokenValidator> validator;
   std::unique_ptr<control::EventSink> events;
   std::unique_ptr<control::AuthChain> chain;
+  std::unique_ptr<control::AuthChain> node_chain;
   std::unique_ptr<ControlServer> server;  // last: stopped and destroyed first
 };
 
-base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start(const ServiceConfig& config,
-                                                                                 const base::Clock& clock) {
-  auto parts = std::make_unique<Parts>();
-  if (auto dir = base::check_private_dir(config.state_dir, 0700, ::geteuid()); !dir.has_value()) {
-    return base::unexpected(ConfigError{"state_dir: " + dir.error().describe()});
-  }
-  auto store = control::SqliteControlStore::open(config.state_dir + "/control.db",
-                                                 control::SqliteStoreOptions{config.nonce_capacity});
-  if (!store.has_value()) {
-    return base::unexpected(ConfigError{store.error().message});
-  }
-  parts->store = std::move(store).value();
+namespace {
 
-  auto ip_limiter = control::TokenBucketLimiter::create(control::kPerIpRateLimit);
-  auto identity_limiter = control::TokenBucketLimiter::create(control::kPerIdentityRateLimit);
-  auto lockout = control::BackoffLockout::create(control::kDefaultLockout);
-  if (!ip_limiter.has_value() || !identity_limiter.has_value() || !lockout.has_value()) {
-    return base::unexpected(ConfigError{"abuse-control defaults rejected"});
-  }
-  parts->ip_limiter = std::move(ip_limiter).value();
-  parts->identity_limiter = std::move(identity_limiter).value();
-  parts->lockout = std::move(lockout).value();
-  parts->validator = std::make_unique<control::TokenValidator>(control::TokenValidatorConfig{config.audience},
-                                                               config.token_keys, clock, *parts->store, *parts->store);
-  auto events = control::make_file_event_sink(config.security_event_log);
-  if (!events.has_value()) {
-    return base::unexpected(ConfigError{events.error().message});
-  }
-  parts->events = std::move(events).value();
-  parts->chain = std::make_unique<control::AuthChain>(
-      control::AuthChainParts{&clock, parts->ip_limiter.get(), parts->identity_limiter.get(), parts->lockout.get(),
-                              parts->validator.get(), default_endpoint_policy, parts->events.get()});
+ConfigError startup(std::string message) { return ConfigError{std::move(message), ConfigErrorKind::kStartup}; }
 
+base::Result<crypto::Ed25519SigningKey, ConfigError> load_control_key(const ServiceConfig& config,
+                                                                      const ServiceEnvironment& environment) {
+  crypto::CustodySelection selection;
+  selection.key_directory = config.key_directory;
+  selection.credentials_directory =
+      environment.credentials_directory.has_value()
+          ? environment.credentials_directory
+          : (environment.detect_credentials ? crypto::detect_credentials_directory() : std::nullopt);
+  if (config.operator_secret_file.has_value()) {
+    selection.operator_secret = crypto::OperatorSecretSource::from_file(*config.operator_secret_file);
+  } else if (selection.credentials_directory.has_value()) {
+    selection.operator_secret = crypto::OperatorSecretSource::from_credential(config.operator_secret_credential);
+  }
+  auto custody = crypto::select_key_custody(selection);
+  if (!custody.has_value()) {
+    return base::unexpected(startup("custody: " + custody.error().describe()));
+  }
+  auto key = crypto::load_signing_key(**custody, crypto::KeyPurpose::kControlSigning);
+  if (!key.has_value()) {
+    return base::unexpected(startup("custody: control-signing key: " + key.error().describe()));
+  }
+  return std::move(key).value();
+}
+
+base::Result<control::TlsServerContext, ConfigError> load_tls(const ServiceConfig& config) {
   auto cert = base::read_file_bounded(config.certificate_file, 1U << 20U);
   if (!cert.has_value()) {
-    return base::unexpected(ConfigError{"tls.certificate_file: " + cert.error().describe()});
+    return base::unexpected(startup("tls.certificate_file: " + cert.error().describe()));
   }
   if (auto mode = base::check_private_file(config.private_key_file, 0600, ::geteuid()); !mode.has_value()) {
-    return base::unexpected(ConfigError{"tls.private_key_file: " + mode.error().describe()});
+    return base::unexpected(startup("tls.private_key_file: " + mode.error().describe()));
   }
   auto key = base::read_file_bounded(config.private_key_file, 1U << 16U);
   if (!key.has_value()) {
-    return base::unexpected(ConfigError{"tls.private_key_file: " + key.error().describe()});
+    return base::unexpected(startup("tls.private_key_file: " + key.error().describe()));
   }
   control::TlsServerConfig tls_config;
   tls_config.policy = config.tls_policy;
@@ -79,17 +92,81 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
       std::span<std::uint8_t>(static_cast<std::uint8_t*>(static_cast<void*>(key_text.data())), key_text.size()));
   auto tls = control::TlsServerContext::create(tls_config);
   if (!tls.has_value()) {
-    return base::unexpected(ConfigError{"tls: " + tls.error().message});
+    return base::unexpected(startup("tls: " + tls.error().message));
   }
+  return std::move(tls).value();
+}
 
+template <class T>
+base::Result<std::unique_ptr<T>, ConfigError> require(base::Result<std::unique_ptr<T>, control::ConfigError> made) {
+  if (!made.has_value()) {
+    return base::unexpected(startup("abuse-control defaults rejected: " + made.error().message));
+  }
+  return std::move(made).value();
+}
+
+}  // namespace
+
+base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start(
+    const ServiceConfig& config, const base::Clock& clock, const ServiceEnvironment& environment) {
+  auto parts = std::make_unique<Parts>();
+  if (auto dir = base::check_private_dir(config.state_dir, 0700, ::geteuid()); !dir.has_value()) {
+    return base::unexpected(startup("state_dir: " + dir.error().describe()));
+  }
+  auto store = control::SqliteControlStore::open(config.state_dir + "/control.db",
+                                                 control::SqliteStoreOptions{config.nonce_capacity});
+  if (!store.has_value()) {
+    return base::unexpected(startup(store.error().message));
+  }
+  parts->store = std::move(store).value();
+  RUSTYNET_ASSIGN_OR_RETURN(auto signing_key, load_control_key(config, environment));
+  auto mesh =
+      MeshState::create(*parts->store, std::move(signing_key), clock, MeshOptions{config.node_state_lifetime, 64});
+  if (!mesh.has_value()) {
+    return base::unexpected(startup("mesh state: " + mesh.error().message));
+  }
+  parts->mesh = std::move(mesh).value();
+  parts->api = std::make_unique<ControlApi>(
+      *parts->mesh, *parts->store, clock,
+      ApiOptions{config.long_poll_max_wait, control::kDefaultTokenLifetime + control::kClockSkewTolerance});
+  parts->resolver =
+      std::make_unique<control::RegistryKeyResolver>(*parts->store, config.admin_keys, std::string(kAdminSubject));
+
+  RUSTYNET_ASSIGN_OR_RETURN(parts->ip_limiter, require(control::TokenBucketLimiter::create(control::kPerIpRateLimit)));
+  RUSTYNET_ASSIGN_OR_RETURN(parts->identity_limiter,
+                            require(control::TokenBucketLimiter::create(control::kPerIdentityRateLimit)));
+  RUSTYNET_ASSIGN_OR_RETURN(parts->node_ip_limiter, require(control::TokenBucketLimiter::create(kNodeSyncPerIp)));
+  RUSTYNET_ASSIGN_OR_RETURN(parts->node_identity_limiter,
+                            require(control::TokenBucketLimiter::create(kNodeSyncPerIdentity)));
+  RUSTYNET_ASSIGN_OR_RETURN(parts->lockout, require(control::BackoffLockout::create(control::kDefaultLockout)));
+  parts->validator = std::make_unique<control::TokenValidator>(control::TokenValidatorConfig{config.audience},
+                                                               *parts->resolver, clock, *parts->store, *parts->store);
+  auto events = control::make_file_event_sink(config.security_event_log);
+  if (!events.has_value()) {
+    return base::unexpected(startup(events.error().message));
+  }
+  parts->events = std::move(events).value();
+  parts->chain = std::make_unique<control::AuthChain>(
+      control::AuthChainParts{&clock, parts->ip_limiter.get(), parts->identity_limiter.get(), parts->lockout.get(),
+                              parts->validator.get(), service_endpoint_policy, parts->events.get()});
+  parts->node_chain = std::make_unique<control::AuthChain>(control::AuthChainParts{
+      &clock, parts->node_ip_limiter.get(), parts->node_identity_limiter.get(), parts->lockout.get(),
+      parts->validator.get(), service_endpoint_policy, parts->events.get()});
+
+  RUSTYNET_ASSIGN_OR_RETURN(auto tls, load_tls(config));
   ServerOptions options;
   options.bind_address = config.listen_address;
   options.port = config.port;
-  auto server = ControlServer::start(options, std::move(tls).value(), *parts->chain, *parts->events);
+  options.limits.max_connections = config.max_connections;
+  options.api = parts->api.get();
+  options.node_chain = parts->node_chain.get();
+  auto server = ControlServer::start(options, std::move(tls), *parts->chain, *parts->events);
   if (!server.has_value()) {
-    return base::unexpected(ConfigError{server.error().message});
+    return base::unexpected(startup(server.error().message));
   }
   parts->server = std::move(server).value();
+  ControlServer* raw_server = parts->server.get();
+  parts->mesh->set_change_listener([raw_server](std::uint64_t version) { raw_server->notify(version); });
   return std::make_unique<ControlService>(std::move(parts));
 }
 
@@ -98,7 +175,14 @@ ControlService::~ControlService() { stop(); }
 
 std::uint16_t ControlService::port() const { return parts_->server->port(); }
 
+const crypto::Ed25519PublicKey& ControlService::control_public_key() const { return parts_->mesh->public_key(); }
+
+std::size_t ControlService::waiting() const { return parts_->server ? parts_->server->waiting() : 0; }
+
 void ControlService::stop() {
+  if (parts_->mesh) {
+    parts_->mesh->set_change_listener(nullptr);
+  }
   if (parts_->server) {
     parts_->server->stop();
   }

@@ -8,109 +8,124 @@
 namespace rustynet::apps::control_server {
 namespace {
 
-ConfigError from_json(const base::JsonError& error) { return ConfigError{error.describe()}; }
+ConfigError syntax(const base::JsonError& error) { return ConfigError{error.describe(), ConfigErrorKind::kSyntax}; }
+ConfigError invalid(std::string message) { return ConfigError{std::move(message), ConfigErrorKind::kInvalidValue}; }
 
-}  // namespace
+// An optional integer field within [min, max] (inclusive); absent keeps `fallback`.
+base::Result<std::int64_t, ConfigError> bounded_int(base::JsonObjectReader& reader, std::string_view key,
+                                                    std::int64_t min, std::int64_t max, std::int64_t fallback) {
+  auto value = reader.optional_int(key);
+  if (!value.has_value()) {
+    return base::unexpected(syntax(value.error()));
+  }
+  if (!value->has_value()) {
+    return fallback;
+  }
+  if (**value < min || **value > max) {
+    return base::unexpected(
+        invalid(reader.child_path(key) + ": must be " + std::to_string(min) + ".." + std::to_string(max)));
+  }
+  return **value;
+}
 
-base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view json_text) {
-  auto json = base::parse_strict_json(json_text);
-  if (!json.has_value()) {
-    return base::unexpected(from_json(json.error()));
+base::Result<base::JsonObjectReader, ConfigError> child_object(base::JsonObjectReader& parent, std::string_view key) {
+  auto value = parent.required_value(key);
+  if (!value.has_value()) {
+    return base::unexpected(syntax(value.error()));
   }
-  auto root_or = base::JsonObjectReader::create(*json, "$");
-  if (!root_or.has_value()) {
-    return base::unexpected(from_json(root_or.error()));
+  auto reader = base::JsonObjectReader::create(**value, parent.child_path(key));
+  if (!reader.has_value()) {
+    return base::unexpected(syntax(reader.error()));
   }
-  base::JsonObjectReader& root = *root_or;
-  if (auto version = base::require_version(root, kConfigVersion); !version.has_value()) {
-    return base::unexpected(from_json(version.error()));
-  }
-  ServiceConfig config;
-  auto fail = [](const base::JsonError& error) { return base::unexpected(from_json(error)); };
+  return std::move(reader).value();
+}
 
-  auto listen_value = root.required_value("listen");
-  if (!listen_value.has_value()) {
-    return fail(listen_value.error());
+base::Result<std::string, ConfigError> non_empty_string(base::JsonObjectReader& reader, std::string_view key) {
+  auto value = reader.required_string(key);
+  if (!value.has_value()) {
+    return base::unexpected(syntax(value.error()));
   }
-  auto listen = base::JsonObjectReader::create(**listen_value, root.child_path("listen"));
-  if (!listen.has_value()) {
-    return fail(listen.error());
+  if (value->empty()) {
+    return base::unexpected(invalid(reader.child_path(key) + ": must be non-empty"));
   }
-  auto address = listen->required_string("address");
-  auto port = listen->required_int("port");
-  if (!address.has_value()) {
-    return fail(address.error());
+  return std::move(value).value();
+}
+
+base::Status<ConfigError> finish(const base::JsonObjectReader& reader) {
+  if (auto done = reader.finish(); !done.has_value()) {
+    return base::unexpected(syntax(done.error()));
   }
+  return {};
+}
+
+base::Status<ConfigError> parse_listen(base::JsonObjectReader& root, ServiceConfig& config) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto listen, child_object(root, "listen"));
+  RUSTYNET_ASSIGN_OR_RETURN(config.listen_address, non_empty_string(listen, "address"));
+  auto port = listen.required_int("port");
   if (!port.has_value()) {
-    return fail(port.error());
+    return base::unexpected(syntax(port.error()));
   }
   if (*port < 1 || *port > 65535) {
-    return base::unexpected(ConfigError{listen->child_path("port") + ": must be 1..65535"});
+    return base::unexpected(invalid(listen.child_path("port") + ": must be 1..65535"));
   }
-  if (auto done = listen->finish(); !done.has_value()) {
-    return fail(done.error());
-  }
-  config.listen_address = *address;
   config.port = static_cast<std::uint16_t>(*port);
+  return finish(listen);
+}
 
-  auto tls_value = root.required_value("tls");
-  if (!tls_value.has_value()) {
-    return fail(tls_value.error());
-  }
-  auto tls = base::JsonObjectReader::create(**tls_value, root.child_path("tls"));
-  if (!tls.has_value()) {
-    return fail(tls.error());
-  }
+base::Status<ConfigError> parse_tls(base::JsonObjectReader& root, ServiceConfig& config) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto tls, child_object(root, "tls"));
   for (const char* key : {"min_version", "max_version"}) {
-    auto text = tls->required_string(key);
+    auto text = tls.required_string(key);
     if (!text.has_value()) {
-      return fail(text.error());
+      return base::unexpected(syntax(text.error()));
     }
     auto version = control::parse_tls_version(*text);
     if (!version.has_value()) {
-      return base::unexpected(ConfigError{tls->child_path(key) + ": " + version.error().message});
+      return base::unexpected(invalid(tls.child_path(key) + ": " + version.error().message));
     }
     (std::string_view(key) == "min_version" ? config.tls_policy.min_version : config.tls_policy.max_version) = *version;
   }
   if (auto valid = control::validate(config.tls_policy); !valid.has_value()) {
-    return base::unexpected(ConfigError{tls->path() + ": " + valid.error().message});
+    return base::unexpected(invalid(tls.path() + ": " + valid.error().message));
   }
-  auto cert = tls->required_string("certificate_file");
-  auto key = tls->required_string("private_key_file");
-  if (!cert.has_value()) {
-    return fail(cert.error());
-  }
-  if (!key.has_value()) {
-    return fail(key.error());
-  }
-  if (auto done = tls->finish(); !done.has_value()) {
-    return fail(done.error());
-  }
-  config.certificate_file = *cert;
-  config.private_key_file = *key;
+  RUSTYNET_ASSIGN_OR_RETURN(config.certificate_file, non_empty_string(tls, "certificate_file"));
+  RUSTYNET_ASSIGN_OR_RETURN(config.private_key_file, non_empty_string(tls, "private_key_file"));
+  return finish(tls);
+}
 
-  auto state_dir = root.required_string("state_dir");
-  auto event_log = root.required_string("security_event_log");
-  auto audience = root.required_string("audience");
-  for (auto* field : {&state_dir, &event_log, &audience}) {
-    if (!field->has_value()) {
-      return fail(field->error());
-    }
-    if (field->value().empty()) {
-      return base::unexpected(ConfigError{"$: state_dir, security_event_log and audience must be non-empty"});
-    }
+base::Status<ConfigError> parse_custody(base::JsonObjectReader& root, ServiceConfig& config) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto custody, child_object(root, "custody"));
+  RUSTYNET_ASSIGN_OR_RETURN(config.key_directory, non_empty_string(custody, "key_directory"));
+  auto secret_file = custody.optional_string("operator_secret_file");
+  auto credential = custody.optional_string("operator_secret_credential");
+  if (!secret_file.has_value()) {
+    return base::unexpected(syntax(secret_file.error()));
   }
-  config.state_dir = *state_dir;
-  config.security_event_log = *event_log;
-  config.audience = *audience;
+  if (!credential.has_value()) {
+    return base::unexpected(syntax(credential.error()));
+  }
+  if (secret_file->has_value() && (*secret_file)->empty()) {
+    return base::unexpected(invalid(custody.child_path("operator_secret_file") + ": must be non-empty"));
+  }
+  config.operator_secret_file = *secret_file;
+  if (credential->has_value()) {
+    if ((*credential)->empty() || (*credential).value().find('/') != std::string::npos) {
+      return base::unexpected(
+          invalid(custody.child_path("operator_secret_credential") + ": must be a credential name"));
+    }
+    config.operator_secret_credential = **credential;
+  }
+  return finish(custody);
+}
 
-  auto keys_value = root.required_value("token_signing_public_keys");
+base::Status<ConfigError> parse_admin_keys(base::JsonObjectReader& root, ServiceConfig& config) {
+  auto keys_value = root.required_value("admin_public_keys");
   if (!keys_value.has_value()) {
-    return fail(keys_value.error());
+    return base::unexpected(syntax(keys_value.error()));
   }
-  const std::string keys_path = root.child_path("token_signing_public_keys");
-  if (!(*keys_value)->is_array() || (*keys_value)->empty()) {
-    return base::unexpected(ConfigError{keys_path + ": must be a non-empty array of base64 Ed25519 keys"});
+  const std::string keys_path = root.child_path("admin_public_keys");
+  if (!(*keys_value)->is_array() || (*keys_value)->empty() || (*keys_value)->size() > 64) {
+    return base::unexpected(invalid(keys_path + ": must be an array of 1..64 base64 Ed25519 keys"));
   }
   for (std::size_t i = 0; i < (*keys_value)->size(); ++i) {
     const auto& item = (**keys_value)[i];
@@ -119,30 +134,53 @@ base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view j
                       : base::Result<crypto::Ed25519PublicKey, crypto::CryptoError>(base::unexpected(
                             crypto::CryptoError{crypto::CryptoErrorKind::kInvalidEncoding, "not a string"}));
     if (!parsed.has_value()) {
-      return base::unexpected(ConfigError{keys_path + "[" + std::to_string(i) + "]: invalid Ed25519 public key"});
+      return base::unexpected(invalid(keys_path + "[" + std::to_string(i) + "]: invalid Ed25519 public key"));
     }
-    config.token_keys.push_back(*parsed);
+    config.admin_keys.push_back(*parsed);
   }
-  auto capacity = root.optional_int("nonce_capacity");
-  if (!capacity.has_value()) {
-    return fail(capacity.error());
+  return {};
+}
+
+}  // namespace
+
+base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view json_text) {
+  auto json = base::parse_strict_json(json_text);
+  if (!json.has_value()) {
+    return base::unexpected(syntax(json.error()));
   }
-  if (capacity->has_value()) {
-    if (**capacity < 1 || **capacity > 100'000'000) {
-      return base::unexpected(ConfigError{root.child_path("nonce_capacity") + ": must be 1..100000000"});
-    }
-    config.nonce_capacity = static_cast<std::size_t>(**capacity);
+  auto root_or = base::JsonObjectReader::create(*json, "$");
+  if (!root_or.has_value()) {
+    return base::unexpected(syntax(root_or.error()));
   }
-  if (auto done = root.finish(); !done.has_value()) {
-    return fail(done.error());
+  base::JsonObjectReader& root = *root_or;
+  if (auto version = base::require_version(root, kConfigVersion); !version.has_value()) {
+    return base::unexpected(syntax(version.error()));
   }
+  ServiceConfig config;
+  RUSTYNET_RETURN_IF_ERROR(parse_listen(root, config));
+  RUSTYNET_RETURN_IF_ERROR(parse_tls(root, config));
+  RUSTYNET_ASSIGN_OR_RETURN(config.state_dir, non_empty_string(root, "state_dir"));
+  RUSTYNET_ASSIGN_OR_RETURN(config.security_event_log, non_empty_string(root, "security_event_log"));
+  RUSTYNET_ASSIGN_OR_RETURN(config.audience, non_empty_string(root, "audience"));
+  RUSTYNET_RETURN_IF_ERROR(parse_custody(root, config));
+  RUSTYNET_RETURN_IF_ERROR(parse_admin_keys(root, config));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto lifetime,
+                            bounded_int(root, "node_state_lifetime_seconds", 600, 2'592'000, 86'400));
+  config.node_state_lifetime = std::chrono::seconds(lifetime);
+  RUSTYNET_ASSIGN_OR_RETURN(const auto wait, bounded_int(root, "long_poll_max_wait_seconds", 1, 55, 55));
+  config.long_poll_max_wait = std::chrono::seconds(wait);
+  RUSTYNET_ASSIGN_OR_RETURN(const auto connections, bounded_int(root, "max_connections", 1, 1'000'000, 4096));
+  config.max_connections = static_cast<std::size_t>(connections);
+  RUSTYNET_ASSIGN_OR_RETURN(const auto capacity, bounded_int(root, "nonce_capacity", 1, 100'000'000, 1'000'000));
+  config.nonce_capacity = static_cast<std::size_t>(capacity);
+  RUSTYNET_RETURN_IF_ERROR(finish(root));
   return config;
 }
 
 base::Result<ServiceConfig, ConfigError> load_service_config(const std::string& path) {
   auto text = base::read_file_bounded(path, 1U << 20U);
   if (!text.has_value()) {
-    return base::unexpected(ConfigError{text.error().describe()});
+    return base::unexpected(ConfigError{text.error().describe(), ConfigErrorKind::kUnreadable});
   }
   return parse_service_config(*text);
 }

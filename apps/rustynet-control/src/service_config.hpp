@@ -2,8 +2,10 @@
 // rustynet-control configuration: strict, versioned JSON; refuses any non-TLS-1.3 transport policy.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +25,14 @@ inline constexpr std::int64_t kConfigVersion = 1;
 //   "state_dir": "/var/lib/rustynet-control",          (holds control.db, mode 0700)
 //   "security_event_log": "/var/log/rustynet-control/security-events.log",
 //   "audience": "rustynet-control",
-//   "token_signing_public_keys": ["<base64 Ed25519>", ...],
-//   "nonce_capacity": 1000000                          (optional)
+//   "custody": {"key_directory": "/var/lib/rustynet-control/keys",   (encrypted fallback, 0700)
+//               "operator_secret_file": "...",          (optional; else the systemd credential)
+//               "operator_secret_credential": "..."},   (optional; default rustynet.custody-secret)
+//   "admin_public_keys": ["<base64 Ed25519>", ...],     (verify admin tokens, sub "admin")
+//   "node_state_lifetime_seconds": 86400,               (optional, 600..2592000)
+//   "long_poll_max_wait_seconds": 55,                   (optional, 1..55)
+//   "max_connections": 4096,                            (optional, 1..1000000; long-polls hold one each)
+//   "nonce_capacity": 1000000                           (optional)
 // }
 struct ServiceConfig {
   std::string listen_address;
@@ -35,12 +43,27 @@ struct ServiceConfig {
   std::string state_dir;
   std::string security_event_log;
   std::string audience;
-  std::vector<crypto::Ed25519PublicKey> token_keys;
+  std::string key_directory;
+  std::optional<std::string> operator_secret_file;
+  std::string operator_secret_credential = "rustynet.custody-secret";
+  std::vector<crypto::Ed25519PublicKey> admin_keys;
+  std::chrono::seconds node_state_lifetime{86'400};
+  std::chrono::seconds long_poll_max_wait{55};
+  std::size_t max_connections = 4096;
   std::size_t nonce_capacity = 1'000'000;
+};
+
+// Every refusal has a kind (stable, for tests and exit diagnostics) and names the JSON path.
+enum class ConfigErrorKind : std::uint8_t {
+  kUnreadable,    // file missing, too large, unreadable
+  kSyntax,        // not strict JSON, unknown/missing field, wrong type, unknown version
+  kInvalidValue,  // a value out of range or malformed (key, port, TLS version, lifetime)
+  kStartup,       // a startup resource failed (state dir, store, custody, TLS material, listen)
 };
 
 struct ConfigError {
   std::string message;
+  ConfigErrorKind kind = ConfigErrorKind::kStartup;
 };
 
 // Errors name the offending JSON path; TLS versions other than 1.3 are refused here (startup fails).

@@ -15,68 +15,19 @@
 
 #include "rustynet/base/sys_error.hpp"
 #include "rustynet/base/unique_fd.hpp"
+#include "sqlite_registry.hpp"
+#include "sqlite_util.hpp"
 
 namespace rustynet::control {
 namespace {
 
-struct DbCloser {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-using Statement = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
-StateError db_error(sqlite3* db, std::string_view what) {
-  std::string message = "control store: ";
-  message.append(what);
-  message.append(": ");
-  message.append(db != nullptr ? sqlite3_errmsg(db) : "no database handle");
-  return StateError{std::move(message)};
-}
-
-base::Status<StateError> exec(sqlite3* db, const char* sql) {
-  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return base::unexpected(db_error(db, "statement failed"));
-  }
-  return {};
-}
-
-base::Result<Statement, StateError> prepare(sqlite3* db, std::string_view sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr) !=
-      SQLITE_OK) {
-    return base::unexpected(db_error(db, "prepare failed"));
-  }
-  return Statement(raw);
-}
-
-// Binds text for the duration of one step (SQLite copies nothing: destructor argument null =
-// SQLITE_STATIC; the caller's view outlives the step).
-bool bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
-    return false;
-  }
-  return sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), nullptr) == SQLITE_OK;
-}
-
-// Resets a statement on scope exit so bindings never outlive the call.
-class StatementScope {
- public:
-  explicit StatementScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~StatementScope() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  StatementScope(const StatementScope&) = delete;
-  StatementScope& operator=(const StatementScope&) = delete;
-  StatementScope(StatementScope&&) = delete;
-  StatementScope& operator=(StatementScope&&) = delete;
-
- private:
-  sqlite3_stmt* stmt_;
-};
+using detail::bind_text;
+using detail::db_error;
+using detail::DbHandle;
+using detail::exec;
+using detail::prepare;
+using detail::Statement;
+using detail::StatementScope;
 
 constexpr std::size_t kPruneEvery = 4096;
 
@@ -85,7 +36,17 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS revoked_subjects(subject TEXT PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS used_nonces(nonce TEXT PRIMARY KEY, retain_until INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS used_nonces_by_retain ON used_nonces(retain_until);"
-    "CREATE INDEX IF NOT EXISTS revoked_tokens_by_retain ON revoked_tokens(retain_until);";
+    "CREATE INDEX IF NOT EXISTS revoked_tokens_by_retain ON revoked_tokens(retain_until);"
+    // Schema 2: the node registry, the policy document and the signing-generation counter.
+    "CREATE TABLE IF NOT EXISTS nodes(node_id TEXT PRIMARY KEY, identity_key BLOB NOT NULL UNIQUE,"
+    " tunnel_key BLOB NOT NULL UNIQUE, tags TEXT NOT NULL, endpoints TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS node_addresses(address TEXT PRIMARY KEY,"
+    " node_id TEXT NOT NULL REFERENCES nodes(node_id) ON DELETE CASCADE, position INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS node_addresses_by_node ON node_addresses(node_id);"
+    "CREATE TABLE IF NOT EXISTS policy(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL,"
+    " document BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO counters(name, value) VALUES('signing_generation', 0);";
 
 // Creates the file 0600 before SQLite does (SQLite would honour the umask); the WAL and shm files
 // inherit the database file's mode.
@@ -121,6 +82,7 @@ struct SqliteControlStore::Impl {
   Statement nonce_count;
   Statement prune_nonces;
   Statement prune_tokens;
+  std::unique_ptr<detail::SqliteRegistry> registry;
   std::size_t live_nonces = 0;  // rows in used_nonces, maintained to avoid COUNT(*) per request
   std::int64_t last_prune = INT64_MIN;
   std::size_t inserts_since_prune = 0;
@@ -208,7 +170,8 @@ base::Result<std::unique_ptr<SqliteControlStore>, StateError> SqliteControlStore
     RUSTYNET_ASSIGN_OR_RETURN(Statement version, prepare(handle, "PRAGMA user_version"));
     RUSTYNET_ASSIGN_OR_RETURN(const bool row, impl->step_has_row(version.get()));
     const sqlite3_int64 current = row ? sqlite3_column_int64(version.get(), 0) : -1;
-    if (current != 0 && current != kControlStoreSchemaVersion) {
+    // Schema 1 (no registry) is upgraded in place: its tables are unchanged, the new ones are added.
+    if (current != 0 && current != 1 && current != kControlStoreSchemaVersion) {
       return base::unexpected(StateError{"control store: unknown schema version " + std::to_string(current)});
     }
   }
@@ -217,7 +180,7 @@ base::Result<std::unique_ptr<SqliteControlStore>, StateError> SqliteControlStore
     (void)exec(handle, "ROLLBACK");
     return base::unexpected(std::move(created).error());
   }
-  RUSTYNET_RETURN_IF_ERROR(exec(handle, "PRAGMA user_version=1; COMMIT"));
+  RUSTYNET_RETURN_IF_ERROR(exec(handle, "PRAGMA user_version=2; COMMIT"));
 
   RUSTYNET_ASSIGN_OR_RETURN(impl->revoke_token,
                             prepare(handle,
@@ -239,6 +202,7 @@ base::Result<std::unique_ptr<SqliteControlStore>, StateError> SqliteControlStore
   RUSTYNET_ASSIGN_OR_RETURN(impl->prune_nonces, prepare(handle, "DELETE FROM used_nonces WHERE retain_until < ?1"));
   RUSTYNET_ASSIGN_OR_RETURN(impl->prune_tokens, prepare(handle, "DELETE FROM revoked_tokens WHERE retain_until < ?1"));
   RUSTYNET_ASSIGN_OR_RETURN(impl->live_nonces, impl->count_nonces());
+  RUSTYNET_ASSIGN_OR_RETURN(impl->registry, detail::SqliteRegistry::create(handle, impl->mutex));
   return std::make_unique<SqliteControlStore>(PrivateTag{}, std::move(impl));
 }
 
@@ -365,6 +329,36 @@ base::Result<std::string, StateError> SqliteControlStore::journal_mode() {
     return base::unexpected(StateError{"control store: journal_mode returned nothing"});
   }
   return std::string(static_cast<const char*>(static_cast<const void*>(mode)));
+}
+
+}  // namespace rustynet::control
+
+namespace rustynet::control {
+
+base::Status<RegistryError> SqliteControlStore::add_node(const RegisteredNode& node) {
+  return impl_->registry->add_node(node);
+}
+base::Status<RegistryError> SqliteControlStore::remove_node(std::string_view node_id) {
+  return impl_->registry->remove_node(node_id);
+}
+base::Result<std::vector<RegisteredNode>, RegistryError> SqliteControlStore::list_nodes() {
+  return impl_->registry->list_nodes();
+}
+base::Result<std::optional<RegisteredNode>, RegistryError> SqliteControlStore::find_node(std::string_view node_id) {
+  return impl_->registry->find_node(node_id);
+}
+base::Result<bool, RegistryError> SqliteControlStore::set_endpoints(
+    std::string_view node_id, const std::vector<policy::SocketAddress>& endpoints) {
+  return impl_->registry->set_endpoints(node_id, endpoints);
+}
+base::Result<std::optional<StoredPolicy>, RegistryError> SqliteControlStore::load_policy() {
+  return impl_->registry->load_policy();
+}
+base::Result<std::uint64_t, RegistryError> SqliteControlStore::store_policy(std::string_view document) {
+  return impl_->registry->store_policy(document);
+}
+base::Result<std::uint64_t, RegistryError> SqliteControlStore::reserve_signing_generations(std::uint64_t count) {
+  return impl_->registry->reserve_signing_generations(count);
 }
 
 }  // namespace rustynet::control

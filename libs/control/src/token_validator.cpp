@@ -18,28 +18,41 @@ TokenError reject(TokenRejection kind, std::string message) { return TokenError{
 
 }  // namespace
 
+base::Result<std::optional<crypto::Ed25519PublicKey>, StateError> StaticKeyResolver::resolve(
+    std::string_view key_id, std::string_view /*subject*/) const {
+  for (const auto& key : keys_) {
+    if (key.key_id() == key_id) {
+      return std::optional<crypto::Ed25519PublicKey>(key);
+    }
+  }
+  return std::optional<crypto::Ed25519PublicKey>();
+}
+
 TokenValidator::TokenValidator(TokenValidatorConfig config, std::vector<crypto::Ed25519PublicKey> trusted_keys,
                                const base::Clock& clock, RevocationStore& revocations, NonceStore& nonces)
     : config_(std::move(config)),
-      trusted_keys_(std::move(trusted_keys)),
+      owned_resolver_(std::make_shared<const StaticKeyResolver>(std::move(trusted_keys))),
+      resolver_(owned_resolver_.get()),
       clock_(&clock),
       revocations_(&revocations),
       nonces_(&nonces) {}
+
+TokenValidator::TokenValidator(TokenValidatorConfig config, const TokenKeyResolver& resolver, const base::Clock& clock,
+                               RevocationStore& revocations, NonceStore& nonces)
+    : config_(std::move(config)), resolver_(&resolver), clock_(&clock), revocations_(&revocations), nonces_(&nonces) {}
 
 base::Result<TokenClaims, TokenError> TokenValidator::validate(std::string_view token) const {
   // 1-2: structure and version.
   RUSTYNET_ASSIGN_OR_RETURN(detail::ParsedToken parsed, detail::parse_token(token));
   TokenClaims& claims = parsed.claims;
 
-  // 3: signature by a trusted key, over the exact payload bytes.
-  const crypto::Ed25519PublicKey* signer = nullptr;
-  for (const auto& key : trusted_keys_) {
-    if (key.key_id() == claims.key_id) {
-      signer = &key;
-      break;
-    }
+  // 3: signature by the key the resolver names for (kid, sub), over the exact payload bytes.
+  auto signer = resolver_->resolve(claims.key_id, claims.subject);
+  if (!signer.has_value()) {
+    return base::unexpected(reject(TokenRejection::kStateUnavailable, "token: signing key state unavailable"));
   }
-  if (signer == nullptr || !signer->verify(detail::signed_message(parsed.payload), parsed.signature).has_value()) {
+  if (!signer->has_value() || (*signer)->key_id() != claims.key_id ||
+      !(*signer)->verify(detail::signed_message(parsed.payload), parsed.signature).has_value()) {
     return base::unexpected(reject(TokenRejection::kBadSignature, "token: signature does not verify"));
   }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqliteControlStore: durable control state (revocations, used nonces) in one SQLite file, WAL mode.
+// SqliteControlStore: durable control state (revocations, nonces, node registry, policy) in one SQLite file.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/result.hpp"
 #include "rustynet/control/control_error.hpp"
+#include "rustynet/control/node_registry.hpp"
 #include "rustynet/control/nonce_store.hpp"
 #include "rustynet/control/revocation_store.hpp"
 
@@ -18,13 +19,13 @@ namespace rustynet::control {
 
 // The store interface callers see: a PostgreSQL implementation for multi-instance deployments can
 // implement it without touching them.
-class ControlStore : public RevocationStore, public NonceStore {
+class ControlStore : public RevocationStore, public NonceStore, public NodeRegistry {
  public:
   // Drops revoked-token and nonce entries whose retain_until is before `now`.
   [[nodiscard]] virtual base::Status<StateError> prune(base::UnixTime now) = 0;
 };
 
-inline constexpr std::int64_t kControlStoreSchemaVersion = 1;
+inline constexpr std::int64_t kControlStoreSchemaVersion = 2;  // 2 adds the node registry (1 upgrades in place)
 
 struct SqliteStoreOptions {
   std::size_t nonce_capacity = 1'000'000;  // unexpired nonces kept at most; beyond: kFull (deny)
@@ -51,6 +52,16 @@ class SqliteControlStore final : public ControlStore {
   [[nodiscard]] base::Result<NonceOutcome, StateError> record_once(std::string_view nonce, base::UnixTime retain_until,
                                                                    base::UnixTime now) override;
   [[nodiscard]] base::Status<StateError> prune(base::UnixTime now) override;
+
+  [[nodiscard]] base::Status<RegistryError> add_node(const RegisteredNode& node) override;
+  [[nodiscard]] base::Status<RegistryError> remove_node(std::string_view node_id) override;
+  [[nodiscard]] base::Result<std::vector<RegisteredNode>, RegistryError> list_nodes() override;
+  [[nodiscard]] base::Result<std::optional<RegisteredNode>, RegistryError> find_node(std::string_view node_id) override;
+  [[nodiscard]] base::Result<bool, RegistryError> set_endpoints(
+      std::string_view node_id, const std::vector<policy::SocketAddress>& endpoints) override;
+  [[nodiscard]] base::Result<std::optional<StoredPolicy>, RegistryError> load_policy() override;
+  [[nodiscard]] base::Result<std::uint64_t, RegistryError> store_policy(std::string_view document) override;
+  [[nodiscard]] base::Result<std::uint64_t, RegistryError> reserve_signing_generations(std::uint64_t count) override;
 
   // "wal" when the database is in WAL mode (for tests and startup diagnostics).
   [[nodiscard]] base::Result<std::string, StateError> journal_mode();

@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/result.hpp"
+#include "rustynet/control/control_error.hpp"
 #include "rustynet/control/nonce_store.hpp"
 #include "rustynet/control/revocation_store.hpp"
 #include "rustynet/control/token.hpp"
@@ -23,6 +25,28 @@ struct TokenValidatorConfig {
   std::chrono::seconds max_lifetime = kDefaultTokenLifetime;
 };
 
+// Finds the public key that must have signed a token, from the token's claimed `kid` and `sub`
+// (docs/token-model.md "Key resolution"). nullopt: no such key for that subject (the token is
+// kBadSignature); an error: the key source could not be read (kStateUnavailable, deny).
+// Implementations must be thread-safe.
+class TokenKeyResolver {
+ public:
+  virtual ~TokenKeyResolver() = default;
+  [[nodiscard]] virtual base::Result<std::optional<crypto::Ed25519PublicKey>, StateError> resolve(
+      std::string_view key_id, std::string_view subject) const = 0;
+};
+
+// A fixed key set trusted for every subject (the original single-issuer model).
+class StaticKeyResolver final : public TokenKeyResolver {
+ public:
+  explicit StaticKeyResolver(std::vector<crypto::Ed25519PublicKey> keys) : keys_(std::move(keys)) {}
+  [[nodiscard]] base::Result<std::optional<crypto::Ed25519PublicKey>, StateError> resolve(
+      std::string_view key_id, std::string_view subject) const override;
+
+ private:
+  std::vector<crypto::Ed25519PublicKey> keys_;
+};
+
 // Validates in this order, stopping at the first failure (docs/token-model.md):
 //   1 kMalformed  2 kUnknownVersion  3 kBadSignature  4 kClockUnavailable  5 kInvalidLifetime
 //   6 kNotYetValid (iat > now + skew)  7 kExpired (now > exp + skew)  8 kWrongAudience
@@ -31,8 +55,13 @@ struct TokenValidatorConfig {
 // consume store capacity. Thread-safe if the stores are. References must outlive the validator.
 class TokenValidator {
  public:
+  // Trusts `trusted_keys` for every subject (a StaticKeyResolver owned by the validator).
   TokenValidator(TokenValidatorConfig config, std::vector<crypto::Ed25519PublicKey> trusted_keys,
                  const base::Clock& clock, RevocationStore& revocations, NonceStore& nonces);
+  // Resolves the signer per token through `resolver` (must outlive the validator). A resolver
+  // error fails step 3 with kStateUnavailable.
+  TokenValidator(TokenValidatorConfig config, const TokenKeyResolver& resolver, const base::Clock& clock,
+                 RevocationStore& revocations, NonceStore& nonces);
 
   [[nodiscard]] base::Result<TokenClaims, TokenError> validate(std::string_view token) const;
 
@@ -40,7 +69,8 @@ class TokenValidator {
 
  private:
   TokenValidatorConfig config_;
-  std::vector<crypto::Ed25519PublicKey> trusted_keys_;
+  std::shared_ptr<const TokenKeyResolver> owned_resolver_;
+  const TokenKeyResolver* resolver_;
   const base::Clock* clock_;
   RevocationStore* revocations_;
   NonceStore* nonces_;

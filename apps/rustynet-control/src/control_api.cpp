@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: Apache-2.0
+// JSON request parsing and response building for the node and admin endpoints.
+#include "control_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <utility>
+
+#include "rustynet/base/strict_json.hpp"
+#include "rustynet/crypto/ed25519.hpp"
+#include "rustynet/crypto/encoding.hpp"
+#include "rustynet/crypto/x25519.hpp"
+#include "rustynet/policy/policy_rule.hpp"
+
+namespace rustynet::apps::control_server {
+namespace {
+
+constexpr std::int64_t kProtocolVersion = 1;
+constexpr std::int64_t kMaxWaitSeconds = 55;
+constexpr std::string_view kNodesPath = "/v1/admin/nodes";
+constexpr std::string_view kPolicyPath = "/v1/admin/policy";
+constexpr std::string_view kRevokePath = "/v1/admin/revoke";
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ApiResponse reply(unsigned status, const nlohmann::json& value) { return ApiResponse{status, dump(value)}; }
+
+ApiResponse error(unsigned status, std::string_view error_class, std::string_view message) {
+  return ApiResponse{status, error_body(error_class, message)};
+}
+
+ApiResponse malformed(const base::JsonError& json_error) { return error(400, "malformed", json_error.describe()); }
+
+ApiResponse from_mesh(const MeshError& mesh_error) {
+  switch (mesh_error.kind) {
+    case MeshErrorKind::kInvalid: return error(400, "invalid", mesh_error.message);
+    case MeshErrorKind::kConflict: return error(409, "conflict", mesh_error.message);
+    case MeshErrorKind::kNotFound: return error(404, "not_found", mesh_error.message);
+    case MeshErrorKind::kUnavailable: break;
+  }
+  return error(503, "unavailable", mesh_error.message);
+}
+
+std::span<const std::uint8_t> key_span(const control::PublicKeyBytes& key) { return {key.data(), key.size()}; }
+
+nlohmann::json node_json(const control::RegisteredNode& node) {
+  nlohmann::json addresses = nlohmann::json::array();
+  for (const auto& address : node.addresses) {
+    addresses.push_back(address.to_string());
+  }
+  nlohmann::json endpoints = nlohmann::json::array();
+  for (const auto& endpoint : node.endpoints) {
+    endpoints.push_back(endpoint.to_string());
+  }
+  return {{"node_id", node.node_id},
+          {"identity_public_key", crypto::base64_encode(key_span(node.identity_public_key))},
+          {"tunnel_public_key", crypto::base64_encode(key_span(node.tunnel_public_key))},
+          {"addresses", std::move(addresses)},
+          {"tags", node.tags},
+          {"endpoints", std::move(endpoints)}};
+}
+
+// Reads an array of strings at `key` (absent = empty when !required).
+base::Result<std::vector<std::string>, base::JsonError> string_array(base::JsonObjectReader& reader,
+                                                                     std::string_view key, bool required,
+                                                                     std::size_t max_items) {
+  const nlohmann::json* value = nullptr;
+  if (required) {
+    RUSTYNET_ASSIGN_OR_RETURN(value, reader.required_value(key));
+  } else {
+    value = reader.optional_value(key);
+  }
+  std::vector<std::string> out;
+  if (value == nullptr) {
+    return out;
+  }
+  const std::string path = reader.child_path(key);
+  if (!value->is_array() || value->size() > max_items) {
+    return base::unexpected(
+        base::JsonError{path, "must be an array of at most " + std::to_string(max_items) + " strings"});
+  }
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    if (!(*value)[i].is_string()) {
+      return base::unexpected(base::JsonError{path + "[" + std::to_string(i) + "]", "must be a string"});
+    }
+    out.push_back((*value)[i].get<std::string>());
+  }
+  return out;
+}
+
+base::Result<std::vector<policy::SocketAddress>, base::JsonError> parse_endpoints(const std::vector<std::string>& texts,
+                                                                                  const std::string& path) {
+  std::vector<policy::SocketAddress> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto endpoint = policy::SocketAddress::parse(texts[i]);
+    if (!endpoint.has_value()) {
+      return base::unexpected(base::JsonError{path + "[" + std::to_string(i) + "]", endpoint.error()});
+    }
+    if (std::find(out.begin(), out.end(), *endpoint) == out.end()) {
+      out.push_back(*endpoint);
+    }
+  }
+  return out;
+}
+
+base::Result<control::RegisteredNode, base::JsonError> parse_node(const nlohmann::json& value, std::string path) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, base::JsonObjectReader::create(value, std::move(path)));
+  control::RegisteredNode node;
+  RUSTYNET_ASSIGN_OR_RETURN(node.node_id, reader.required_string("node_id"));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::string identity, reader.required_string("identity_public_key"));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::string tunnel, reader.required_string("tunnel_public_key"));
+  RUSTYNET_ASSIGN_OR_RETURN(auto addresses, string_array(reader, "addresses", true, policy::kMaxAddressesPerNode));
+  RUSTYNET_ASSIGN_OR_RETURN(node.tags, string_array(reader, "tags", false, policy::kMaxTagsPerNode));
+  RUSTYNET_ASSIGN_OR_RETURN(auto endpoints, string_array(reader, "endpoints", false, policy::kMaxEndpointsPerPeer));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  auto identity_key = crypto::Ed25519PublicKey::from_base64(identity);
+  if (!identity_key.has_value()) {
+    return base::unexpected(base::JsonError{reader.child_path("identity_public_key"), "not a valid Ed25519 key"});
+  }
+  std::copy(identity_key->bytes().begin(), identity_key->bytes().end(), node.identity_public_key.begin());
+  auto tunnel_key = crypto::PublicKey::from_base64(tunnel);
+  if (!tunnel_key.has_value()) {
+    return base::unexpected(base::JsonError{reader.child_path("tunnel_public_key"), "not a valid X25519 key"});
+  }
+  std::copy(tunnel_key->bytes().begin(), tunnel_key->bytes().end(), node.tunnel_public_key.begin());
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    auto address = policy::IpAddress::parse(addresses[i]);
+    if (!address.has_value()) {
+      return base::unexpected(
+          base::JsonError{reader.child_path("addresses") + "[" + std::to_string(i) + "]", address.error()});
+    }
+    node.addresses.push_back(*address);
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(node.endpoints, parse_endpoints(endpoints, reader.child_path("endpoints")));
+  return node;
+}
+
+// Parses a versioned request body into its reader (strict JSON, version 1).
+base::Result<nlohmann::json, base::JsonError> parse_body(std::string_view body, std::size_t max_bytes) {
+  base::JsonLimits limits;
+  limits.max_bytes = max_bytes;
+  return base::parse_strict_json(body, limits);
+}
+
+}  // namespace
+
+std::string error_body(std::string_view error_class, std::string_view message) {
+  return dump({{"version", kProtocolVersion}, {"error", error_class}, {"message", message}});
+}
+
+ControlApi::ControlApi(MeshState& mesh, control::RevocationStore& revocations, const base::Clock& clock,
+                       ApiOptions options)
+    : mesh_(&mesh), revocations_(&revocations), clock_(&clock), options_(options) {}
+
+ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view target, std::string_view body) {
+  if (target == kNodesPath && method == "GET") {
+    auto nodes = mesh_->list_nodes();
+    if (!nodes.has_value()) {
+      return from_mesh(nodes.error());
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& node : *nodes) {
+      list.push_back(node_json(node));
+    }
+    return reply(200, {{"version", kProtocolVersion}, {"nodes", std::move(list)}});
+  }
+  if (target == kNodesPath && method == "POST") {
+    auto json = parse_body(body, 64U * 1024U);
+    if (!json.has_value()) {
+      return malformed(json.error());
+    }
+    auto reader = base::JsonObjectReader::create(*json, "$");
+    if (!reader.has_value()) {
+      return malformed(reader.error());
+    }
+    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
+      return malformed(version.error());
+    }
+    auto node_value = reader->required_value("node");
+    if (!node_value.has_value()) {
+      return malformed(node_value.error());
+    }
+    if (auto done = reader->finish(); !done.has_value()) {
+      return malformed(done.error());
+    }
+    auto node = parse_node(**node_value, "$.node");
+    if (!node.has_value()) {
+      return malformed(node.error());
+    }
+    if (auto added = mesh_->add_node(*node); !added.has_value()) {
+      return from_mesh(added.error());
+    }
+    return reply(201, {{"version", kProtocolVersion}, {"node", node_json(*node)}});
+  }
+  if (target.size() > kNodesPath.size() + 1 && target.substr(0, kNodesPath.size() + 1) == "/v1/admin/nodes/" &&
+      method == "DELETE") {
+    const std::string_view id = target.substr(kNodesPath.size() + 1);
+    if (!policy::is_valid_identifier(id)) {
+      return error(404, "not_found", "no such node");
+    }
+    if (auto removed = mesh_->remove_node(id); !removed.has_value()) {
+      return from_mesh(removed.error());
+    }
+    return reply(200, {{"version", kProtocolVersion}, {"removed", id}});
+  }
+  if (target == kPolicyPath && method == "GET") {
+    const control::StoredPolicy stored = mesh_->policy();
+    auto document = base::parse_strict_json(stored.document, base::JsonLimits{policy::kMaxPolicyBytes, 64});
+    if (!document.has_value()) {
+      return error(503, "unavailable", "stored policy unreadable");
+    }
+    return reply(
+        200,
+        {{"version", kProtocolVersion}, {"generation", stored.generation}, {"document", std::move(document).value()}});
+  }
+  if (target == kPolicyPath && method == "PUT") {
+    auto json = parse_body(body, 256U * 1024U);
+    if (!json.has_value()) {
+      return malformed(json.error());
+    }
+    auto reader = base::JsonObjectReader::create(*json, "$");
+    if (!reader.has_value()) {
+      return malformed(reader.error());
+    }
+    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
+      return malformed(version.error());
+    }
+    auto document = reader->required_value("document");
+    if (!document.has_value()) {
+      return malformed(document.error());
+    }
+    if (auto done = reader->finish(); !done.has_value()) {
+      return malformed(done.error());
+    }
+    // Stored as nlohmann's canonical dump (sorted keys, no whitespace): the exact bytes that are
+    // signed, digested and served back.
+    auto generation = mesh_->put_policy(dump(**document));
+    if (!generation.has_value()) {
+      return from_mesh(generation.error());
+    }
+    return reply(200, {{"version", kProtocolVersion}, {"generation", *generation}});
+  }
+  if (target == kRevokePath && method == "POST") {
+    auto json = parse_body(body, 16U * 1024U);
+    if (!json.has_value()) {
+      return malformed(json.error());
+    }
+    auto reader = base::JsonObjectReader::create(*json, "$");
+    if (!reader.has_value()) {
+      return malformed(reader.error());
+    }
+    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
+      return malformed(version.error());
+    }
+    auto token_id = reader->optional_string("token_id");
+    auto subject = reader->optional_string("subject");
+    if (!token_id.has_value()) {
+      return malformed(token_id.error());
+    }
+    if (!subject.has_value()) {
+      return malformed(subject.error());
+    }
+    if (auto done = reader->finish(); !done.has_value()) {
+      return malformed(done.error());
+    }
+    if (token_id->has_value() == subject->has_value()) {
+      return error(400, "malformed", "$: exactly one of token_id or subject");
+    }
+    const std::string& value = token_id->has_value() ? **token_id : **subject;
+    if (value.empty() || value.size() > 128) {
+      return error(400, "malformed", "$: revocation handle must be 1..128 characters");
+    }
+    auto wall = clock_->wall_now();
+    if (!wall.has_value()) {
+      return error(503, "unavailable", "wall clock unusable");
+    }
+    auto done = token_id->has_value() ? revocations_->revoke_token(
+                                            value, base::UnixTime{wall->seconds + options_.token_retention.count()})
+                                      : revocations_->revoke_subject(value);
+    if (!done.has_value()) {
+      return error(503, "unavailable", "revocation state unavailable");
+    }
+    return reply(200, {{"version", kProtocolVersion}, {"revoked", value}});
+  }
+  return error(405, "method_not_allowed", "no such method on this resource");
+}
+
+SyncPlan ControlApi::begin_sync(std::string_view node_id, std::string_view body, std::string_view source_ip) {
+  SyncPlan plan;
+  plan.node_id = std::string(node_id);
+  auto fail = [&plan](ApiResponse response) {
+    plan.immediate = std::move(response);
+    return std::move(plan);
+  };
+  auto json = parse_body(body, 16U * 1024U);
+  if (!json.has_value()) {
+    return fail(malformed(json.error()));
+  }
+  auto reader = base::JsonObjectReader::create(*json, "$");
+  if (!reader.has_value()) {
+    return fail(malformed(reader.error()));
+  }
+  if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
+    return fail(malformed(version.error()));
+  }
+  auto known = reader->required_int("known_generation");
+  auto wait = reader->required_int("wait_seconds");
+  auto port = reader->required_int("listen_port");
+  for (auto* field : {&known, &wait, &port}) {
+    if (!field->has_value()) {
+      return fail(malformed(field->error()));
+    }
+  }
+  auto endpoint_texts = string_array(*reader, "endpoints", false, policy::kMaxEndpointsPerPeer);
+  if (!endpoint_texts.has_value()) {
+    return fail(malformed(endpoint_texts.error()));
+  }
+  if (auto done = reader->finish(); !done.has_value()) {
+    return fail(malformed(done.error()));
+  }
+  if (*known < 0) {
+    return fail(error(400, "malformed", "$.known_generation: must be >= 0"));
+  }
+  if (*wait < 0 || *wait > kMaxWaitSeconds) {
+    return fail(error(400, "malformed", "$.wait_seconds: must be 0..55"));
+  }
+  if (*port < 1 || *port > 65535) {
+    return fail(error(400, "malformed", "$.listen_port: must be 1..65535"));
+  }
+  auto endpoints = parse_endpoints(*endpoint_texts, "$.endpoints");
+  if (!endpoints.has_value()) {
+    return fail(malformed(endpoints.error()));
+  }
+  if (endpoints->empty()) {
+    auto address = policy::IpAddress::parse(source_ip);
+    if (address.has_value()) {
+      endpoints->push_back(policy::SocketAddress{*address, static_cast<std::uint16_t>(*port)});
+    }
+  }
+  if (auto reported = mesh_->report_endpoints(node_id, *endpoints); !reported.has_value()) {
+    return fail(from_mesh(reported.error()));
+  }
+  plan.known_generation = static_cast<std::uint64_t>(*known);
+  plan.wait = std::min(std::chrono::seconds(*wait), options_.max_wait);
+  if (auto ready = poll_sync(node_id, plan.known_generation); ready.has_value()) {
+    return fail(std::move(*ready));
+  }
+  if (plan.wait.count() == 0) {
+    return fail(ApiResponse{204, ""});
+  }
+  return plan;
+}
+
+std::optional<ApiResponse> ControlApi::poll_sync(std::string_view node_id, std::uint64_t known_generation) {
+  auto state = mesh_->state_for(node_id);
+  if (!state.has_value()) {
+    return from_mesh(state.error());
+  }
+  if (state->generation <= known_generation) {
+    return std::nullopt;
+  }
+  return reply(200, {{"version", kProtocolVersion},
+                     {"generation", state->generation},
+                     {"node_state", crypto::base64_encode(state->node_state)},
+                     {"policy", crypto::base64_encode(state->policy)}});
+}
+
+}  // namespace rustynet::apps::control_server

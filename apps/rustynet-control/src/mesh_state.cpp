@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+// Node-state derivation and signing: symmetric policy visibility, payload-compare caching, durable generations.
+#include "mesh_state.hpp"
+
+#include <algorithm>
+#include <set>
+#include <span>
+#include <utility>
+
+#include "rustynet/crypto/signed_envelope.hpp"
+#include "rustynet/policy/node_state.hpp"
+#include "rustynet/policy/policy_rule.hpp"
+
+namespace rustynet::apps::control_server {
+
+struct MeshState::World {
+  control::StoredPolicy policy;
+  policy::Digest32 policy_digest{};
+  std::map<std::string, control::RegisteredNode, std::less<>> nodes;
+  // node -> every node it may reach or be reached from (a tunnel needs both ends configured).
+  std::map<std::string, std::set<std::string>, std::less<>> peers;
+};
+
+namespace {
+
+MeshError unavailable(std::string message) { return MeshError{MeshErrorKind::kUnavailable, std::move(message)}; }
+
+MeshError from_registry(const control::RegistryError& error) {
+  switch (error.kind) {
+    case control::RegistryErrorKind::kConflict: return MeshError{MeshErrorKind::kConflict, error.message};
+    case control::RegistryErrorKind::kNotFound: return MeshError{MeshErrorKind::kNotFound, error.message};
+    case control::RegistryErrorKind::kInvalid: return MeshError{MeshErrorKind::kInvalid, error.message};
+    case control::RegistryErrorKind::kState: break;
+  }
+  return unavailable(error.message);
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
+  return {static_cast<const std::uint8_t*>(static_cast<const void*>(text.data())), text.size()};
+}
+
+// Parses and compiles `stored` against `nodes`; kInvalid names the JSON path of the first problem.
+base::Result<std::shared_ptr<MeshState::World>, MeshError> build_world(std::vector<control::RegisteredNode> nodes,
+                                                                       control::StoredPolicy stored) {
+  auto document = policy::parse_policy_document(stored.document);
+  if (!document.has_value()) {
+    return base::unexpected(MeshError{MeshErrorKind::kInvalid, document.error().describe()});
+  }
+  policy::NodeInventory inventory;
+  inventory.nodes.reserve(nodes.size());
+  for (const auto& node : nodes) {
+    inventory.nodes.push_back(policy::NodeRecord{node.node_id, node.tags, node.addresses});
+  }
+  auto compiled = policy::CompiledPolicy::compile(*document, inventory);
+  if (!compiled.has_value()) {
+    return base::unexpected(MeshError{MeshErrorKind::kInvalid, compiled.error().describe()});
+  }
+  auto world = std::make_shared<MeshState::World>();
+  world->policy_digest = crypto::sha256(bytes_of(stored.document));
+  world->policy = std::move(stored);
+  for (auto& node : nodes) {
+    world->peers[node.node_id];
+    std::string id = node.node_id;
+    world->nodes.emplace(std::move(id), std::move(node));
+  }
+  for (const auto& [id, node] : world->nodes) {
+    auto visible = compiled->visibility(id);
+    if (!visible.has_value()) {
+      return base::unexpected(unavailable("policy visibility: " + visible.error().describe()));
+    }
+    for (const auto& peer : visible->peers) {
+      if (peer != id && world->nodes.count(peer) != 0) {
+        world->peers[id].insert(peer);
+        world->peers[peer].insert(id);
+      }
+    }
+  }
+  return world;
+}
+
+// The node state payload for `node_id` (which must be in `world`).
+base::Result<std::string, MeshError> payload_for(const MeshState::World& world, const control::RegisteredNode& node) {
+  policy::NodeState state;
+  state.node_id = node.node_id;
+  state.tags = node.tags;
+  state.addresses = node.addresses;
+  state.policy_digest = world.policy_digest;
+  const auto peers = world.peers.find(node.node_id);
+  if (peers != world.peers.end()) {
+    for (const auto& peer_id : peers->second) {
+      const auto& peer = world.nodes.find(peer_id)->second;
+      policy::PeerState entry;
+      entry.node_id = peer.node_id;
+      entry.tags = peer.tags;
+      entry.addresses = peer.addresses;
+      entry.tunnel_public_key = peer.tunnel_public_key;
+      entry.endpoints = peer.endpoints;
+      for (const auto& address : peer.addresses) {
+        entry.allowed_prefixes.push_back(policy::IpPrefix::host(address));
+        state.routes.push_back(policy::RouteState{policy::IpPrefix::host(address), peer.node_id});
+      }
+      state.peers.push_back(std::move(entry));
+    }
+  }
+  auto encoded = policy::encode_node_state(state);
+  if (!encoded.has_value()) {
+    return base::unexpected(unavailable("node state for " + node.node_id + ": " + encoded.error().describe()));
+  }
+  return std::move(encoded).value();
+}
+
+}  // namespace
+
+MeshState::MeshState(control::NodeRegistry& registry, crypto::Ed25519SigningKey key, const base::Clock& clock,
+                     MeshOptions options)
+    : registry_(&registry), key_(std::move(key)), clock_(&clock), options_(options) {}
+
+MeshState::~MeshState() = default;
+
+base::Result<std::unique_ptr<MeshState>, MeshError> MeshState::create(control::NodeRegistry& registry,
+                                                                      crypto::Ed25519SigningKey key,
+                                                                      const base::Clock& clock, MeshOptions options) {
+  if (options.state_lifetime.count() < 2 || options.generation_block == 0) {
+    return base::unexpected(MeshError{MeshErrorKind::kInvalid, "state lifetime and generation block must be positive"});
+  }
+  auto mesh = std::make_unique<MeshState>(registry, std::move(key), clock, options);
+  auto stored = registry.load_policy();
+  if (!stored.has_value()) {
+    return base::unexpected(from_registry(stored.error()));
+  }
+  if (!stored->has_value()) {
+    auto generation = registry.store_policy(kDefaultPolicyDocument);
+    if (!generation.has_value()) {
+      return base::unexpected(from_registry(generation.error()));
+    }
+    *stored = control::StoredPolicy{std::string(kDefaultPolicyDocument), *generation};
+  }
+  const std::lock_guard lock(mesh->mutex_);
+  RUSTYNET_RETURN_IF_ERROR(mesh->rebuild_locked(std::move(**stored)));
+  return mesh;
+}
+
+void MeshState::set_change_listener(std::function<void(std::uint64_t)> listener) {
+  const std::lock_guard lock(listener_mutex_);
+  listener_ = std::move(listener);
+}
+
+std::uint64_t MeshState::version() const {
+  const std::lock_guard lock(mutex_);
+  return version_;
+}
+
+void MeshState::notify(std::uint64_t version) {
+  const std::lock_guard lock(listener_mutex_);
+  if (listener_) {
+    listener_(version);
+  }
+}
+
+base::Status<MeshError> MeshState::rebuild_locked(std::optional<control::StoredPolicy> policy) {
+  auto nodes = registry_->list_nodes();
+  if (!nodes.has_value()) {
+    return base::unexpected(from_registry(nodes.error()));
+  }
+  control::StoredPolicy stored = policy.has_value() ? std::move(*policy) : world_->policy;
+  RUSTYNET_ASSIGN_OR_RETURN(auto world, build_world(std::move(nodes).value(), std::move(stored)));
+  for (auto it = node_cache_.begin(); it != node_cache_.end();) {
+    it = world->nodes.count(it->first) == 0 ? node_cache_.erase(it) : std::next(it);
+  }
+  world_ = std::move(world);
+  ++version_;
+  return {};
+}
+
+base::Result<std::uint64_t, MeshError> MeshState::next_generation_locked() {
+  if (next_generation_ == 0 || next_generation_ > reserved_until_) {
+    auto highest = registry_->reserve_signing_generations(options_.generation_block);
+    if (!highest.has_value()) {
+      return base::unexpected(from_registry(highest.error()));
+    }
+    reserved_until_ = *highest;
+    next_generation_ = *highest - options_.generation_block + 1;
+  }
+  return next_generation_++;
+}
+
+base::Status<MeshError> MeshState::sign_if_needed_locked(CachedEnvelope& cache, std::string payload, int type,
+                                                         std::string_view subject, std::int64_t now) {
+  const std::int64_t lifetime = options_.state_lifetime.count();
+  const bool fresh = cache.generation != 0 && cache.payload == payload && now >= cache.issued_at &&
+                     now - cache.issued_at < lifetime / 2;
+  if (fresh) {
+    return {};
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(const std::uint64_t generation, next_generation_locked());
+  crypto::EnvelopeHeader header;
+  header.type = static_cast<crypto::ArtifactType>(type);
+  header.subject = std::string(subject);
+  header.issued_at = now;
+  header.expires_at = now + lifetime;
+  header.generation = generation;
+  auto envelope = crypto::sign_envelope(key_, header, bytes_of(payload));
+  if (!envelope.has_value()) {
+    return base::unexpected(unavailable("signing failed: " + envelope.error().describe()));
+  }
+  cache.payload = std::move(payload);
+  cache.envelope = std::move(envelope).value();
+  cache.generation = generation;
+  cache.issued_at = now;
+  return {};
+}
+
+base::Result<SignedNodeState, MeshError> MeshState::state_for(std::string_view node_id) {
+  auto wall = clock_->wall_now();
+  if (!wall.has_value()) {
+    return base::unexpected(unavailable("wall clock unusable"));
+  }
+  const std::lock_guard lock(mutex_);
+  const auto node = world_->nodes.find(node_id);
+  if (node == world_->nodes.end()) {
+    return base::unexpected(MeshError{MeshErrorKind::kNotFound, "node not registered"});
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(std::string payload, payload_for(*world_, node->second));
+  auto cache = node_cache_.find(node_id);
+  if (cache == node_cache_.end()) {
+    cache = node_cache_.emplace(std::string(node_id), CachedEnvelope{}).first;
+  }
+  RUSTYNET_RETURN_IF_ERROR(sign_if_needed_locked(policy_cache_, world_->policy.document,
+                                                 static_cast<int>(crypto::ArtifactType::kPolicySnapshot), "",
+                                                 wall->seconds));
+  RUSTYNET_RETURN_IF_ERROR(sign_if_needed_locked(
+      cache->second, std::move(payload), static_cast<int>(crypto::ArtifactType::kNodeState), node_id, wall->seconds));
+  return SignedNodeState{cache->second.generation, cache->second.envelope, policy_cache_.envelope};
+}
+
+base::Status<MeshError> MeshState::add_node(const control::RegisteredNode& node) {
+  std::uint64_t version = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    auto nodes = registry_->list_nodes();
+    if (!nodes.has_value()) {
+      return base::unexpected(from_registry(nodes.error()));
+    }
+    nodes->push_back(node);
+    // The candidate must compile (tags, addresses) before the registry changes.
+    if (auto candidate = build_world(std::move(nodes).value(), world_->policy); !candidate.has_value()) {
+      if (candidate.error().kind == MeshErrorKind::kInvalid) {
+        return base::unexpected(MeshError{MeshErrorKind::kInvalid, "node: " + candidate.error().message});
+      }
+      return base::unexpected(std::move(candidate).error());
+    }
+    if (auto added = registry_->add_node(node); !added.has_value()) {
+      return base::unexpected(from_registry(added.error()));
+    }
+    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
+    version = version_;
+  }
+  notify(version);
+  return {};
+}
+
+base::Status<MeshError> MeshState::remove_node(std::string_view node_id) {
+  std::uint64_t version = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    if (auto removed = registry_->remove_node(node_id); !removed.has_value()) {
+      return base::unexpected(from_registry(removed.error()));
+    }
+    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
+    version = version_;
+  }
+  notify(version);
+  return {};
+}
+
+base::Result<std::vector<control::RegisteredNode>, MeshError> MeshState::list_nodes() {
+  const std::lock_guard lock(mutex_);
+  std::vector<control::RegisteredNode> nodes;
+  nodes.reserve(world_->nodes.size());
+  for (const auto& [id, node] : world_->nodes) {
+    nodes.push_back(node);
+  }
+  return nodes;
+}
+
+base::Status<MeshError> MeshState::report_endpoints(std::string_view node_id,
+                                                    const std::vector<policy::SocketAddress>& endpoints) {
+  std::uint64_t version = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    auto changed = registry_->set_endpoints(node_id, endpoints);
+    if (!changed.has_value()) {
+      return base::unexpected(from_registry(changed.error()));
+    }
+    if (!*changed) {
+      return {};
+    }
+    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
+    version = version_;
+  }
+  notify(version);
+  return {};
+}
+
+base::Result<std::uint64_t, MeshError> MeshState::put_policy(std::string_view document) {
+  std::uint64_t version = 0;
+  std::uint64_t generation = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    auto nodes = registry_->list_nodes();
+    if (!nodes.has_value()) {
+      return base::unexpected(from_registry(nodes.error()));
+    }
+    RUSTYNET_ASSIGN_OR_RETURN(auto world,
+                              build_world(std::move(nodes).value(), control::StoredPolicy{std::string(document), 0}));
+    auto stored = registry_->store_policy(document);
+    if (!stored.has_value()) {
+      return base::unexpected(from_registry(stored.error()));
+    }
+    generation = *stored;
+    world->policy.generation = generation;
+    world_ = std::move(world);
+    version = ++version_;
+  }
+  notify(version);
+  return generation;
+}
+
+control::StoredPolicy MeshState::policy() const {
+  const std::lock_guard lock(mutex_);
+  return world_->policy;
+}
+
+}  // namespace rustynet::apps::control_server

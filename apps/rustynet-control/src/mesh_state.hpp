@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+// MeshState: registry + policy -> per-node signed node states (cached, re-signed only when needed).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rustynet/base/clock.hpp"
+#include "rustynet/base/result.hpp"
+#include "rustynet/control/node_registry.hpp"
+#include "rustynet/crypto/ed25519.hpp"
+#include "rustynet/policy/compiled_policy.hpp"
+
+namespace rustynet::apps::control_server {
+
+enum class MeshErrorKind : std::uint8_t {
+  kInvalid,      // 400: the request's content is refused (policy document, node fields)
+  kConflict,     // 409: registry uniqueness
+  kNotFound,     // 404: unknown node
+  kUnavailable,  // 503: store, clock or signing failure (fail closed)
+};
+
+struct MeshError {
+  MeshErrorKind kind = MeshErrorKind::kUnavailable;
+  std::string message;  // for policy errors "path: message" with the JSON path
+};
+
+// One node's answer: the signed node state and the policy snapshot it names.
+struct SignedNodeState {
+  std::uint64_t generation = 0;
+  std::vector<std::uint8_t> node_state;  // encoded crypto::SignedEnvelope, type kNodeState
+  std::vector<std::uint8_t> policy;      // encoded crypto::SignedEnvelope, type kPolicySnapshot
+};
+
+struct MeshOptions {
+  std::chrono::seconds state_lifetime{86'400};  // envelope validity; re-signed below half of it
+  std::uint64_t generation_block = 64;          // signing generations reserved per durable write
+};
+
+// The default policy installed when the store holds none: no rules, so everything is denied.
+inline constexpr std::string_view kDefaultPolicyDocument = R"({"rules":[],"version":1})";
+
+// Thread-safe. Every registry or policy change rebuilds the "world" (inventory, compiled policy,
+// symmetric peer visibility) and bumps version(); node states are derived lazily per node and
+// signed with a new generation only when their payload changed or half their lifetime passed.
+class MeshState {
+ public:
+  // Loads the registry and the stored policy (stores kDefaultPolicyDocument if there is none).
+  [[nodiscard]] static base::Result<std::unique_ptr<MeshState>, MeshError> create(control::NodeRegistry& registry,
+                                                                                  crypto::Ed25519SigningKey key,
+                                                                                  const base::Clock& clock,
+                                                                                  MeshOptions options = {});
+  MeshState(control::NodeRegistry& registry, crypto::Ed25519SigningKey key, const base::Clock& clock,
+            MeshOptions options);
+  ~MeshState();
+  MeshState(const MeshState&) = delete;
+  MeshState& operator=(const MeshState&) = delete;
+  MeshState(MeshState&&) = delete;
+  MeshState& operator=(MeshState&&) = delete;
+
+  // Called (outside the lock) after every change that bumped version().
+  void set_change_listener(std::function<void(std::uint64_t version)> listener);
+  // Increases on every registry, endpoint or policy change.
+  [[nodiscard]] std::uint64_t version() const;
+
+  // The node's current signed state. Errors: kNotFound (not registered), kUnavailable.
+  [[nodiscard]] base::Result<SignedNodeState, MeshError> state_for(std::string_view node_id);
+
+  [[nodiscard]] base::Status<MeshError> add_node(const control::RegisteredNode& node);
+  [[nodiscard]] base::Status<MeshError> remove_node(std::string_view node_id);
+  [[nodiscard]] base::Result<std::vector<control::RegisteredNode>, MeshError> list_nodes();
+  // Records where `node_id` can be reached; a change wakes the peers that can see it.
+  [[nodiscard]] base::Status<MeshError> report_endpoints(std::string_view node_id,
+                                                         const std::vector<policy::SocketAddress>& endpoints);
+  // Validates (parse + compile against the registry) before storing; an invalid document leaves
+  // the policy in force untouched (kInvalid with the JSON path). Returns the new policy generation.
+  [[nodiscard]] base::Result<std::uint64_t, MeshError> put_policy(std::string_view document);
+  [[nodiscard]] control::StoredPolicy policy() const;
+
+  [[nodiscard]] const crypto::Ed25519PublicKey& public_key() const noexcept { return key_.public_key(); }
+
+  struct World;  // defined in mesh_state.cpp
+
+ private:
+  struct CachedEnvelope {
+    std::string payload;
+    std::vector<std::uint8_t> envelope;
+    std::uint64_t generation = 0;
+    std::int64_t issued_at = 0;
+  };
+
+  [[nodiscard]] base::Status<MeshError> rebuild_locked(std::optional<control::StoredPolicy> policy);
+  [[nodiscard]] base::Result<std::uint64_t, MeshError> next_generation_locked();
+  [[nodiscard]] base::Status<MeshError> sign_if_needed_locked(CachedEnvelope& cache, std::string payload, int type,
+                                                              std::string_view subject, std::int64_t now);
+  void notify(std::uint64_t version);
+
+  control::NodeRegistry* registry_;
+  crypto::Ed25519SigningKey key_;
+  const base::Clock* clock_;
+  MeshOptions options_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const World> world_;
+  std::uint64_t version_ = 0;
+  std::uint64_t next_generation_ = 0;  // next value to hand out
+  std::uint64_t reserved_until_ = 0;   // last value durably reserved
+  CachedEnvelope policy_cache_;
+  std::map<std::string, CachedEnvelope, std::less<>> node_cache_;
+  std::mutex listener_mutex_;
+  std::function<void(std::uint64_t)> listener_;
+};
+
+}  // namespace rustynet::apps::control_server
