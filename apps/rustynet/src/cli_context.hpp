@@ -9,13 +9,23 @@
 #include <optional>
 #include <string>
 
+#include "cli_config.hpp"
 #include "rustynet/base/clock.hpp"
+#include "rustynet/crypto/custody_file.hpp"
 
 namespace rustynet::apps::cli {
 
 inline constexpr const char* kDefaultSocketPath = "/run/rustynet/rustynetd.sock";
 // docs/control-protocol.md: one response line of at most 8 MiB (the newline not counted).
 inline constexpr std::size_t kMaxLocalResponseBytes = std::size_t{8} << 20U;
+
+// Knobs of `rustynet control ...` the command line does not expose (tests lower the Argon2id
+// floor of the admin key store and the network timeouts).
+struct ControlClientTuning {
+  crypto::EnvelopeLimits limits = crypto::default_envelope_limits();
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds request_timeout{15'000};
+};
 
 struct CliContext {
   std::ostream& out;
@@ -29,6 +39,9 @@ struct CliContext {
   std::chrono::milliseconds timeout{10'000};
   // Environment lookup (HOME, XDG_CONFIG_HOME for the CLI config file); empty = no environment.
   std::function<std::optional<std::string>(const std::string&)> env;
+  ControlClientTuning control_tuning{};
+  // The system-wide CLI config file (tests point it into a temporary directory).
+  std::string system_cli_config = kSystemCliConfigPath;
 };
 
 }  // namespace rustynet::apps::cli

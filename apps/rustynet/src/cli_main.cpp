@@ -27,6 +27,9 @@ constexpr const char* kUsage =
     "  netmap                            the verified peer map: generation, signer, expiry\n"
     "  policy check SRC DST PROTO PORT   evaluate the running policy for one flow\n"
     "  keys generate|show|rotate         this host's keys in encrypted custody\n"
+    "  control node add|remove|list      administer rustynet-control's node registry (HTTPS)\n"
+    "  control policy get|set FILE       read or replace the mesh policy\n"
+    "  control revoke ...                revoke control tokens by token id or subject\n"
     "\n"
     "Exit codes: 0 ok, 1 refused or failed, 2 daemon unreachable, 64 usage error, 77 permission denied.\n";
 
@@ -39,13 +42,14 @@ struct CommandEntry {
   CommandFn run;
 };
 
-constexpr std::array<CommandEntry, 6> kCommands{{
+constexpr std::array<CommandEntry, 7> kCommands{{
     {"status", &run_status},
     {"peers", &run_peers},
     {"routes", &run_routes},
     {"netmap", &run_netmap},
     {"policy", &run_policy},
     {"keys", &run_keys_command},
+    {"control", &run_control},
 }};
 
 }  // namespace
@@ -80,7 +84,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                  .default_socket = kDefaultSocketPath,
                  .max_response_bytes = kMaxLocalResponseBytes,
                  .timeout = std::chrono::milliseconds{10'000},
-                 .env = {}};
+                 .env = {},
+                 .control_tuning = {},
+                 .system_cli_config = kSystemCliConfigPath};
   return run(args, ctx);
 }
 

@@ -79,7 +79,9 @@ class CliLocalTest : public ::testing::Test {
                    .default_socket = socket_,
                    .max_response_bytes = max_response_bytes_,
                    .timeout = timeout_,
-                   .env = {}};
+                   .env = {},
+                   .control_tuning = {},
+                   .system_cli_config = ""};
     return cli::run(args, ctx);
   }
 

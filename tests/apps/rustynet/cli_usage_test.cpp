@@ -30,7 +30,9 @@ Outcome run_cli(const std::vector<std::string>& args) {
                  .default_socket = "/nonexistent/rustynet-usage-test.sock",
                  .max_response_bytes = kMaxLocalResponseBytes,
                  .timeout = std::chrono::milliseconds{1000},
-                 .env = {}};
+                 .env = {},
+                 .control_tuning = {},
+                 .system_cli_config = ""};
   const int code = run(args, ctx);
   return {code, out.str(), err.str()};
 }
