@@ -11,6 +11,7 @@
 #include "manual_clock.hpp"
 #include "relay_test_support.hpp"
 #include "rustynet/relay/protocol.hpp"
+#include "rustynet/relay/relay_link.hpp"
 #include "rustynet/relay/udp_socket.hpp"
 
 namespace rustynet::relay {
@@ -185,6 +186,69 @@ TEST_F(RelayServerTest, IdleSessionExpiresThroughPollLoop) {
   ASSERT_TRUE(a.send_to(relay_, std::vector<std::uint8_t>{4, 0, 0, 0}).has_value());
   pump();
   EXPECT_FALSE(receive(b, milliseconds(50)).has_value());
+}
+
+TEST_F(RelayServerTest, NodeLinksCarryTunnelDatagramsBothWays) {
+  // Two "tunnel" sockets stand in for the local tunnel peers; each talks only to its link.
+  const UdpSocket tunnel_a = client();
+  const UdpSocket tunnel_b = client();
+  auto make_link = [&](const UdpSocket& tunnel) {
+    RelayLink::Options options;
+    options.relay = relay_;
+    options.upstream_bind = kLoopback;
+    options.local_listen = kLoopback;
+    options.tunnel = tunnel.local_endpoint().value();
+    return RelayLink::create(options, clock_).value();
+  };
+  RelayLink link_a = make_link(tunnel_a);
+  RelayLink link_b = make_link(tunnel_b);
+  // allocate() waits for the relay's answers, but the relay runs on this thread: each round the
+  // links send their hellos (answers queued from the previous round are consumed first), then the
+  // relay processes them. Round 1 yields cookies, round 2 the accepts.
+  const auto ticket_a = issuer_.issue("node-a", "node-b", testing::session_id(1), wall());
+  const auto ticket_b = issuer_.issue("node-b", "node-a", testing::session_id(1), wall());
+  std::optional<ServerMessage> answer_a;
+  std::optional<ServerMessage> answer_b;
+  for (int round = 0; round < 4 && !(answer_a && answer_b); ++round) {
+    if (!answer_a) {
+      auto got = link_a.allocate(ticket_a, 3, milliseconds(1));
+      if (got.has_value()) {
+        answer_a = *got;
+      }
+    }
+    if (!answer_b) {
+      auto got = link_b.allocate(ticket_b, 3, milliseconds(1));
+      if (got.has_value()) {
+        answer_b = *got;
+      }
+    }
+    pump();
+  }
+  ASSERT_TRUE(answer_a.has_value() && answer_b.has_value());
+  EXPECT_EQ(answer_a->type, MessageType::kAccept);
+  EXPECT_EQ(answer_b->type, MessageType::kAccept);
+
+  const std::vector<std::uint8_t> payload = {1, 0, 0, 0, 9, 8, 7};
+  ASSERT_TRUE(tunnel_a.send_to(link_a.local_endpoint(), payload).has_value());
+  ASSERT_TRUE(link_a.pump(milliseconds(200)).value());
+  pump();
+  ASSERT_TRUE(link_b.pump(milliseconds(200)).value());
+  std::array<std::uint8_t, 256> buffer{};
+  auto got = tunnel_b.receive(buffer, milliseconds(500)).value();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->source, link_b.local_endpoint());
+  EXPECT_TRUE(std::equal(payload.begin(), payload.end(), buffer.begin(),
+                         buffer.begin() + static_cast<std::ptrdiff_t>(got->size)));
+
+  ASSERT_TRUE(tunnel_b.send_to(link_b.local_endpoint(), payload).has_value());
+  ASSERT_TRUE(link_b.pump(milliseconds(200)).value());
+  pump();
+  ASSERT_TRUE(link_a.pump(milliseconds(200)).value());
+  got = tunnel_a.receive(buffer, milliseconds(500)).value();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->size, payload.size());
+  EXPECT_EQ(link_a.forwarded_to_relay(), 1U);
+  EXPECT_EQ(link_a.forwarded_to_tunnel(), 1U);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "rustynet/crypto/ed25519.hpp"
 #include "rustynet/crypto/relay_ticket.hpp"
 #include "rustynet/relay/protocol.hpp"
+#include "rustynet/relay/relay_link.hpp"
 #include "rustynet/relay/udp_socket.hpp"
 
 namespace {
@@ -79,111 +80,62 @@ int issue(const std::vector<std::string>& args) {
   return out.good() ? 0 : 1;
 }
 
-// Handshake with retries; returns true on accept, false on reject or timeout.
-bool handshake(const UdpSocket& socket, const RelayEndpoint& relay_at, const std::vector<std::uint8_t>& ticket) {
-  relay::Cookie cookie{};
-  std::array<std::uint8_t, 2048> buffer{};
-  for (int attempt = 0; attempt < 20 && !g_stop.load(); ++attempt) {
-    const auto hello = relay::build_hello(ticket, cookie);
-    if (!hello.has_value() || !socket.send_to(relay_at, *hello).has_value()) {
-      return false;
-    }
-    auto got = socket.receive(buffer, milliseconds(500));
-    if (!got.has_value() || !got->has_value() || (*got)->source != relay_at) {
-      continue;
-    }
-    const auto message = relay::parse_server_message(std::span<const std::uint8_t>(buffer).first((*got)->size));
-    if (!message.has_value()) {
-      continue;
-    }
-    if (message->type == relay::MessageType::kCookie) {
-      cookie = message->cookie;
-      continue;
-    }
-    if (message->type == relay::MessageType::kAccept) {
-      std::cerr << "link: accepted (peer bound: " << message->peer_bound << ")\n";
-      return true;
-    }
-    if (message->type == relay::MessageType::kReject) {
-      std::cerr << "link: rejected: " << relay::to_string(message->reason) << "\n";
-      return false;
-    }
-  }
-  std::cerr << "link: no answer from relay\n";
-  return false;
-}
-
 int link(const std::vector<std::string>& args) {
   // link RELAY LOCAL TUNNEL TICKET_FILE [--once]
   if (args.size() < 5) {
     std::cerr << "usage: link RELAY_IP:PORT LOCAL_IP:PORT TUNNEL_IP:PORT TICKET_FILE [--once]\n";
     return 64;
   }
-  const RelayEndpoint relay_at = RelayEndpoint::parse(args[1]).value();
-  const RelayEndpoint local_at = RelayEndpoint::parse(args[2]).value();
-  const RelayEndpoint tunnel_at = RelayEndpoint::parse(args[3]).value();
+  relay::RelayLink::Options options;
+  options.relay = RelayEndpoint::parse(args[1]).value();
+  options.upstream_bind = RelayEndpoint::parse("0.0.0.0:0").value();
+  options.local_listen = RelayEndpoint::parse(args[2]).value();
+  options.tunnel = RelayEndpoint::parse(args[3]).value();
+  options.keepalive_interval = std::chrono::seconds(2);
+  options.dead_after = std::chrono::seconds(6);
   const bool once = args.size() > 5 && args[5] == "--once";
-  const UdpSocket upstream = UdpSocket::bind(RelayEndpoint::parse("0.0.0.0:0").value()).value();
-  const UdpSocket local = UdpSocket::bind(local_at).value();
-  upstream.set_buffer_sizes(4 << 20);
-  local.set_buffer_sizes(4 << 20);
+  auto& clock = rustynet::base::system_clock();
+  auto created = relay::RelayLink::create(options, clock);
+  if (!created.has_value()) {
+    std::cerr << "link: " << created.error().describe() << "\n";
+    return 1;
+  }
+  relay::RelayLink link = std::move(created).value();
   (void)std::signal(SIGTERM, on_signal);
   (void)std::signal(SIGINT, on_signal);
-  bool linked = handshake(upstream, relay_at, read_all(args[4]));
+  // Returns true when accepted; prints the relay's answer.
+  const auto allocate = [&]() {
+    auto answer = link.allocate(read_all(args[4]));
+    if (!answer.has_value()) {
+      std::cerr << "link: " << answer.error() << "\n";
+      return false;
+    }
+    if (answer->type == relay::MessageType::kReject) {
+      std::cerr << "link: rejected: " << relay::to_string(answer->reason) << "\n";
+      return false;
+    }
+    std::cerr << "link: accepted (peer bound: " << answer->peer_bound << ")\n";
+    return true;
+  };
+  bool linked = allocate();
   if (once) {
     return linked ? 0 : 3;
   }
-  std::array<std::uint8_t, 65536> buffer{};
-  const auto keepalive = relay::build_keepalive();
-  auto& clock = rustynet::base::system_clock();
-  auto last_ack = clock.monotonic_now();
-  auto last_keepalive = clock.monotonic_now();
   while (!g_stop.load()) {
-    const auto now = clock.monotonic_now();
-    if (!linked || now - last_ack > std::chrono::seconds(6)) {
-      // Relay restarted or session gone: fetch the (possibly renewed) ticket and allocate again.
-      linked = handshake(upstream, relay_at, read_all(args[4]));
-      last_ack = clock.monotonic_now();
+    if (!linked) {
+      // Relay restarted or session gone: re-read the (renewed) ticket and allocate again.
+      linked = allocate();
       if (!linked) {
-        std::array<pollfd, 1> idle{{{local.fd(), 0, 0}}};
-        (void)::poll(idle.data(), 0, 1000);
-        continue;
+        (void)link.pump(milliseconds(1000));
       }
-    }
-    if (now - last_keepalive > std::chrono::seconds(2)) {
-      (void)upstream.send_to(relay_at, keepalive);
-      last_keepalive = now;
-    }
-    std::array<pollfd, 2> fds{{{upstream.fd(), POLLIN, 0}, {local.fd(), POLLIN, 0}}};
-    if (::poll(fds.data(), fds.size(), 500) <= 0) {
       continue;
     }
-    for (int burst = 0; burst < 64 && (fds[1].revents & POLLIN) != 0; ++burst) {
-      auto got = local.receive(buffer, milliseconds(0));
-      if (!got.has_value() || !got->has_value()) {
-        break;
-      }
-      (void)upstream.send_to(relay_at, std::span<const std::uint8_t>(buffer).first((*got)->size));
+    auto alive = link.pump(milliseconds(200));
+    if (!alive.has_value()) {
+      std::cerr << "link: " << alive.error().describe() << "\n";
+      return 1;
     }
-    for (int burst = 0; burst < 64 && (fds[0].revents & POLLIN) != 0; ++burst) {
-      auto got = upstream.receive(buffer, milliseconds(0));
-      if (!got.has_value() || !got->has_value()) {
-        break;
-      }
-      const auto datagram = std::span<const std::uint8_t>(buffer).first((*got)->size);
-      if ((*got)->source != relay_at) {
-        continue;
-      }
-      if (relay::is_control_message(datagram)) {
-        const auto message = relay::parse_server_message(datagram);
-        if (message.has_value() && message->type == relay::MessageType::kKeepaliveAck) {
-          last_ack = clock.monotonic_now();
-        }
-        continue;
-      }
-      last_ack = clock.monotonic_now();
-      (void)local.send_to(tunnel_at, datagram);
-    }
+    linked = *alive;
   }
   return 0;
 }
