@@ -237,22 +237,18 @@ base::Status<MeshError> MeshState::add_node(const control::RegisteredNode& node)
   std::uint64_t version = 0;
   {
     const std::lock_guard lock(mutex_);
-    auto nodes = registry_->list_nodes();
-    if (!nodes.has_value()) {
-      return base::unexpected(from_registry(nodes.error()));
-    }
-    nodes->push_back(node);
-    // The candidate must compile (tags, addresses) before the registry changes.
-    if (auto candidate = build_world(std::move(nodes).value(), world_->policy); !candidate.has_value()) {
-      if (candidate.error().kind == MeshErrorKind::kInvalid) {
-        return base::unexpected(MeshError{MeshErrorKind::kInvalid, "node: " + candidate.error().message});
-      }
-      return base::unexpected(std::move(candidate).error());
-    }
+    // Registry first (uniqueness is its job); if the grown inventory does not compile against
+    // the policy the addition is undone, so registry and world never disagree.
     if (auto added = registry_->add_node(node); !added.has_value()) {
       return base::unexpected(from_registry(added.error()));
     }
-    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
+    if (auto rebuilt = rebuild_locked(std::nullopt); !rebuilt.has_value()) {
+      static_cast<void>(registry_->remove_node(node.node_id));
+      if (rebuilt.error().kind == MeshErrorKind::kInvalid) {
+        return base::unexpected(MeshError{MeshErrorKind::kInvalid, "node: " + rebuilt.error().message});
+      }
+      return base::unexpected(std::move(rebuilt).error());
+    }
     version = version_;
   }
   notify(version);

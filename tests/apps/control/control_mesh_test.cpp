@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: Apache-2.0
+// rustynet-control end to end over loopback TLS: init, admin API, node auth, signed sync, long-poll.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "control_server.hpp"
+#include "control_service.hpp"
+#include "https_client.hpp"
+#include "init_command.hpp"
+#include "manual_clock.hpp"
+#include "rustynet/base/file_io.hpp"
+#include "rustynet/control/token_validator.hpp"
+#include "rustynet/crypto/encoding.hpp"
+#include "rustynet/crypto/trust_state.hpp"
+#include "rustynet/policy/node_state.hpp"
+#include "service_config.hpp"
+#include "temp_dir.hpp"
+
+namespace rustynet::apps::control_server {
+namespace {
+
+using testing::HttpReply;
+using testing::HttpsClient;
+using Clock = std::chrono::steady_clock;
+
+crypto::Ed25519SigningKey key_from(std::uint8_t seed_byte) {
+  std::array<std::uint8_t, 32> seed{};
+  seed.fill(seed_byte);
+  return crypto::Ed25519SigningKey::from_seed(seed).value();
+}
+
+std::string tunnel_key(std::uint8_t byte) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes.fill(byte);
+  return crypto::base64_encode(bytes);
+}
+
+std::vector<std::uint8_t> b64(const nlohmann::json& value) {
+  return crypto::base64_decode(value.get<std::string>()).value();
+}
+
+// Allows n1 <-> n2 (tag "web" reaches tag "db") and nothing for n3.
+const nlohmann::json kPolicyWebDb = {
+    {"version", 1},
+    {"rules",
+     {{{"id", "web-db"}, {"action", "allow"}, {"src", {"tag:web"}}, {"dst", {"tag:db"}}, {"protocol", "any"}}}}};
+
+class ControlMeshTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(
+        base::atomic_write_file(dir_.file("secret"), std::string("correct horse battery staple\n")).has_value());
+    std::ostringstream out;
+    std::ostringstream err;
+    const int rc = run_init({"--state-dir", dir_.file("state"), "--config-out", dir_.file("control.json"),
+                             "--secret-file", dir_.file("secret"), "--listen", "127.0.0.1:8443", "--admin-public-key",
+                             admin_.public_key().to_base64(), "--event-log", dir_.file("events.log")},
+                            out, err);
+    ASSERT_EQ(rc, 0) << err.str();
+    init_output_ = out.str();
+    auto config = load_service_config(dir_.file("control.json"));
+    ASSERT_TRUE(config.has_value()) << config.error().message;
+    config_ = *config;
+    config_.port = 0;
+    start();
+  }
+
+  void start() {
+    auto service = ControlService::start(config_, clock_, ServiceEnvironment{std::nullopt, false});
+    ASSERT_TRUE(service.has_value()) << service.error().message;
+    service_ = std::move(service).value();
+  }
+
+  HttpReply call(const std::string& method, const std::string& target, const std::string& bearer,
+                 const std::string& body = "", const std::string& source = "127.0.0.1") {
+    auto client = HttpsClient::connect(service_->port(), source);
+    if (client == nullptr) {
+      return {};
+    }
+    return client->request(method, target, bearer, body);
+  }
+
+  std::string token(const crypto::Ed25519SigningKey& key, const std::string& subject) {
+    const control::TokenIssuer issuer(key.clone().value(), "rustynet-control", clock_);
+    return issuer.issue(subject, std::chrono::seconds(60)).value();
+  }
+
+  // Admin calls keep within the spec 5.3 per-identity budget (5 per 15 min) by letting 3 minutes
+  // of injected time pass before each.
+  HttpReply admin(const std::string& method, const std::string& target, const nlohmann::json& body = nullptr) {
+    clock_.advance(std::chrono::minutes(3));
+    return call(method, target, token(admin_, "admin"), body.is_null() ? "" : body.dump());
+  }
+
+  HttpReply add_node(const std::string& id, std::uint8_t index, const std::string& address,
+                     const std::vector<std::string>& tags) {
+    return admin("POST", "/v1/admin/nodes",
+                 {{"version", 1},
+                  {"node",
+                   {{"node_id", id},
+                    {"identity_public_key", key_from(index).public_key().to_base64()},
+                    {"tunnel_public_key", tunnel_key(index)},
+                    {"addresses", {address}},
+                    {"tags", tags}}}});
+  }
+
+  void add_three_nodes() {
+    ASSERT_EQ(add_node("n1", 1, "100.64.0.1", {"web"}).status, 201U);
+    ASSERT_EQ(add_node("n2", 2, "100.64.0.2", {"db"}).status, 201U);
+    ASSERT_EQ(add_node("n3", 3, "100.64.0.3", {"guest"}).status, 201U);
+    ASSERT_EQ(admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", kPolicyWebDb}}).status, 200U);
+  }
+
+  HttpReply sync(const std::string& node, std::uint8_t index, std::uint64_t known, int wait,
+                 const nlohmann::json& endpoints = nlohmann::json::array(), const std::string& source = "127.0.0.1") {
+    const nlohmann::json body = {{"version", 1},
+                                 {"known_generation", known},
+                                 {"wait_seconds", wait},
+                                 {"listen_port", 51820},
+                                 {"endpoints", endpoints}};
+    return call("POST", "/v1/node/sync", token(key_from(index), node), body.dump(), source);
+  }
+
+  // Verifies a 200 sync answer as a daemon would and returns the node state.
+  policy::NodeState verify(const HttpReply& reply, const std::string& node) {
+    EXPECT_EQ(reply.status, 200U) << reply.body;
+    const auto json = nlohmann::json::parse(reply.body);
+    const std::string trust_path = dir_.file("trust-" + std::to_string(trust_files_++));
+    std::array<std::uint8_t, 32> mac{};
+    mac.fill(7);
+    auto trust = crypto::TrustStore::initialize(crypto::TrustStore::Options{trust_path, true, {}},
+                                                base::SecretBytes(std::span<const std::uint8_t>(mac)),
+                                                {service_->control_public_key()});
+    EXPECT_TRUE(trust.has_value());
+    auto state_artifact = trust->verify(b64(json["node_state"]), crypto::ArtifactType::kNodeState, node, clock_);
+    EXPECT_TRUE(state_artifact.has_value()) << state_artifact.error().describe();
+    auto policy_artifact = trust->verify(b64(json["policy"]), crypto::ArtifactType::kPolicySnapshot, "", clock_);
+    EXPECT_TRUE(policy_artifact.has_value()) << policy_artifact.error().describe();
+    EXPECT_EQ(state_artifact->header.generation, json["generation"].get<std::uint64_t>());
+    const std::string payload(state_artifact->payload.begin(), state_artifact->payload.end());
+    auto state = policy::parse_node_state(payload);
+    EXPECT_TRUE(state.has_value()) << state.error().describe();
+    EXPECT_EQ(state->policy_digest, crypto::sha256(policy_artifact->payload));
+    return *state;
+  }
+
+  static std::vector<std::string> peer_ids(const policy::NodeState& state) {
+    std::vector<std::string> ids;
+    for (const auto& peer : state.peers) {
+      ids.push_back(peer.node_id);
+    }
+    return ids;
+  }
+
+  testing::TempDir dir_;
+  testing::ManualClock clock_;
+  crypto::Ed25519SigningKey admin_ = key_from(90);
+  std::string init_output_;
+  ServiceConfig config_;
+  std::unique_ptr<ControlService> service_;
+  int trust_files_ = 0;
+};
+
+TEST_F(ControlMeshTest, InitPrintsKeyAndPinAndRefusesToOverwrite) {
+  EXPECT_NE(init_output_.find("control_signing_public_key " + service_->control_public_key().to_base64()),
+            std::string::npos)
+      << init_output_;
+  const auto cert = base::read_file_bounded(config_.certificate_file, 1U << 20U).value();
+  const std::string pin = certificate_pin(cert);
+  ASSERT_EQ(pin.size(), 64U);
+  EXPECT_NE(init_output_.find("tls_certificate_sha256 " + pin), std::string::npos);
+  struct stat info {};
+  ASSERT_EQ(::stat(config_.private_key_file.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777U, 0600U);
+  EXPECT_TRUE(base::check_private_dir(config_.key_directory, 0700, ::geteuid()).has_value());
+
+  std::ostringstream out;
+  std::ostringstream err;
+  // Same state dir, new config path: the signing key and TLS files exist -> refused, untouched.
+  EXPECT_EQ(run_init({"--state-dir", dir_.file("state"), "--config-out", dir_.file("other.json"), "--secret-file",
+                      dir_.file("secret"), "--admin-public-key", admin_.public_key().to_base64()},
+                     out, err),
+            73);
+  EXPECT_NE(err.str().find("refusing to overwrite"), std::string::npos);
+  EXPECT_FALSE(base::read_file_bounded(dir_.file("other.json"), 1U << 20U).has_value());
+  EXPECT_EQ(base::read_file_bounded(config_.certificate_file, 1U << 20U).value(), cert);
+  // No admin credential at all: usage error.
+  EXPECT_EQ(run_init({"--state-dir", dir_.file("s2"), "--config-out", dir_.file("c2.json"), "--secret-file",
+                      dir_.file("secret")},
+                     out, err),
+            64);
+}
+
+TEST_F(ControlMeshTest, InitAdminKeyDirCreatesAUsableAdminCredential) {
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(run_init({"--state-dir", dir_.file("state2"), "--config-out", dir_.file("c2.json"), "--secret-file",
+                      dir_.file("secret"), "--admin-key-dir", dir_.file("admin")},
+                     out, err),
+            0)
+      << err.str();
+  auto secret = crypto::OperatorSecret::from_file(dir_.file("secret")).value();
+  auto custody = crypto::EncryptedFileCustody::open(dir_.file("admin"), std::move(secret)).value();
+  auto admin_key = crypto::load_signing_key(*custody, crypto::KeyPurpose::kControlSigning).value();
+  EXPECT_NE(out.str().find("admin_public_key " + admin_key.public_key().to_base64()), std::string::npos);
+  const auto config = load_service_config(dir_.file("c2.json")).value();
+  ASSERT_EQ(config.admin_keys.size(), 1U);
+  EXPECT_EQ(config.admin_keys[0], admin_key.public_key());
+}
+
+TEST_F(ControlMeshTest, StartupRefusesWithoutTheSigningKeyOrWithAWrongSecret) {
+  service_->stop();
+  service_.reset();
+  ServiceConfig wrong_secret = config_;
+  ASSERT_TRUE(base::atomic_write_file(dir_.file("wrong"), std::string("a different secret entirely\n")).has_value());
+  wrong_secret.operator_secret_file = dir_.file("wrong");
+  auto refused = ControlService::start(wrong_secret, clock_, ServiceEnvironment{std::nullopt, false});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, ConfigErrorKind::kStartup);
+  EXPECT_NE(refused.error().message.find("custody"), std::string::npos) << refused.error().message;
+  ServiceConfig no_secret = config_;
+  no_secret.operator_secret_file.reset();
+  refused = ControlService::start(no_secret, clock_, ServiceEnvironment{std::nullopt, false});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("custody"), std::string::npos) << refused.error().message;
+}
+
+TEST_F(ControlMeshTest, NodeAndAdminIdentitiesAreSeparatedAndVerified) {
+  add_three_nodes();
+  // A node token on its endpoint.
+  EXPECT_EQ(sync("n1", 1, 0, 0).status, 200U);
+  // A node token on an admin endpoint, an admin token on the node endpoint: forbidden.
+  EXPECT_EQ(call("GET", "/v1/admin/nodes", token(key_from(1), "n1"), "", "127.0.0.2").status, 403U);
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(admin_, "admin"),
+                 R"({"version":1,"known_generation":0,"wait_seconds":0,"listen_port":1})", "127.0.0.3")
+                .status,
+            403U);
+  // A node key used as an admin key, an admin key used for a node: bad signature.
+  auto reply = call("GET", "/v1/admin/nodes", token(key_from(1), "admin"), "", "127.0.0.4");
+  EXPECT_EQ(reply.status, 401U);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "bad_signature");
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(admin_, "n2"), "{}", "127.0.0.5").status, 401U);
+  // n1's token signed with n3's registered key: wrong key for the subject.
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(key_from(3), "n1"), "{}", "127.0.0.6").status, 401U);
+  // Unknown node.
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(key_from(44), "n44"), "{}", "127.0.0.7").status, 401U);
+  // Removed node: its next token fails at once.
+  clock_.advance(std::chrono::minutes(20));  // lockouts from the failures above expire
+  EXPECT_EQ(sync("n3", 3, 0, 0, nlohmann::json::array(), "127.0.0.8").status, 200U);
+  ASSERT_EQ(admin("DELETE", "/v1/admin/nodes/n3").status, 200U);
+  reply = sync("n3", 3, 0, 0, nlohmann::json::array(), "127.0.0.8");
+  EXPECT_EQ(reply.status, 401U);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["error"], "bad_signature");
+  // No token at all on either kind of endpoint.
+  EXPECT_EQ(call("GET", "/v1/admin/policy", "", "", "127.0.0.9").status, 401U);
+}
+
+TEST_F(ControlMeshTest, RegistryRejectsConflictsAndReservedIds) {
+  ASSERT_EQ(add_node("n1", 1, "100.64.0.1", {"web"}).status, 201U);
+  auto conflict = [this](const nlohmann::json& node) {
+    return admin("POST", "/v1/admin/nodes", {{"version", 1}, {"node", node}});
+  };
+  const nlohmann::json base_node = {{"node_id", "n2"},
+                                    {"identity_public_key", key_from(2).public_key().to_base64()},
+                                    {"tunnel_public_key", tunnel_key(2)},
+                                    {"addresses", {"100.64.0.2"}},
+                                    {"tags", nlohmann::json::array()}};
+  auto same_id = base_node;
+  same_id["node_id"] = "n1";
+  auto same_identity = base_node;
+  same_identity["identity_public_key"] = key_from(1).public_key().to_base64();
+  auto same_tunnel = base_node;
+  same_tunnel["tunnel_public_key"] = tunnel_key(1);
+  auto same_address = base_node;
+  same_address["addresses"] = {"100.64.0.1"};
+  for (const auto& [node, field] :
+       std::vector<std::pair<nlohmann::json, std::string>>{{same_id, "node_id"},
+                                                           {same_identity, "identity_public_key"},
+                                                           {same_tunnel, "tunnel_public_key"},
+                                                           {same_address, "address"}}) {
+    const auto reply = conflict(node);
+    EXPECT_EQ(reply.status, 409U) << field << ": " << reply.body;
+    EXPECT_NE(reply.body.find(field), std::string::npos) << reply.body;
+  }
+  auto reserved = base_node;
+  reserved["node_id"] = "admin";
+  EXPECT_EQ(conflict(reserved).status, 400U);
+  auto bad_key = base_node;
+  bad_key["identity_public_key"] = "AAAA";
+  EXPECT_EQ(conflict(bad_key).status, 400U);
+  EXPECT_EQ(admin("DELETE", "/v1/admin/nodes/nobody").status, 404U);
+  // Nothing of the refused requests stuck.
+  const auto list = nlohmann::json::parse(admin("GET", "/v1/admin/nodes").body);
+  ASSERT_EQ(list["nodes"].size(), 1U);
+  EXPECT_EQ(list["nodes"][0]["node_id"], "n1");
+  // n2 itself is fine.
+  EXPECT_EQ(conflict(base_node).status, 201U);
+}
+
+TEST_F(ControlMeshTest, InvalidPolicyKeepsTheOldOne) {
+  auto reply = admin("GET", "/v1/admin/policy");
+  ASSERT_EQ(reply.status, 200U);
+  auto json = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(json["document"]["rules"], nlohmann::json::array());  // default: deny all
+  const auto first_generation = json["generation"].get<std::uint64_t>();
+  ASSERT_EQ(admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", kPolicyWebDb}}).status, 200U);
+  auto broken = kPolicyWebDb;
+  broken["rules"][0]["src"] = {"10.0.0.1/8"};  // host bits set
+  reply = admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", broken}});
+  EXPECT_EQ(reply.status, 400U);
+  EXPECT_NE(reply.body.find("$.rules[0].src[0]"), std::string::npos) << reply.body;
+  json = nlohmann::json::parse(admin("GET", "/v1/admin/policy").body);
+  EXPECT_EQ(json["generation"].get<std::uint64_t>(), first_generation + 1);
+  EXPECT_EQ(json["document"], kPolicyWebDb);
+}
+
+TEST_F(ControlMeshTest, SyncReturnsAVerifiableStateWithOnlyVisiblePeers) {
+  add_three_nodes();
+  const auto n1 = verify(sync("n1", 1, 0, 0, nlohmann::json::array({"192.0.2.1:51820"})), "n1");
+  EXPECT_EQ(n1.node_id, "n1");
+  EXPECT_EQ(peer_ids(n1), std::vector<std::string>{"n2"});
+  const auto n2 = verify(sync("n2", 2, 0, 0), "n2");
+  ASSERT_EQ(peer_ids(n2), std::vector<std::string>{"n1"});  // reachable from n1: configured both ways
+  EXPECT_EQ(n2.peers[0].endpoints.size(), 1U);
+  EXPECT_EQ(n2.peers[0].endpoints[0].to_string(), "192.0.2.1:51820");
+  ASSERT_EQ(n2.peers[0].allowed_prefixes.size(), 1U);
+  EXPECT_EQ(n2.peers[0].allowed_prefixes[0].to_string(), "100.64.0.1/32");
+  ASSERT_EQ(n2.routes.size(), 1U);
+  EXPECT_EQ(n2.routes[0].via, "n1");
+  const auto n3 = verify(sync("n3", 3, 0, 0), "n3");
+  EXPECT_TRUE(n3.peers.empty());
+  // No endpoints reported: the TLS source address and the listen port.
+  const auto n1_again = verify(sync("n2", 2, 0, 0), "n2");
+  const auto n1_view = verify(sync("n1", 1, 0, 0, nlohmann::json::array(), "127.0.0.20"), "n1");
+  ASSERT_EQ(n1_view.peers.size(), 1U);
+  EXPECT_EQ(n1_view.peers[0].endpoints[0].to_string(), "127.0.0.1:51820");
+  EXPECT_EQ(n1_again.peers.size(), 1U);
+}
+
+TEST_F(ControlMeshTest, UnchangedStateKeepsItsGenerationAndWaitEndsWith204) {
+  add_three_nodes();
+  const auto first = nlohmann::json::parse(sync("n1", 1, 0, 0).body);
+  const auto generation = first["generation"].get<std::uint64_t>();
+  const auto again = nlohmann::json::parse(sync("n1", 1, 0, 0).body);
+  EXPECT_EQ(again["generation"].get<std::uint64_t>(), generation);  // cached, not re-signed
+  EXPECT_EQ(again["node_state"], first["node_state"]);
+  const auto start = Clock::now();
+  const auto reply = sync("n1", 1, generation, 1);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_EQ(reply.status, 204U);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(900));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_EQ(sync("n1", 1, generation, 0).status, 204U);
+  // Half the lifetime later the same content is re-signed with a new generation.
+  clock_.advance(std::chrono::hours(12));
+  const auto renewed = nlohmann::json::parse(sync("n1", 1, generation, 0).body);
+  EXPECT_GT(renewed["generation"].get<std::uint64_t>(), generation);
+}
+
+// Runs a long-poll on its own thread; returns when it answered.
+struct PendingSync {
+  std::thread thread;
+  HttpReply reply;
+  Clock::time_point answered;
+  void join() { thread.join(); }
+};
+
+TEST_F(ControlMeshTest, LongPollWakesPromptlyOnPolicyAndEndpointChanges) {
+  add_three_nodes();
+  const auto n3_generation = nlohmann::json::parse(sync("n3", 3, 0, 0).body)["generation"].get<std::uint64_t>();
+
+  // 1. A policy change reaches a held n3 long-poll.
+  const std::string n3_token = token(key_from(3), "n3");
+  PendingSync pending;
+  pending.thread = std::thread([&] {
+    pending.reply =
+        call("POST", "/v1/node/sync", n3_token,
+             nlohmann::json(
+                 {{"version", 1}, {"known_generation", n3_generation}, {"wait_seconds", 20}, {"listen_port", 51820}})
+                 .dump());
+    pending.answered = Clock::now();
+  });
+  const auto wait_held = [this] {
+    const auto limit = Clock::now() + std::chrono::seconds(5);
+    while (service_->waiting() == 0 && Clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return service_->waiting() > 0;
+  };
+  ASSERT_TRUE(wait_held());
+  auto open = kPolicyWebDb;
+  open["rules"].push_back(
+      {{"id", "guest-db"}, {"action", "allow"}, {"src", {"node:n3"}}, {"dst", {"node:n2"}}, {"protocol", "any"}});
+  const auto changed_at = Clock::now();
+  ASSERT_EQ(admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", open}}).status, 200U);
+  pending.join();
+  const auto policy_latency = pending.answered - changed_at;
+  EXPECT_LT(policy_latency, std::chrono::milliseconds(500));
+  EXPECT_EQ(peer_ids(verify(pending.reply, "n3")), std::vector<std::string>{"n2"});
+  std::printf("policy change -> long-poll answer: %.1f ms\n",
+              std::chrono::duration<double, std::milli>(policy_latency).count());
+
+  // 2. n2 reports a new endpoint: the held n1 long-poll wakes with it. (The policy change above
+  // changed every node's state: the digest is part of it.)
+  const auto n1_generation = nlohmann::json::parse(sync("n1", 1, 0, 0).body)["generation"].get<std::uint64_t>();
+  const std::string n1_token = token(key_from(1), "n1");
+  PendingSync n1_pending;
+  n1_pending.thread = std::thread([&] {
+    n1_pending.reply =
+        call("POST", "/v1/node/sync", n1_token,
+             nlohmann::json(
+                 {{"version", 1}, {"known_generation", n1_generation}, {"wait_seconds", 20}, {"listen_port", 51820}})
+                 .dump());
+    n1_pending.answered = Clock::now();
+  });
+  ASSERT_TRUE(wait_held());
+  const auto moved_at = Clock::now();
+  ASSERT_EQ(sync("n2", 2, 0, 0, nlohmann::json::array({"198.51.100.7:4500"})).status, 200U);
+  n1_pending.join();
+  EXPECT_LT(n1_pending.answered - moved_at, std::chrono::milliseconds(500));
+  const auto n1 = verify(n1_pending.reply, "n1");
+  ASSERT_EQ(n1.peers.size(), 1U);
+  ASSERT_EQ(n1.peers[0].endpoints.size(), 1U);
+  EXPECT_EQ(n1.peers[0].endpoints[0].to_string(), "198.51.100.7:4500");
+
+  // 3. Removing a node wakes its peers' long-polls too.
+  const auto n2_generation =
+      nlohmann::json::parse(sync("n2", 2, 0, 0, nlohmann::json::array({"198.51.100.7:4500"})).body)["generation"]
+          .get<std::uint64_t>();
+  const std::string n2_token = token(key_from(2), "n2");
+  PendingSync n2_pending;
+  n2_pending.thread = std::thread([&] {
+    n2_pending.reply = call("POST", "/v1/node/sync", n2_token,
+                            nlohmann::json({{"version", 1},
+                                            {"known_generation", n2_generation},
+                                            {"wait_seconds", 20},
+                                            {"listen_port", 51820},
+                                            {"endpoints", nlohmann::json::array({"198.51.100.7:4500"})}})
+                                .dump());
+    n2_pending.answered = Clock::now();
+  });
+  ASSERT_TRUE(wait_held());
+  ASSERT_EQ(admin("DELETE", "/v1/admin/nodes/n3").status, 200U);
+  n2_pending.join();
+  EXPECT_EQ(peer_ids(verify(n2_pending.reply, "n2")), std::vector<std::string>{"n1"});
+}
+
+TEST_F(ControlMeshTest, GenerationsStrictlyIncreaseAcrossRestarts) {
+  add_three_nodes();
+  std::uint64_t last = 0;
+  for (int round = 0; round < 3; ++round) {
+    const auto reply = sync("n1", 1, 0, 0);
+    ASSERT_EQ(reply.status, 200U);
+    const auto generation = nlohmann::json::parse(reply.body)["generation"].get<std::uint64_t>();
+    EXPECT_GT(generation, last) << "round " << round;
+    last = generation;
+    service_->stop();
+    service_.reset();
+    start();
+  }
+}
+
+}  // namespace
+}  // namespace rustynet::apps::control_server
