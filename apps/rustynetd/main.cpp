@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// rustynetd executable: hands argv to the app library.
+// rustynetd executable: hands argv and the composition root's backend factory to the app library.
 #include <iostream>
 
+#include "composition_root.hpp"
 #include "daemon_main.hpp"
 #include "rustynet/base/process_args.hpp"
 
 int main(int argc, char** argv) {
-  return rustynet::apps::daemon::run(rustynet::base::process_args(argc, argv), std::cout, std::cerr);
+  return rustynet::apps::daemon::run(rustynet::base::process_args(argc, argv), std::cout, std::cerr,
+                                     rustynet::apps::daemon::make_backend);
 }

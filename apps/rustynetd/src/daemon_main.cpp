@@ -2,29 +2,125 @@
 // rustynetd: Rustynet node daemon: applies signed state from rustynet-control to the tunnel backend.
 #include "daemon_main.hpp"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
 #include <ostream>
+
+#include "daemon.hpp"
+#include "notify.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: rustynetd [--help] [--version]\n"
+    "usage: rustynetd [--config PATH] [--check-config] [--help] [--version]\n"
     "\n"
-    "Rustynet node daemon: applies signed state from rustynet-control to the tunnel backend.\n";
+    "Rustynet node daemon: applies signed state from rustynet-control to the tunnel backend.\n"
+    "  --config PATH    daemon config (default /etc/rustynet/rustynetd.json)\n"
+    "  --check-config   validate the config file and exit\n"
+    "Signals: SIGTERM/SIGINT shut down (interface removed), SIGHUP reloads the config.\n"
+    "Exit codes: 0 ok, 10 config, 11 crypto policy, 12 key custody, 13 trust state, 14 backend,\n"
+    "15 local API, 16 control, 64 usage, 70 internal (docs/daemon.md).\n";
+
+// Keys live in this process: no core dumps, not ptrace-attachable by other same-uid processes.
+void harden_process() {
+  const rlimit no_core{0, 0};
+  (void)::setrlimit(RLIMIT_CORE, &no_core);
+  (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int serve(const std::string& config_path, std::ostream& err, const BackendFactory& backend_factory) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  // Blocked before any thread starts, so every thread inherits the mask and only sigtimedwait()
+  // below sees them: no async-signal-safety concerns anywhere else.
+  (void)::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+    err << "rustynetd: cannot ignore SIGPIPE\n";
+  }
+  harden_process();
+
+  DaemonDeps deps;
+  deps.backend_factory = backend_factory;
+  auto daemon = Daemon::start(config_path, std::move(deps), err);
+  if (!daemon.has_value()) {
+    err << "rustynetd: refusing to start: " << daemon.error().describe() << "\n";
+    notify_service_manager("STATUS=refused to start: " + daemon.error().describe() +
+                           "\nERRNO=" + std::to_string(daemon.error().exit_code()));
+    return daemon.error().exit_code();
+  }
+  notify_service_manager("READY=1\nSTATUS=running");
+  const auto watchdog = watchdog_interval();
+  while (true) {
+    siginfo_t info{};
+    int signal_number = 0;
+    if (watchdog) {
+      const auto half = *watchdog / 2;
+      timespec timeout{};
+      timeout.tv_sec = static_cast<time_t>(half.count() / 1'000'000);
+      timeout.tv_nsec = static_cast<long>((half.count() % 1'000'000) * 1000);
+      signal_number = ::sigtimedwait(&signals, &info, &timeout);
+    } else {
+      signal_number = ::sigwaitinfo(&signals, &info);
+    }
+    if (signal_number < 0) {
+      if (errno == EAGAIN) {
+        notify_service_manager("WATCHDOG=1");
+      }
+      continue;
+    }
+    if (signal_number == SIGHUP) {
+      (void)(*daemon)->reload_config();  // logged; an invalid reload keeps the old config
+      continue;
+    }
+    notify_service_manager("STOPPING=1\nSTATUS=shutting down");
+    (*daemon)->stop();
+    return 0;
+  }
+}
 
 }  // namespace
 
-int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    out << kUsage;
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const BackendFactory& backend_factory) {
+  std::string config_path = kDefaultConfigPath;
+  bool check_only = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      out << "rustynetd " << RUSTYNET_VERSION << "\n";
+      return 0;
+    }
+    if (arg == "--check-config") {
+      check_only = true;
+    } else if (arg == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else {
+      err << "rustynetd: unknown or incomplete argument '" << arg << "'\n" << kUsage;
+      return static_cast<int>(DaemonErrorKind::kUsage);
+    }
+  }
+  if (check_only) {
+    auto config = load_daemon_config(config_path);
+    if (!config.has_value()) {
+      err << "rustynetd: " << config.error().describe() << "\n";
+      return config.error().exit_code();
+    }
+    out << "rustynetd: " << config_path << ": ok\n";
     return 0;
   }
-  if (args[0] == "--version") {
-    out << "rustynetd " << RUSTYNET_VERSION << "\n";
-    return 0;
-  }
-  err << "rustynetd: unknown argument '" << args[0] << "'\n" << kUsage;
-  return 64;  // EX_USAGE
+  return serve(config_path, err, backend_factory);
 }
 
 }  // namespace rustynet::apps::daemon

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon's composition root: the one place that turns backend config into a TunnelBackend.
+#pragma once
+
+#include <memory>
+
+#include "daemon_config.hpp"
+#include "daemon_error.hpp"
+#include "rustynet/backend_api/tunnel_backend.hpp"
+
+namespace rustynet::apps::daemon {
+
+// kind "memory": backend_api::ReferenceBackend (tests and dry runs: programs nothing, moves no
+// packets; `rustynet status` shows what would be programmed). Otherwise the tunnel adapter
+// library's factory. Nothing else in the daemon names a concrete backend. Errors: kBackend.
+// Compiled into the rustynetd executable only (it links the adapter); the app library and its
+// tests use make_memory_backend().
+[[nodiscard]] DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_backend(const BackendConfig& config);
+
+// The app library's own factory: "memory" only; any other kind is kBackend (not linked here).
+[[nodiscard]] DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(
+    const BackendConfig& config);
+
+}  // namespace rustynet::apps::daemon

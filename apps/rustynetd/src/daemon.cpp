@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: Apache-2.0
+// Daemon: startup sequence, sync loop, local API handler, reload and shutdown.
+#include "daemon.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ostream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "backoff.hpp"
+#include "composition_root.hpp"
+#include "notify.hpp"
+#include "rustynet/backend_api/reference_backend.hpp"
+#include "rustynet/base/file_io.hpp"
+#include "rustynet/crypto/custody_select.hpp"
+#include "rustynet/crypto/custody_systemd.hpp"
+#include "rustynet/crypto/subkey.hpp"
+#include "rustynet/policy/access_request.hpp"
+
+namespace rustynet::apps::daemon {
+namespace {
+
+constexpr std::size_t kMaxCryptoPolicyBytes = 64U * 1024U;
+
+DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
+                                                                        const base::Clock& clock,
+                                                                        std::vector<std::string>& warnings) {
+  std::optional<crypto::AlgorithmPolicy> policy;
+  if (config.crypto_policy_file) {
+    auto text = base::read_file_bounded(*config.crypto_policy_file, kMaxCryptoPolicyBytes);
+    if (!text.has_value()) {
+      return daemon_fail(DaemonErrorKind::kCryptoPolicy, text.error().describe());
+    }
+    auto parsed = crypto::AlgorithmPolicy::parse(*text);
+    if (!parsed.has_value()) {
+      return daemon_fail(DaemonErrorKind::kCryptoPolicy, *config.crypto_policy_file + ": " + parsed.error().describe());
+    }
+    policy = std::move(parsed).value();
+  }
+  const crypto::AlgorithmPolicy& effective = policy ? *policy : crypto::AlgorithmPolicy::baseline();
+  const auto& algorithms = algorithms_in_use();
+  if (auto checked = effective.check_in_use(algorithms, clock, warnings); !checked.has_value()) {
+    return daemon_fail(DaemonErrorKind::kCryptoPolicy, "algorithm not allowed: " + checked.error().describe());
+  }
+  return policy;
+}
+
+LocalApiHandler::Reply ok_reply(const nlohmann::json& result) {
+  return LocalApiHandler::Reply{true, result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
+}
+
+LocalApiHandler::Reply error_reply(std::string kind, std::string message) {
+  return LocalApiHandler::Reply{false, {}, LocalApiError{std::move(kind), std::move(message)}};
+}
+
+}  // namespace
+
+DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(const BackendConfig& config) {
+  if (config.kind != BackendKind::kMemory) {
+    return daemon_fail(DaemonErrorKind::kBackend, "this build of the daemon library has only the memory backend");
+  }
+  return std::unique_ptr<backend_api::TunnelBackend>(std::make_unique<backend_api::ReferenceBackend>());
+}
+
+const std::vector<std::string>& algorithms_in_use() {
+  // Ed25519: tokens and signed state; X25519 + Noise IKpsk2 + ChaCha20-Poly1305: the tunnel;
+  // TLS 1.3: control transport; SHA-256: envelope and policy digests; BLAKE2b: key ids and the
+  // trust-state subkey; Argon2id + XChaCha20-Poly1305: the encrypted key store.
+  static const std::vector<std::string> kAlgorithms{"ed25519", "x25519",  "noise-ikpsk2", "chacha20-poly1305", "tls1.3",
+                                                    "sha-256", "blake2b", "argon2id",     "xchacha20-poly1305"};
+  return kAlgorithms;
+}
+
+Daemon::Daemon(std::string config_path, DaemonDeps deps, std::ostream& log)
+    : config_path_(std::move(config_path)), deps_(std::move(deps)), log_(&log) {
+  if (deps_.clock == nullptr) {
+    deps_.clock = &base::system_clock();
+  }
+  if (!deps_.backend_factory) {
+    deps_.backend_factory = make_memory_backend;
+  }
+  if (!deps_.link_factory) {
+    deps_.link_factory = make_https_control_link;
+  }
+  if (!deps_.notify) {
+    deps_.notify = notify_service_manager;
+  }
+  if (!deps_.random) {
+    deps_.random = [engine = std::mt19937_64(std::random_device{}())]() mutable { return engine(); };
+  }
+}
+
+DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_path, DaemonDeps deps,
+                                                    std::ostream& log) {
+  auto daemon = std::make_unique<Daemon>(config_path, std::move(deps), log);
+  Daemon& d = *daemon;
+  const base::Clock& clock = *d.deps_.clock;
+
+  // 1. Config.
+  d.set_status("loading config");
+  RUSTYNET_ASSIGN_OR_RETURN(d.config_, load_daemon_config(config_path));
+  const DaemonConfig& config = d.config_;
+
+  // 2. Crypto algorithm policy.
+  std::vector<std::string> warnings;
+  RUSTYNET_ASSIGN_OR_RETURN(d.crypto_policy_, load_crypto_policy(config, clock, warnings));
+  for (const auto& warning : warnings) {
+    d.log_line("warning: " + warning);
+  }
+
+  // 3. Key custody: identity and tunnel keys present, store and file modes checked.
+  d.set_status("opening key custody");
+  crypto::CustodySelection selection;
+  selection.key_directory = config.key_custody.key_dir;
+  selection.credentials_directory =
+      d.deps_.credentials_directory ? *d.deps_.credentials_directory : crypto::detect_credentials_directory();
+  if (config.key_custody.operator_secret_file) {
+    selection.operator_secret = crypto::OperatorSecretSource::from_file(*config.key_custody.operator_secret_file);
+  } else if (config.key_custody.operator_secret_credential) {
+    selection.operator_secret =
+        crypto::OperatorSecretSource::from_credential(*config.key_custody.operator_secret_credential);
+  }
+  auto custody = crypto::select_key_custody(selection);
+  if (!custody.has_value()) {
+    return daemon_fail(DaemonErrorKind::kKeyCustody, custody.error().describe());
+  }
+  auto identity = crypto::load_signing_key(**custody, crypto::KeyPurpose::kNodeIdentity);
+  if (!identity.has_value()) {
+    return daemon_fail(DaemonErrorKind::kKeyCustody, "node identity: " + identity.error().describe());
+  }
+  auto tunnel = (*custody)->load(crypto::KeyPurpose::kNodeTunnel);
+  if (!tunnel.has_value()) {
+    return daemon_fail(DaemonErrorKind::kKeyCustody, "node tunnel key: " + tunnel.error().describe());
+  }
+  custody->reset();  // keys are loaded; the store (and its operator secret) is not kept
+
+  // 4. Trust state: opened (MAC key derived from the identity), or initialised on first start.
+  d.set_status("opening trust state");
+  auto mac_key = crypto::derive_trust_state_mac_key(*identity);
+  if (!mac_key.has_value()) {
+    return daemon_fail(DaemonErrorKind::kTrustState, "MAC key: " + mac_key.error().describe());
+  }
+  crypto::TrustStore::Options trust_options{config.trust_state_path, true, {}};
+  struct stat existing {};
+  if (::lstat(config.trust_state_path.c_str(), &existing) != 0 && errno == ENOENT) {
+    if (config.control.signing_public_keys.empty()) {
+      return daemon_fail(DaemonErrorKind::kTrustState, "no trust state at " + config.trust_state_path +
+                                                           " and no control.signing_public_keys to initialise it from");
+    }
+    std::vector<crypto::Ed25519PublicKey> signers;
+    for (const auto& text : config.control.signing_public_keys) {
+      signers.push_back(crypto::Ed25519PublicKey::from_base64(text).value());  // validated by the config parser
+    }
+    auto created = crypto::TrustStore::initialize(trust_options, std::move(mac_key).value(), signers);
+    if (!created.has_value()) {
+      return daemon_fail(DaemonErrorKind::kTrustState, created.error().describe());
+    }
+    d.trust_ = std::make_unique<crypto::TrustStore>(std::move(created).value());
+    d.log_line("trust state initialised with " + std::to_string(signers.size()) + " control signing key(s)");
+  } else {
+    d.trust_ =
+        std::make_unique<crypto::TrustStore>(crypto::TrustStore::open(trust_options, std::move(mac_key).value()));
+    if (auto usable = d.trust_->status(); !usable.has_value()) {
+      return daemon_fail(DaemonErrorKind::kTrustState, usable.error().describe());
+    }
+  }
+
+  // 5. Backend: constructed now; started now with the last verified state if there is one,
+  // otherwise when the first verified state arrives (it carries the interface addresses).
+  d.set_status("starting backend");
+  RUSTYNET_ASSIGN_OR_RETURN(auto backend, d.deps_.backend_factory(config.backend));
+  auto node_id = backend_api::NodeId::parse(config.node_id);
+  TunnelIdentity tunnel_identity{node_id.value(), config.interface_name, config.listen_port, config.mtu,
+                                 std::move(tunnel->secret)};
+  d.runtime_ = std::make_unique<TunnelRuntime>(std::move(backend), std::move(tunnel_identity));
+  d.applier_ = std::make_unique<StateApplier>(
+      StateApplier::Options{config.node_id, config.last_state_path, config.persistent_keepalive_seconds}, *d.trust_,
+      *d.runtime_, clock);
+  if (auto restored = d.applier_->restore_last_state(); !restored.has_value()) {
+    if (restored.error().kind == DaemonErrorKind::kBackend) {
+      return base::unexpected(restored.error());
+    }
+    d.log_line("last verified state not used: " + restored.error().describe());
+  } else if (*restored) {
+    d.log_line("tunnel up from the last verified state, generation " +
+               std::to_string(d.applier_->applied_generation()));
+  }
+
+  // 6. Local API.
+  d.set_status("starting local API");
+  LocalApiServerOptions api_options;
+  api_options.socket_path = config.local_api.socket_path;
+  api_options.socket_gid = ::getegid();
+  if (config.local_api.group) {
+    RUSTYNET_ASSIGN_OR_RETURN(api_options.socket_gid, group_id(*config.local_api.group));
+  }
+  api_options.rules.daemon_uid = ::geteuid();
+  api_options.rules.read_gid = api_options.socket_gid;
+  if (config.local_api.admin_group) {
+    RUSTYNET_ASSIGN_OR_RETURN(auto admin, group_id(*config.local_api.admin_group));
+    api_options.rules.admin_gid = admin;
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(d.api_, LocalApiServer::start(std::move(api_options), d));
+
+  // 7. Control link and sync loop.
+  d.set_status("connecting to control");
+  RUSTYNET_ASSIGN_OR_RETURN(d.link_, d.deps_.link_factory(config, std::move(identity).value(), clock));
+  d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
+  d.log_line("started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
+  return daemon;
+}
+
+Daemon::~Daemon() { stop(); }
+
+void Daemon::stop() {
+  if (std::exchange(stop_called_, true)) {
+    return;
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (link_) {
+    link_->abort();
+  }
+  if (sync_thread_.joinable()) {
+    sync_thread_.join();
+  }
+  if (api_) {
+    api_->stop();
+  }
+  const std::lock_guard lock(mutex_);
+  if (runtime_) {
+    if (auto down = runtime_->shutdown(); !down.has_value()) {
+      log_line("shutdown: " + down.error().describe());
+    }
+  }
+}
+
+void Daemon::log_line(const std::string& line) {
+  const std::lock_guard lock(log_mutex_);
+  *log_ << "rustynetd: " << line << "\n" << std::flush;
+}
+
+void Daemon::set_status(const std::string& text) { deps_.notify("STATUS=" + text); }
+
+void Daemon::sync_loop() {
+  Backoff backoff;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    SyncRequest request;
+    request.known_generation = applier_->applied_generation();
+    request.wait_seconds = config_.control.long_poll_seconds;
+    request.listen_port = config_.listen_port;
+    request.endpoints = config_.advertised_endpoints;
+    lock.unlock();
+    auto reply = link_->sync(request);
+    lock.lock();
+    ++attempts_;
+    if (stopping_) {
+      break;
+    }
+    std::optional<std::chrono::milliseconds> delay;
+    if (!reply.has_value()) {
+      connected_ = false;
+      last_error_ = reply.error().error.describe();
+      delay = backoff.next(deps_.random());
+      if (reply.error().retry_after) {
+        delay = std::max(*delay, std::chrono::milliseconds(*reply.error().retry_after));
+      }
+      log_line("control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
+    } else {
+      connected_ = true;
+      if (auto now = deps_.clock->wall_now(); now.has_value()) {
+        last_sync_unix_ = now->seconds;
+      }
+      if (reply->update) {
+        auto accepted = applier_->accept(reply->update->node_state, reply->update->policy);
+        if (!accepted.has_value()) {
+          // Refused or rolled back: the last good state stays in effect.
+          last_error_ = accepted.error().describe();
+          apply_failed_ = true;
+          delay = backoff.next(deps_.random());
+          log_line("state generation " + std::to_string(reply->update->generation) + " not applied: " + last_error_);
+          set_status("degraded: " + last_error_);
+        } else {
+          last_error_.clear();
+          apply_failed_ = false;
+          backoff.reset();
+          if (*accepted) {
+            log_line("applied generation " + std::to_string(applier_->applied_generation()));
+          }
+          set_status("running, generation " + std::to_string(applier_->applied_generation()));
+        }
+      } else {
+        backoff.reset();
+      }
+    }
+    changed_.notify_all();
+    if (delay) {
+      changed_.wait_for(lock, *delay, [this] { return stopping_; });
+    }
+  }
+}
+
+bool Daemon::wait_for_generation(std::uint64_t generation, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return applier_->applied_generation() >= generation; });
+}
+
+bool Daemon::wait_for_attempts(std::uint64_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return attempts_ >= count; });
+}
+
+std::string Daemon::last_error() {
+  const std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+bool Daemon::tunnel_running() {
+  const std::lock_guard lock(mutex_);
+  return runtime_->phase() == RuntimePhase::kRunning;
+}
+
+LocalApiHandler::Reply Daemon::status() {
+  const std::lock_guard lock(mutex_);
+  nlohmann::json result;
+  const bool running = runtime_->phase() == RuntimePhase::kRunning;
+  std::string state = "running";
+  if (stopping_) {
+    state = "stopping";
+  } else if (apply_failed_ || (!running && applier_->applied_generation() > 0)) {
+    state = "degraded";
+  } else if (!running) {
+    state = "starting";
+  }
+  result["node_id"] = config_.node_id;
+  result["state"] = state;
+  result["backend"] = runtime_->backend_name();
+  result["interface"] = config_.interface_name;
+  nlohmann::json addresses = nlohmann::json::array();
+  for (const auto& address : runtime_->current().addresses) {
+    addresses.push_back(address.to_string());
+  }
+  result["addresses"] = addresses;
+  result["generation"] = applier_->applied_generation();
+  nlohmann::json control;
+  control["connected"] = connected_;
+  control["last_sync_unix"] = last_sync_unix_ ? nlohmann::json(*last_sync_unix_) : nlohmann::json(nullptr);
+  control["last_error"] = last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_);
+  result["control"] = control;
+  std::size_t total = 0;
+  std::size_t with_handshake = 0;
+  if (auto stats = runtime_->stats(); stats.has_value()) {
+    total = stats->peers.size();
+    for (const auto& peer : stats->peers) {
+      with_handshake += peer.last_handshake_unix_seconds.has_value() ? 1U : 0U;
+    }
+  }
+  result["peers_total"] = total;
+  result["peers_with_handshake"] = with_handshake;
+  return ok_reply(result);
+}
+
+LocalApiHandler::Reply Daemon::peers() {
+  const std::lock_guard lock(mutex_);
+  nlohmann::json list = nlohmann::json::array();
+  if (runtime_->phase() == RuntimePhase::kRunning) {
+    auto stats = runtime_->stats();
+    if (!stats.has_value()) {
+      return error_reply("internal", stats.error().describe());
+    }
+    for (const auto& peer : stats->peers) {
+      nlohmann::json entry;
+      entry["node_id"] = peer.node_id.value();
+      entry["endpoint"] = peer.endpoint ? nlohmann::json(peer.endpoint->to_string()) : nlohmann::json(nullptr);
+      nlohmann::json prefixes = nlohmann::json::array();
+      for (const auto& prefix : peer.allowed_prefixes) {
+        prefixes.push_back(prefix.to_string());
+      }
+      entry["allowed_prefixes"] = prefixes;
+      entry["rx_bytes"] = peer.rx_bytes;
+      entry["tx_bytes"] = peer.tx_bytes;
+      entry["last_handshake_unix"] = peer.last_handshake_unix_seconds
+                                         ? nlohmann::json(*peer.last_handshake_unix_seconds)
+                                         : nlohmann::json(nullptr);
+      list.push_back(entry);
+    }
+  }
+  nlohmann::json result;
+  result["peers"] = list;
+  return ok_reply(result);
+}
+
+LocalApiHandler::Reply Daemon::routes() {
+  const std::lock_guard lock(mutex_);
+  nlohmann::json list = nlohmann::json::array();
+  if (runtime_->phase() == RuntimePhase::kRunning) {
+    auto stats = runtime_->stats();
+    if (!stats.has_value()) {
+      return error_reply("internal", stats.error().describe());
+    }
+    for (const auto& route : stats->routes) {
+      nlohmann::json entry;
+      entry["destination"] = route.destination.to_string();
+      entry["via"] = route.via.value();
+      entry["kind"] = std::string(backend_api::to_string(route.kind));
+      list.push_back(entry);
+    }
+  }
+  nlohmann::json result;
+  result["routes"] = list;
+  return ok_reply(result);
+}
+
+LocalApiHandler::Reply Daemon::netmap() {
+  const std::lock_guard lock(mutex_);
+  const auto& info = applier_->netmap();
+  if (!info) {
+    return error_reply("unavailable", "no verified node state yet");
+  }
+  nlohmann::json result;
+  result["generation"] = info->generation;
+  result["signer_key_id"] = info->signer_key_id;
+  result["issued_at"] = info->issued_at;
+  result["expires_at"] = info->expires_at;
+  result["policy_digest"] = info->policy_digest;
+  result["peers"] = info->peers;
+  return ok_reply(result);
+}
+
+LocalApiHandler::Reply Daemon::policy_check(const PolicyQuery& query) {
+  const std::lock_guard lock(mutex_);
+  policy::AccessRequest request;
+  const auto resolve = [&](const std::string& text, std::string& node, std::optional<policy::IpAddress>& ip) {
+    if (auto address = policy::IpAddress::parse(text); address.has_value()) {
+      ip = *address;
+      const auto backend_address = backend_api::IpAddress::parse(text);
+      if (!backend_address.has_value()) {
+        return;
+      }
+      for (const auto& own : runtime_->current().addresses) {
+        if (own.address() == *backend_address) {
+          node = config_.node_id;
+        }
+      }
+      for (const auto& [id, peer] : runtime_->current().peers) {
+        for (const auto& prefix : peer.allowed_prefixes) {
+          if (prefix.contains(*backend_address)) {
+            node = id.value();
+          }
+        }
+      }
+    } else {
+      node = text;
+    }
+  };
+  resolve(query.src, request.src_node, request.src_ip);
+  resolve(query.dst, request.dst_node, request.dst_ip);
+  request.protocol = query.proto == "tcp"    ? policy::IpProtocol::kTcp
+                     : query.proto == "udp"  ? policy::IpProtocol::kUdp
+                     : query.proto == "icmp" ? policy::IpProtocol::kIcmp
+                                             : policy::IpProtocol::kOther;
+  request.dst_port = query.port;
+  const policy::Decision decision = applier_->policy().evaluate(request);
+  nlohmann::json result;
+  result["decision"] = decision.allowed() ? "allow" : "deny";
+  result["rule"] = decision.rule_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(decision.rule_id);
+  result["reason"] = std::string(policy::to_string(decision.reason));
+  return ok_reply(result);
+}
+
+DaemonStatus Daemon::reload_config() {
+  deps_.notify("RELOADING=1");
+  auto next = load_daemon_config(config_path_);
+  if (!next.has_value()) {
+    log_line("reload refused, old config kept: " + next.error().describe());
+    deps_.notify("READY=1");
+    return base::unexpected(next.error());
+  }
+  const std::lock_guard lock(mutex_);
+  DaemonStatus outcome;
+  if (auto blocker = reload_blocker(config_, *next)) {
+    outcome = daemon_fail(DaemonErrorKind::kConfig, "changing " + *blocker + " needs a restart; old config kept");
+  } else {
+    std::vector<std::string> warnings;
+    auto policy = load_crypto_policy(*next, *deps_.clock, warnings);
+    if (!policy.has_value()) {
+      outcome = base::unexpected(DaemonError{policy.error().kind, policy.error().message + "; old config kept"});
+    } else {
+      crypto_policy_ = std::move(policy).value();
+      config_ = std::move(next).value();
+      applier_->set_keepalive(config_.persistent_keepalive_seconds);
+      for (const auto& warning : warnings) {
+        log_line("warning: " + warning);
+      }
+    }
+  }
+  if (outcome.has_value()) {
+    log_line("config reloaded");
+  } else {
+    log_line("reload refused: " + outcome.error().describe());
+  }
+  deps_.notify("READY=1");
+  return outcome;
+}
+
+LocalApiHandler::Reply Daemon::reload_reply() {
+  if (auto reloaded = reload_config(); !reloaded.has_value()) {
+    return error_reply("internal", reloaded.error().describe());
+  }
+  return ok_reply(nlohmann::json{{"reloaded", true}});
+}
+
+}  // namespace rustynet::apps::daemon

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// Daemon: rustynetd's startup sequence, control sync loop, local API handler and shutdown.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "control_link.hpp"
+#include "daemon_config.hpp"
+#include "daemon_error.hpp"
+#include "local_api.hpp"
+#include "rustynet/base/clock.hpp"
+#include "rustynet/crypto/algorithm_policy.hpp"
+#include "rustynet/crypto/trust_state.hpp"
+#include "state_applier.hpp"
+#include "tunnel_runtime.hpp"
+#include "unix_socket_server.hpp"
+
+namespace rustynet::apps::daemon {
+
+// Seams for tests; production uses the defaults.
+struct DaemonDeps {
+  const base::Clock* clock = nullptr;  // default: base::system_clock()
+  std::function<DaemonResult<std::unique_ptr<backend_api::TunnelBackend>>(const BackendConfig&)> backend_factory;
+  std::function<DaemonResult<std::unique_ptr<ControlLink>>(const DaemonConfig&, crypto::Ed25519SigningKey,
+                                                           const base::Clock&)>
+      link_factory;
+  // nullopt: $CREDENTIALS_DIRECTORY (crypto::detect_credentials_directory()).
+  std::optional<std::optional<std::string>> credentials_directory;
+  std::function<void(std::string_view)> notify;  // default: notify_service_manager
+  std::function<std::uint64_t()> random;         // backoff jitter; default: a seeded PRNG
+};
+
+// The algorithms this daemon uses; all must be allowed by the crypto policy at startup.
+[[nodiscard]] const std::vector<std::string>& algorithms_in_use();
+
+class Daemon final : public LocalApiHandler {
+ public:
+  // Startup in the fixed order of docs/daemon.md: config -> crypto policy -> key custody ->
+  // trust state -> backend (started now only if a verified last state exists) -> local API ->
+  // control link -> sync loop. Returns the first failure; nothing started before it is left
+  // running (the partly built daemon is torn down).
+  [[nodiscard]] static DaemonResult<std::unique_ptr<Daemon>> start(const std::string& config_path, DaemonDeps deps,
+                                                                   std::ostream& log);
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  Daemon(Daemon&&) = delete;
+  Daemon& operator=(Daemon&&) = delete;
+
+  // SIGTERM: stops the sync loop and the local API, shuts the backend down (interface removed).
+  void stop();
+  // SIGHUP / local API "reload": re-reads the config and crypto policy; an invalid or
+  // restart-requiring change keeps the old ones and returns why. Errors: kConfig, kCryptoPolicy.
+  [[nodiscard]] DaemonStatus reload_config();
+
+  // Blocks until the sync loop has applied generation >= `generation` or `timeout` passes
+  // (tests and tools; uses a condition variable, no polling).
+  [[nodiscard]] bool wait_for_generation(std::uint64_t generation, std::chrono::milliseconds timeout);
+  // Blocks until the sync loop has made `count` attempts (successful or not).
+  [[nodiscard]] bool wait_for_attempts(std::uint64_t count, std::chrono::milliseconds timeout);
+
+  // LocalApiHandler
+  Reply status() override;
+  Reply peers() override;
+  Reply routes() override;
+  Reply netmap() override;
+  Reply policy_check(const PolicyQuery& query) override;
+  Reply reload() override { return reload_reply(); }
+
+  [[nodiscard]] std::string last_error();
+  [[nodiscard]] bool tunnel_running();
+
+  struct Parts;  // everything built during startup, in order
+  Daemon(std::string config_path, DaemonDeps deps, std::ostream& log);
+
+ private:
+  Reply reload_reply();
+  void sync_loop();
+  void log_line(const std::string& line);
+  void set_status(const std::string& text);
+
+  std::string config_path_;
+  DaemonDeps deps_;
+  std::ostream* log_;
+  bool stop_called_ = false;  // stop() runs once (main thread or destructor)
+  std::mutex log_mutex_;
+
+  std::mutex mutex_;  // guards everything below and every backend call
+  std::condition_variable changed_;
+  DaemonConfig config_;
+  std::optional<crypto::AlgorithmPolicy> crypto_policy_;
+  std::unique_ptr<crypto::TrustStore> trust_;
+  std::unique_ptr<TunnelRuntime> runtime_;
+  std::unique_ptr<StateApplier> applier_;
+  std::unique_ptr<ControlLink> link_;
+  std::unique_ptr<LocalApiServer> api_;
+  bool stopping_ = false;
+  bool connected_ = false;
+  std::optional<std::int64_t> last_sync_unix_;
+  std::string last_error_;
+  bool apply_failed_ = false;
+  std::uint64_t attempts_ = 0;
+  std::thread sync_thread_;
+};
+
+}  // namespace rustynet::apps::daemon

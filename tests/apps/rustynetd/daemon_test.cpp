@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: Apache-2.0
+// Daemon: startup refusals with their exit codes, sync loop apply/refuse/backoff, local API,
+// reload, clean shutdown; and one run against a real loopback HTTPS control.
+#include "daemon.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "daemon_fixture.hpp"
+#include "daemon_main.hpp"
+#include "rustynet/control/token.hpp"
+#include "tls_responder.hpp"
+
+namespace rustynet::apps::daemon {
+namespace {
+
+using testing::FakeLink;
+using testing::key_from;
+using testing::kTestNow;
+using testing::TestPeer;
+
+const std::vector<TestPeer> kPeers{{"n2", "100.64.0.2", 2, "192.0.2.2:51820"},
+                                   {"n3", "100.64.0.3", 3, "192.0.2.3:51820"}};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  DaemonTest() : clock(kTestNow), control(key_from(0x11)), keys(testing::provision_node_keys(dir)) {
+    config = testing::base_config(dir, keys, control.public_key());
+  }
+
+  std::string write_config() {
+    const auto path = dir.file("rustynetd.json");
+    testing::write_file(path, config.dump());
+    return path;
+  }
+
+  DaemonDeps deps(FakeLink** link_out = nullptr) {
+    DaemonDeps d;
+    d.clock = &clock;
+    d.credentials_directory = std::optional<std::string>{};
+    d.notify = [this](std::string_view state) {
+      const std::lock_guard lock(notify_mutex);
+      notifications.emplace_back(state);
+    };
+    d.random = [] { return std::uint64_t{0}; };  // shortest backoff: tests stay fast
+    d.link_factory = [this, link_out](const DaemonConfig&, crypto::Ed25519SigningKey,
+                                      const base::Clock&) -> DaemonResult<std::unique_ptr<ControlLink>> {
+      auto fake = std::make_unique<FakeLink>();
+      link = fake.get();
+      if (link_out != nullptr) {
+        *link_out = fake.get();
+      }
+      return std::unique_ptr<ControlLink>(std::move(fake));
+    };
+    return d;
+  }
+
+  DaemonResult<std::unique_ptr<Daemon>> start() { return Daemon::start(write_config(), deps(), log); }
+
+  void expect_refusal(DaemonErrorKind kind, const std::string& fragment) {
+    const auto daemon = start();
+    ASSERT_FALSE(daemon.has_value()) << "expected " << to_string(kind);
+    EXPECT_EQ(daemon.error().kind, kind) << daemon.error().describe();
+    EXPECT_NE(daemon.error().describe().find(fragment), std::string::npos) << daemon.error().describe();
+    // Nothing half-started: no socket left behind.
+    EXPECT_FALSE(std::filesystem::exists(dir.file("api.sock")));
+  }
+
+  testing::SignedPair pair(std::uint64_t generation, const std::vector<TestPeer>& peers,
+                           const testing::SignOptions& options = {}) {
+    return testing::sign_pair(control, generation,
+                              testing::make_state("n1", "100.64.0.1", peers, testing::kAllowAllPolicy),
+                              testing::kAllowAllPolicy, options);
+  }
+
+  static FakeLink::Outcome update(std::uint64_t generation, const testing::SignedPair& p) {
+    return SyncReply{SyncPayload{generation, p.node_state, p.policy}};
+  }
+
+  nlohmann::json api(Daemon& daemon, const std::string& method, Access access = Access::kAdmin) {
+    return nlohmann::json::parse(handle_local_request(R"({"version":1,"method":")" + method + "\"}", access, daemon));
+  }
+
+  testing::TempDir dir;
+  testing::ManualClock clock;
+  crypto::Ed25519SigningKey control;
+  testing::NodeKeys keys;
+  nlohmann::json config;
+  std::ostringstream log;
+  FakeLink* link = nullptr;
+  std::mutex notify_mutex;
+  std::vector<std::string> notifications;
+};
+
+TEST_F(DaemonTest, RefusesBadConfig) {
+  config["listen_port"] = "51820";
+  expect_refusal(DaemonErrorKind::kConfig, "$.listen_port");
+  EXPECT_EQ(static_cast<int>(DaemonErrorKind::kConfig), 10);
+}
+
+TEST_F(DaemonTest, RefusesUnknownConfigVersion) {
+  config["version"] = 7;
+  expect_refusal(DaemonErrorKind::kConfig, "unsupported version 7");
+}
+
+TEST_F(DaemonTest, RefusesDeniedAlgorithmInCryptoPolicy) {
+  const auto policy = dir.file("crypto-policy.json");
+  testing::write_file(policy, R"({"version": 1, "allow": ["ed25519", "md5"]})");
+  config["crypto_policy_file"] = policy;
+  expect_refusal(DaemonErrorKind::kCryptoPolicy, "denied");
+}
+
+TEST_F(DaemonTest, RefusesCryptoPolicyThatDoesNotAllowWhatTheDaemonUses) {
+  const auto policy = dir.file("crypto-policy.json");
+  testing::write_file(policy, R"({"version": 1, "allow": ["ed25519"]})");
+  config["crypto_policy_file"] = policy;
+  expect_refusal(DaemonErrorKind::kCryptoPolicy, "x25519");
+}
+
+TEST_F(DaemonTest, RefusesWrongKeyFileMode) {
+  ASSERT_EQ(::chmod((keys.key_dir + "/node-identity.key").c_str(), 0644), 0);
+  expect_refusal(DaemonErrorKind::kKeyCustody, "permissions");
+}
+
+TEST_F(DaemonTest, RefusesWrongKeyDirectoryMode) {
+  ASSERT_EQ(::chmod(keys.key_dir.c_str(), 0755), 0);
+  expect_refusal(DaemonErrorKind::kKeyCustody, "permissions");
+}
+
+TEST_F(DaemonTest, RefusesWithoutASecureKeyStore) {
+  config["key_custody"].erase("operator_secret_file");
+  expect_refusal(DaemonErrorKind::kKeyCustody, "no_secure_store");
+}
+
+TEST_F(DaemonTest, RefusesCorruptTrustState) {
+  {
+    auto daemon = start();
+    ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  }
+  auto bytes = base::read_file_bounded(dir.file("trust.state"), 1U << 20U).value();
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  testing::write_file(dir.file("trust.state"), bytes);
+  expect_refusal(DaemonErrorKind::kTrustState, "trust_state_corrupt");
+}
+
+TEST_F(DaemonTest, RefusesMissingTrustStateWithoutBootstrapKeys) {
+  config["control"]["signing_public_keys"] = nlohmann::json::array();
+  expect_refusal(DaemonErrorKind::kTrustState, "signing_public_keys");
+}
+
+TEST_F(DaemonTest, RefusesAnUnavailableBackendKind) {
+  config["backend"]["kind"] = "wireguard";  // the app library alone links only the memory backend
+  expect_refusal(DaemonErrorKind::kBackend, "memory backend");
+}
+
+TEST_F(DaemonTest, RefusesAnUnusableSocketPath) {
+  config["local_api"]["socket"] = dir.file("no-such-dir/api.sock");
+  const auto daemon = start();
+  ASSERT_FALSE(daemon.has_value());
+  EXPECT_EQ(daemon.error().kind, DaemonErrorKind::kLocalApi);
+}
+
+TEST_F(DaemonTest, ExitCodesThroughRun) {
+  config["version"] = 9;
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(run({"--check-config", "--config", write_config()}, out, err), 10);
+  config["version"] = 1;
+  EXPECT_EQ(run({"--check-config", "--config", write_config()}, out, err), 0);
+  EXPECT_EQ(run({"--bogus"}, out, err), 64);
+}
+
+TEST_F(DaemonTest, AppliesSignedStatesAndServesTheLocalApi) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  Daemon& d = **daemon;
+  EXPECT_EQ(api(d, "status")["result"]["state"], "starting");
+  EXPECT_FALSE(d.tunnel_running());  // first start: the backend waits for the first state
+
+  link->push(update(5, pair(5, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10))) << log.str();
+  EXPECT_TRUE(d.tunnel_running());
+  const auto status = api(d, "status", Access::kRead)["result"];
+  EXPECT_EQ(status["state"], "running");
+  EXPECT_EQ(status["generation"], 5);
+  EXPECT_EQ(status["backend"], "memory");
+  EXPECT_EQ(status["addresses"][0], "100.64.0.1/32");
+  EXPECT_EQ(status["peers_total"], 2);
+  EXPECT_EQ(status["control"]["connected"], true);
+  const auto peers = api(d, "peers", Access::kRead)["result"]["peers"];
+  ASSERT_EQ(peers.size(), 2U);
+  EXPECT_EQ(peers[0]["node_id"], "n2");
+  EXPECT_EQ(peers[0]["endpoint"], "192.0.2.2:51820");
+  EXPECT_EQ(api(d, "routes")["result"]["routes"].size(), 2U);
+  const auto netmap = api(d, "netmap")["result"];
+  EXPECT_EQ(netmap["generation"], 5);
+  EXPECT_EQ(netmap["signer_key_id"], control.key_id());
+  const auto check = nlohmann::json::parse(handle_local_request(
+      R"({"version":1,"method":"policy_check","params":{"src":"100.64.0.1","dst":"100.64.0.2","proto":"tcp","port":22}})",
+      Access::kRead, d));
+  EXPECT_EQ(check["result"]["decision"], "allow");
+  EXPECT_EQ(check["result"]["rule"], "mesh");
+
+  // The next long-poll carries the applied generation, listen port and endpoints.
+  ASSERT_TRUE(d.wait_for_attempts(1, std::chrono::seconds(5)));
+  link->push(SyncReply{});  // 204: nothing new
+  ASSERT_TRUE(d.wait_for_attempts(2, std::chrono::seconds(5)));
+  const auto requests = link->snapshot();
+  ASSERT_GE(requests.size(), 2U);
+  EXPECT_EQ(requests[0].known_generation, 0U);
+  EXPECT_EQ(requests[1].known_generation, 5U);
+  EXPECT_EQ(requests[1].listen_port, 51820);
+  EXPECT_EQ(requests[1].wait_seconds, 5U);
+  EXPECT_EQ(requests[1].endpoints, std::vector<std::string>{"192.0.2.10:51820"});
+
+  d.stop();
+  EXPECT_FALSE(d.tunnel_running());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("api.sock")));
+}
+
+TEST_F(DaemonTest, RefusedStatesKeepTheOldStateAndAreReported) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  Daemon& d = **daemon;
+  link->push(update(5, pair(5, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10)));
+
+  link->push(update(4, pair(4, {})));  // rolled back
+  ASSERT_TRUE(d.wait_for_attempts(2, std::chrono::seconds(10)));
+  EXPECT_NE(d.last_error().find("rollback"), std::string::npos) << d.last_error();
+  EXPECT_EQ(api(d, "status")["result"]["state"], "degraded");
+
+  const auto stranger = key_from(0x77);
+  link->push(
+      update(6, testing::sign_pair(stranger, 6, testing::make_state("n1", "100.64.0.1", {}, testing::kAllowAllPolicy),
+                                   testing::kAllowAllPolicy)));
+  ASSERT_TRUE(d.wait_for_attempts(3, std::chrono::seconds(10)));
+  EXPECT_NE(d.last_error().find("unknown_signer"), std::string::npos) << d.last_error();
+
+  testing::SignOptions expired;
+  expired.issued_at = kTestNow - 5 * 86400;
+  expired.expires_at = kTestNow - 2 * 86400;
+  link->push(update(6, pair(6, {}, expired)));
+  ASSERT_TRUE(d.wait_for_attempts(4, std::chrono::seconds(10)));
+  EXPECT_NE(d.last_error().find("expired"), std::string::npos) << d.last_error();
+
+  // Through all of it the verified state stayed in effect.
+  EXPECT_EQ(api(d, "status")["result"]["generation"], 5);
+  EXPECT_EQ(api(d, "peers")["result"]["peers"].size(), 2U);
+
+  // A valid newer state recovers.
+  link->push(update(6, pair(6, {kPeers[0]})));
+  ASSERT_TRUE(d.wait_for_generation(6, std::chrono::seconds(10)));
+  EXPECT_EQ(api(d, "status")["result"]["state"], "running");
+  EXPECT_EQ(api(d, "peers")["result"]["peers"].size(), 1U);
+}
+
+TEST_F(DaemonTest, ControlUnreachableKeepsStateAndRetries) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value());
+  Daemon& d = **daemon;
+  link->push(update(5, pair(5, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10)));
+  for (int i = 0; i < 3; ++i) {
+    link->push(base::unexpected(SyncFailure{DaemonError{DaemonErrorKind::kControl, "connect: refused"}, std::nullopt}));
+  }
+  ASSERT_TRUE(d.wait_for_attempts(4, std::chrono::seconds(10)));
+  EXPECT_EQ(api(d, "status")["result"]["control"]["connected"], false);
+  EXPECT_EQ(api(d, "status")["result"]["generation"], 5);
+  EXPECT_TRUE(d.tunnel_running());
+  EXPECT_NE(log.str().find("retry in"), std::string::npos);
+}
+
+TEST_F(DaemonTest, RestartComesBackFromTheLastVerifiedStateBeforeControlAnswers) {
+  {
+    auto daemon = start();
+    ASSERT_TRUE(daemon.has_value());
+    link->push(update(5, pair(5, kPeers)));
+    ASSERT_TRUE((*daemon)->wait_for_generation(5, std::chrono::seconds(10)));
+  }
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  // No reply queued: control is "down", yet the tunnel is up with generation 5.
+  EXPECT_TRUE((*daemon)->tunnel_running());
+  EXPECT_EQ(api(**daemon, "status")["result"]["generation"], 5);
+  EXPECT_EQ(api(**daemon, "peers")["result"]["peers"].size(), 2U);
+}
+
+TEST_F(DaemonTest, ReloadAcceptsCompatibleChangesAndKeepsOldConfigOtherwise) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value());
+  Daemon& d = **daemon;
+  config["persistent_keepalive_seconds"] = 15;
+  write_config();
+  EXPECT_TRUE(d.reload_config().has_value());
+
+  config["node_id"] = "n9";
+  write_config();
+  const auto blocked = d.reload_config();
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_NE(blocked.error().message.find("node_id"), std::string::npos);
+
+  testing::write_file(dir.file("rustynetd.json"), "{ not json");
+  const auto invalid = d.reload_config();
+  ASSERT_FALSE(invalid.has_value());
+  EXPECT_EQ(invalid.error().kind, DaemonErrorKind::kConfig);
+  const auto via_api = api(d, "reload");
+  EXPECT_EQ(via_api["ok"], false);
+  EXPECT_EQ(api(d, "reload", Access::kRead)["error"], "forbidden");
+  EXPECT_EQ(api(d, "status")["result"]["node_id"], "n1");  // old config in force
+}
+
+// The real HTTPS link: pinned TLS 1.3 to a loopback responder that serves a signed state.
+TEST_F(DaemonTest, SyncsOverHttpsWithAFreshNodeTokenPerRequest) {
+  std::mutex mutex;
+  std::vector<std::string> tokens;
+  std::vector<std::string> bodies;
+  const auto signed_pair = pair(3, kPeers);
+  const std::string answer = testing::sync_body(3, signed_pair);
+  testing::TlsResponder responder([&](const testing::ResponderRequest& request) {
+    const std::lock_guard lock(mutex);
+    tokens.push_back(request.authorization);
+    bodies.push_back(request.body);
+    if (request.method != "POST" || request.target != "/v1/node/sync") {
+      return testing::ResponderReply{404, "{}"};
+    }
+    const auto known = nlohmann::json::parse(request.body)["known_generation"].get<std::uint64_t>();
+    if (known >= 3) {
+      testing::ResponderReply idle{204, ""};
+      idle.delay = std::chrono::milliseconds(200);
+      return idle;
+    }
+    return testing::ResponderReply{200, answer};
+  });
+  config["control"]["url"] = "127.0.0.1:" + std::to_string(responder.port());
+  config["control"]["pin_sha256"] = responder.pin_sha256();
+  DaemonDeps d = deps();
+  d.link_factory = nullptr;  // production HTTPS link
+  auto daemon = Daemon::start(write_config(), std::move(d), log);
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  ASSERT_TRUE((*daemon)->wait_for_generation(3, std::chrono::seconds(10))) << log.str();
+  ASSERT_TRUE((*daemon)->wait_for_attempts(2, std::chrono::seconds(10)));
+  (*daemon)->stop();
+
+  const std::lock_guard lock(mutex);
+  ASSERT_GE(tokens.size(), 2U);
+  EXPECT_NE(tokens[0], tokens[1]);
+  for (const auto& header : tokens) {
+    ASSERT_EQ(header.rfind("Bearer ", 0), 0U);
+    const auto claims = control::peek_claims(header.substr(7));
+    ASSERT_TRUE(claims.has_value());
+    EXPECT_EQ(claims->subject, "n1");
+    EXPECT_EQ(claims->audience, "rustynet-control");
+    EXPECT_EQ(claims->key_id, key_from(0x21).key_id());
+    EXPECT_EQ(claims->expires_at.seconds - claims->issued_at.seconds, 60);
+  }
+  EXPECT_EQ(nlohmann::json::parse(bodies[0])["listen_port"], 51820);
+  EXPECT_EQ(responder.connections_accepted(), 1U);  // keep-alive across long-polls
+}
+
+}  // namespace
+}  // namespace rustynet::apps::daemon
