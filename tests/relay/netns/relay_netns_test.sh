@@ -164,8 +164,15 @@ if [[ $MODE == bench ]]; then
       python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
     wait "$server" 2> /dev/null || true
   }
+  rtt() {  # average RTT in ms of 50 pings A -> B through the tunnel
+    in_ns "$NS_A" ping -c50 -i0.02 -W2 10.99.0.2 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p'
+  }
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$RELAY_PID/stat"; }
+  relayed_rtt=$(rtt)
+  ticks_before=$(cpu_ticks)
   relayed=$(iperf)
-  relay_cpu_before=$(awk '{print $14+$15}' "/proc/$RELAY_PID/stat")
+  ticks_after=$(cpu_ticks)
+  relay_cpu_seconds=$(python3 -c "print(($ticks_after - $ticks_before) / $(getconf CLK_TCK))")
   # Direct path in the same run: R forwards, the peers point at each other.
   in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1
   in_ns "$NS_A" ip route add 10.201.2.0/24 via 10.201.1.2
@@ -173,9 +180,13 @@ if [[ $MODE == bench ]]; then
   in_ns "$NS_A" "$TUNNEL_TOOL" set "$TA" peer "$(cat "$WORK/b.pub")" endpoint 10.201.2.1:51820
   in_ns "$NS_B" "$TUNNEL_TOOL" set "$TB" peer "$(cat "$WORK/a.pub")" endpoint 10.201.1.1:51820
   wait_ping 5 || fail "direct path did not come up"
+  direct_rtt=$(rtt)
   direct=$(iperf)
-  echo "bench: relayed ${relayed} Gbit/s, direct ${direct} Gbit/s"
+  seconds=${BENCH_SECONDS:-5}
+  echo "bench: relayed ${relayed} Gbit/s, direct ${direct} Gbit/s (TCP, ${seconds} s each)"
   python3 -c "print('bench: relayed/direct = %.1f%%' % (100.0*$relayed/$direct))"
+  echo "bench: rtt relayed ${relayed_rtt} ms, direct ${direct_rtt} ms"
+  python3 -c "g=$relayed*$seconds; print('bench: relay CPU %.2f s for %.2f Gbit = %.2f CPU-s per Gbit' % ($relay_cpu_seconds, g, $relay_cpu_seconds/g))"
 fi
 tail -n 3 "$WORK/relay.log"
 echo "PASS"
