@@ -12,8 +12,8 @@
 #include "exit_codes.hpp"
 #include "rustynet/base/strict_json.hpp"
 #include "rustynet/base/sys_error.hpp"
+#include "rustynet/base/unix_socket.hpp"
 #include "text_format.hpp"
-#include "unix_socket.hpp"
 
 namespace rustynet::apps::cli {
 namespace {
@@ -196,7 +196,7 @@ base::Result<nlohmann::json, LocalApiError> call_local_api(const LocalApiOptions
   }
   request.push_back('\n');
   const auto deadline = Clock::now() + options.timeout;
-  auto connected = connect_unix_stream(options.socket_path);
+  auto connected = base::connect_unix_stream(options.socket_path);
   if (!connected.has_value()) {
     const int code = connected.error().error_number;
     if (code == EACCES || code == EPERM) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "rustynet/base/unique_fd.hpp"
+#include "rustynet/base/unix_socket.hpp"
 
 namespace rustynet::testing {
 
@@ -28,18 +28,11 @@ class FakeDaemon {
  public:
   // Binds `path` and serves replies.size() connections, one reply each, in order.
   FakeDaemon(std::string path, std::vector<FakeReply> replies) : path_(std::move(path)) {
-    listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (!listener_.valid() || path_.size() >= sizeof(address.sun_path)) {
+    auto listener = base::listen_unix_stream(path_, 8);
+    if (!listener.has_value()) {
       std::abort();
     }
-    std::copy(path_.begin(), path_.end(), std::begin(address.sun_path));
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): test-only sockets API call
-    if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
-        ::listen(listener_.get(), 8) != 0) {
-      std::abort();
-    }
+    listener_ = std::move(listener).value();
     thread_ = std::thread([this, replies = std::move(replies)] { serve(replies); });
   }
   ~FakeDaemon() {
