@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // rustynet-control end to end over loopback TLS: init, admin API, node auth, signed sync, long-poll.
+// Boost 1.74 Asio under g++ 12 in C++20 mode needs <utility> first.
+#include <utility>
+
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +23,7 @@
 #include <thread>
 
 #include "control_server.hpp"
+#include "control_server_main.hpp"
 #include "control_service.hpp"
 #include "https_client.hpp"
 #include "init_command.hpp"
@@ -468,6 +478,70 @@ TEST_F(ControlMeshTest, GenerationsStrictlyIncreaseAcrossRestarts) {
     service_.reset();
     start();
   }
+}
+
+// The binary's serve path under a fake systemd: READY=1 once listening, WATCHDOG=1 at half of
+// WATCHDOG_USEC, a clean exit on SIGTERM.
+TEST_F(ControlMeshTest, ServeNotifiesSystemdAndStopsOnSigterm) {
+  service_->stop();
+  service_.reset();
+  std::uint16_t port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = probe.local_endpoint().port();
+  }
+  auto json = nlohmann::json::parse(base::read_file_bounded(dir_.file("control.json"), 1U << 20U).value());
+  json["listen"]["port"] = port;
+  ASSERT_TRUE(base::atomic_write_file(dir_.file("serve.json"), json.dump()).has_value());
+
+  boost::asio::io_context io;
+  const std::string notify_path = dir_.file("notify");
+  boost::asio::local::datagram_protocol::socket notify(io,
+                                                       boost::asio::local::datagram_protocol::endpoint(notify_path));
+  timeval timeout{5, 0};
+  ASSERT_EQ(::setsockopt(notify.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)), 0);
+  ASSERT_EQ(::setenv("NOTIFY_SOCKET", notify_path.c_str(), 1), 0);
+  ASSERT_EQ(::setenv("WATCHDOG_USEC", "100000", 1), 0);
+  ASSERT_EQ(::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1), 0);
+
+  std::ostringstream out;
+  std::ostringstream err;
+  int rc = -1;
+  std::thread serving([&] { rc = run({"--config", dir_.file("serve.json")}, out, err); });
+  std::vector<std::string> messages;
+  std::array<char, 512> buffer{};
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  bool ready = false;
+  int watchdogs = 0;
+  while (Clock::now() < deadline && watchdogs < 2) {
+    boost::system::error_code ec;
+    const std::size_t size = notify.receive(boost::asio::buffer(buffer), 0, ec);
+    if (ec) {
+      break;
+    }
+    const std::string message(buffer.data(), size);
+    if (message.find("READY=1") != std::string::npos) {
+      ready = true;
+      // Listening by now: the health endpoint answers.
+      auto client = HttpsClient::connect(port, "127.0.0.1");
+      ASSERT_NE(client, nullptr);
+      EXPECT_EQ(client->request("GET", "/v1/health").status, 200U);
+    }
+    if (message == "WATCHDOG=1") {
+      EXPECT_TRUE(ready);
+      ++watchdogs;
+    }
+  }
+  ::pthread_kill(serving.native_handle(), SIGTERM);
+  serving.join();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("WATCHDOG_PID");
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(watchdogs, 2);
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_NE(out.str().find("stopped"), std::string::npos);
 }
 
 }  // namespace
