@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  routes                            routes applied from the signed peer map\n"
     "  netmap                            the verified peer map: generation, signer, expiry\n"
     "  policy check SRC DST PROTO PORT   evaluate the running policy for one flow\n"
+    "  reload                            re-read config and policy (root or admin group)\n"
     "  keys generate|show|rotate         this host's keys in encrypted custody\n"
     "  control node add|remove|list      administer rustynet-control's node registry (HTTPS)\n"
     "  control policy get|set FILE       read or replace the mesh policy\n"
@@ -42,12 +43,13 @@ struct CommandEntry {
   CommandFn run;
 };
 
-constexpr std::array<CommandEntry, 7> kCommands{{
+constexpr std::array<CommandEntry, 8> kCommands{{
     {"status", &run_status},
     {"peers", &run_peers},
     {"routes", &run_routes},
     {"netmap", &run_netmap},
     {"policy", &run_policy},
+    {"reload", &run_reload},
     {"keys", &run_keys_command},
     {"control", &run_control},
 }};

@@ -15,6 +15,7 @@ namespace rustynet::apps::cli {
 [[nodiscard]] int run_routes(const std::vector<std::string>& args, CliContext& ctx);
 [[nodiscard]] int run_netmap(const std::vector<std::string>& args, CliContext& ctx);
 [[nodiscard]] int run_policy(const std::vector<std::string>& args, CliContext& ctx);
+[[nodiscard]] int run_reload(const std::vector<std::string>& args, CliContext& ctx);
 [[nodiscard]] int run_control(const std::vector<std::string>& args, CliContext& ctx);
 
 }  // namespace rustynet::apps::cli

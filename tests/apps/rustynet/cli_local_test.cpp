@@ -200,6 +200,16 @@ TEST_F(CliLocalTest, PolicyCheckSendsParamsAndMapsTheDecisionToTheExitCode) {
             (json{{"src", "n3"}, {"dst", "100.64.0.2"}, {"proto", "icmp"}, {"port", 0}}));
 }
 
+TEST_F(CliLocalTest, ReloadAndItsRefusal) {
+  const FakeDaemon daemon(
+      socket_, {ok_reply(json{{"reloaded", true}}), error_reply("forbidden", "reload needs root or the admin group")});
+  EXPECT_EQ(run({"reload"}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "reloaded\n");
+  EXPECT_EQ(daemon.requests().at(0), R"({"method":"reload","version":1})");
+  EXPECT_EQ(run({"reload"}), kExitPermission);
+  EXPECT_NE(err_.str().find("reload needs root or the admin group"), std::string::npos) << err_.str();
+}
+
 TEST_F(CliLocalTest, DaemonAbsentExitsTwo) {
   EXPECT_EQ(run({"status"}), kExitUnreachable);
   EXPECT_NE(err_.str().find("cannot reach rustynetd"), std::string::npos) << err_.str();

@@ -46,18 +46,26 @@ TEST_P(HelpTest, PrintsUsageToStdoutAndExitsZero) {
   EXPECT_TRUE(outcome.err.empty()) << outcome.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryCommand, HelpTest,
-                         ::testing::Values(std::vector<std::string>{"--help"}, std::vector<std::string>{"-h"},
-                                           std::vector<std::string>{"status", "--help"},
-                                           std::vector<std::string>{"peers", "--help"},
-                                           std::vector<std::string>{"routes", "-h"},
-                                           std::vector<std::string>{"netmap", "--help"},
-                                           std::vector<std::string>{"policy", "--help"},
-                                           std::vector<std::string>{"policy", "check", "--help"},
-                                           // --help wins even when the rest of the line is incomplete or wrong.
-                                           std::vector<std::string>{"policy", "check", "a", "--help"},
-                                           std::vector<std::string>{"status", "--socket", "/x", "--help"},
-                                           std::vector<std::string>{"keys", "--help"}));
+INSTANTIATE_TEST_SUITE_P(
+    EveryCommand, HelpTest,
+    ::testing::Values(std::vector<std::string>{"--help"}, std::vector<std::string>{"-h"},
+                      std::vector<std::string>{"status", "--help"}, std::vector<std::string>{"peers", "--help"},
+                      std::vector<std::string>{"routes", "-h"}, std::vector<std::string>{"netmap", "--help"},
+                      std::vector<std::string>{"policy", "--help"},
+                      std::vector<std::string>{"policy", "check", "--help"},
+                      // --help wins even when the rest of the line is incomplete or wrong.
+                      std::vector<std::string>{"policy", "check", "a", "--help"},
+                      std::vector<std::string>{"status", "--socket", "/x", "--help"},
+                      std::vector<std::string>{"keys", "--help"}, std::vector<std::string>{"reload", "--help"},
+                      std::vector<std::string>{"control", "--help"},
+                      std::vector<std::string>{"control", "node", "--help"},
+                      std::vector<std::string>{"control", "node", "add", "--help"},
+                      std::vector<std::string>{"control", "node", "remove", "-h"},
+                      std::vector<std::string>{"control", "node", "list", "--help"},
+                      std::vector<std::string>{"control", "policy", "--help"},
+                      std::vector<std::string>{"control", "policy", "get", "--help"},
+                      std::vector<std::string>{"control", "policy", "set", "--help"},
+                      std::vector<std::string>{"control", "revoke", "--help"}));
 
 TEST(CliUsageTest, HelpTextsNameTheirCommand) {
   EXPECT_NE(run_cli({"status", "--help"}).out.find("rustynet status"), std::string::npos);
@@ -89,21 +97,63 @@ TEST_P(UsageErrorTest, ExitsSixtyFourWithUsageOnStderr) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadLines, UsageErrorTest,
-    ::testing::Values(std::vector<std::string>{}, std::vector<std::string>{"no-such-command"},
-                      std::vector<std::string>{"--no-such-flag"}, std::vector<std::string>{"status", "extra"},
-                      std::vector<std::string>{"status", "--verbose"}, std::vector<std::string>{"peers", "--socket"},
-                      std::vector<std::string>{"routes", "--socket", ""}, std::vector<std::string>{"netmap", "x"},
-                      std::vector<std::string>{"policy"}, std::vector<std::string>{"policy", "set"},
-                      std::vector<std::string>{"policy", "check"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp", "22", "extra"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "sctp", "22"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp", "65536"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp", "22x"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp", "-1"},
-                      std::vector<std::string>{"policy", "check", "a", "b", "tcp", ""},
-                      std::vector<std::string>{"policy", "check", "", "b", "tcp", "22"},
-                      std::vector<std::string>{"keys"}));
+    ::testing::Values(
+        std::vector<std::string>{}, std::vector<std::string>{"no-such-command"},
+        std::vector<std::string>{"--no-such-flag"}, std::vector<std::string>{"status", "extra"},
+        std::vector<std::string>{"status", "--verbose"}, std::vector<std::string>{"peers", "--socket"},
+        std::vector<std::string>{"routes", "--socket", ""}, std::vector<std::string>{"netmap", "x"},
+        std::vector<std::string>{"policy"}, std::vector<std::string>{"policy", "set"},
+        std::vector<std::string>{"policy", "check"}, std::vector<std::string>{"policy", "check", "a", "b", "tcp"},
+        std::vector<std::string>{"policy", "check", "a", "b", "tcp", "22", "extra"},
+        std::vector<std::string>{"policy", "check", "a", "b", "sctp", "22"},
+        std::vector<std::string>{"policy", "check", "a", "b", "tcp", "65536"},
+        std::vector<std::string>{"policy", "check", "a", "b", "tcp", "22x"},
+        std::vector<std::string>{"policy", "check", "a", "b", "tcp", "-1"},
+        std::vector<std::string>{"policy", "check", "a", "b", "tcp", ""},
+        std::vector<std::string>{"policy", "check", "", "b", "tcp", "22"}, std::vector<std::string>{"keys"},
+        std::vector<std::string>{"reload", "now"}, std::vector<std::string>{"control"},
+        std::vector<std::string>{"control", "nodes"}, std::vector<std::string>{"control", "node"},
+        std::vector<std::string>{"control", "node", "rename"},
+        std::vector<std::string>{"control", "node", "list", "extra"},
+        std::vector<std::string>{"control", "node", "remove"},
+        std::vector<std::string>{"control", "node", "remove", "bad/id"},
+        std::vector<std::string>{"control", "node", "add", "n1"},
+        std::vector<std::string>{"control", "node", "add", "n1", "--identity-key", "A", "--tunnel-key", "B"},
+        std::vector<std::string>{"control", "node", "list", "--pin", "a", "--ca", "b"},
+        std::vector<std::string>{"control", "node", "list", "--secret-fd", "x"},
+        std::vector<std::string>{"control", "node", "list", "--control"},
+        std::vector<std::string>{"control", "node", "list", "--bogus", "1"},
+        std::vector<std::string>{"control", "policy"}, std::vector<std::string>{"control", "policy", "set"},
+        std::vector<std::string>{"control", "policy", "get", "x"}, std::vector<std::string>{"control", "revoke"},
+        std::vector<std::string>{"control", "revoke", "--subject", "a", "--token-id", "b"}));
+
+TEST(CliUsageTest, MissingOrInvalidControlSettingsAreUsageErrors) {
+  // No CLI config file exists in this test, so the connection must come from the command line.
+  auto outcome = run_cli({"control", "node", "list"});
+  EXPECT_EQ(outcome.code, kExitUsage);
+  EXPECT_NE(outcome.err.find("--control HOST:PORT"), std::string::npos) << outcome.err;
+  outcome = run_cli({"control", "node", "list", "--control", "h:1"});
+  EXPECT_EQ(outcome.code, kExitUsage);
+  EXPECT_NE(outcome.err.find("exactly one of --pin SHA256 or --ca FILE"), std::string::npos) << outcome.err;
+  outcome = run_cli({"control", "node", "list", "--control", "h:1", "--pin", "p"});
+  EXPECT_EQ(outcome.code, kExitUsage);
+  EXPECT_NE(outcome.err.find("pin_sha256"), std::string::npos) << outcome.err;
+  outcome = run_cli({"control", "node", "list", "--control", "h:1", "--pin", std::string(64, 'a')});
+  EXPECT_EQ(outcome.code, kExitUsage);
+  EXPECT_NE(outcome.err.find("--admin-key-dir"), std::string::npos) << outcome.err;
+  outcome = run_cli({"control", "node", "list", "--control", "h:1", "--pin", std::string(64, 'a'), "--admin-key-dir",
+                     "/nonexistent"});
+  EXPECT_EQ(outcome.code, kExitUsage);
+  EXPECT_NE(outcome.err.find("--secret-fd N or --secret-file PATH"), std::string::npos) << outcome.err;
+}
+
+TEST(CliUsageTest, SecretOnTheControlCommandLineIsRefusedWithoutEcho) {
+  for (const char* flag : {"--secret", "--password=hunter2", "--token", "--private-key"}) {
+    const auto outcome = run_cli({"control", "node", "list", flag, "hunter2"});
+    EXPECT_EQ(outcome.code, kExitUsage) << flag;
+    EXPECT_EQ(outcome.err.find("hunter2"), std::string::npos) << outcome.err;
+  }
+}
 
 TEST(CliUsageTest, UnknownCommandIsEchoedTerminalSafe) {
   const auto outcome = run_cli({"st\x1b[2Jatus"});
