@@ -14,7 +14,7 @@
 namespace rustynet::relay {
 
 inline constexpr std::int64_t kRelayConfigVersion = 1;
-inline constexpr std::size_t kMaxRelayConfigBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRelayConfigBytes = 65'536;
 
 struct RelayConfig {
   std::string relay_id;  // must equal the subject of the tickets control issues for this relay
