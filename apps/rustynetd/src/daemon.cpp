@@ -25,6 +25,8 @@ namespace rustynet::apps::daemon {
 namespace {
 
 constexpr std::size_t kMaxCryptoPolicyBytes = 64U * 1024U;
+// A 204 sooner than this after the request is treated like an error for pacing purposes.
+constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
 
 DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
                                                                         const base::Clock& clock,
@@ -259,7 +261,9 @@ void Daemon::sync_loop() {
     request.listen_port = config_.listen_port;
     request.endpoints = config_.advertised_endpoints;
     lock.unlock();
+    const auto sent_at = deps_.clock->monotonic_now();
     auto reply = link_->sync(request);
+    const auto elapsed = deps_.clock->monotonic_now() - sent_at;
     lock.lock();
     ++attempts_;
     if (stopping_) {
@@ -297,6 +301,10 @@ void Daemon::sync_loop() {
           }
           set_status("running, generation " + std::to_string(applier_->applied_generation()));
         }
+      } else if (elapsed < kMinimumIdlePoll) {
+        // "Nothing new" far sooner than the long-poll asked for (a misbehaving or overloaded
+        // server): back off instead of spinning.
+        delay = backoff.next(deps_.random());
       } else {
         backoff.reset();
       }

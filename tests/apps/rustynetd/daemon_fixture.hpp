@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -138,6 +139,22 @@ inline NodeKeys provision_node_keys(const TempDir& dir, std::uint8_t identity_by
   tunnel.fill(0x42);
   if (!custody->store(crypto::KeyPurpose::kNodeTunnel, tunnel).has_value()) {
     std::abort();
+  }
+  return keys;
+}
+
+// provision_node_keys() once per process (Argon2id is deliberately slow), copied per test: the
+// copy keeps the host salt, so the blobs stay valid; modes are restored to 0700/0600.
+inline NodeKeys copy_of_provisioned_keys(const TempDir& dir) {
+  static TempDir* const template_dir = new TempDir();  // NOLINT: lives for the whole test process
+  static const NodeKeys template_keys = provision_node_keys(*template_dir);
+  NodeKeys keys{dir.file("keys"), dir.file("custody-secret")};
+  std::filesystem::copy(template_keys.key_dir, keys.key_dir);
+  std::filesystem::copy_file(template_keys.secret_file, keys.secret_file);
+  ::chmod(keys.key_dir.c_str(), 0700);
+  ::chmod(keys.secret_file.c_str(), 0600);
+  for (const auto& entry : std::filesystem::directory_iterator(keys.key_dir)) {
+    ::chmod(entry.path().c_str(), 0600);
   }
   return keys;
 }

@@ -27,7 +27,7 @@ const std::vector<TestPeer> kPeers{{"n2", "100.64.0.2", 2, "192.0.2.2:51820"},
 
 class DaemonTest : public ::testing::Test {
  protected:
-  DaemonTest() : clock(kTestNow), control(key_from(0x11)), keys(testing::provision_node_keys(dir)) {
+  DaemonTest() : clock(kTestNow), control(key_from(0x11)), keys(testing::copy_of_provisioned_keys(dir)) {
     config = testing::base_config(dir, keys, control.public_key());
   }
 
