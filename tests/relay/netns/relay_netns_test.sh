@@ -168,25 +168,47 @@ if [[ $MODE == bench ]]; then
     in_ns "$NS_A" ping -c50 -i0.02 -W2 10.99.0.2 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p'
   }
   cpu_ticks() { awk '{print $14 + $15}' "/proc/$RELAY_PID/stat"; }
-  relayed_rtt=$(rtt)
-  ticks_before=$(cpu_ticks)
-  relayed=$(iperf)
-  ticks_after=$(cpu_ticks)
-  relay_cpu_seconds=$(python3 -c "print(($ticks_after - $ticks_before) / $(getconf CLK_TCK))")
-  # Direct path in the same run: R forwards, the peers point at each other.
-  in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+  # Direct path in the same run: R forwards, the peers point at each other. Switching back and
+  # forth (BENCH_ROUNDS times, medians reported) spreads the noise of a shared machine evenly.
   in_ns "$NS_A" ip route add 10.201.2.0/24 via 10.201.1.2
   in_ns "$NS_B" ip route add 10.201.1.0/24 via 10.201.2.2
-  in_ns "$NS_A" "$TUNNEL_TOOL" set "$TA" peer "$(cat "$WORK/b.pub")" endpoint 10.201.2.1:51820
-  in_ns "$NS_B" "$TUNNEL_TOOL" set "$TB" peer "$(cat "$WORK/a.pub")" endpoint 10.201.1.1:51820
-  wait_ping 5 || fail "direct path did not come up"
-  direct_rtt=$(rtt)
-  direct=$(iperf)
+  use_direct() {
+    in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+    in_ns "$NS_A" "$TUNNEL_TOOL" set "$TA" peer "$(cat "$WORK/b.pub")" endpoint 10.201.2.1:51820
+    in_ns "$NS_B" "$TUNNEL_TOOL" set "$TB" peer "$(cat "$WORK/a.pub")" endpoint 10.201.1.1:51820
+    wait_ping 5 || fail "direct path did not come up"
+  }
+  use_relay() {
+    in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=0
+    in_ns "$NS_A" "$TUNNEL_TOOL" set "$TA" peer "$(cat "$WORK/b.pub")" endpoint 127.0.0.1:40001
+    in_ns "$NS_B" "$TUNNEL_TOOL" set "$TB" peer "$(cat "$WORK/a.pub")" endpoint 127.0.0.1:40001
+    wait_ping 5 || fail "relayed path did not come back"
+  }
   seconds=${BENCH_SECONDS:-5}
-  echo "bench: relayed ${relayed} Gbit/s, direct ${direct} Gbit/s (TCP, ${seconds} s each)"
+  relayed_all=() direct_all=() relayed_rtt_all=() direct_rtt_all=()
+  relay_cpu_seconds=0
+  relayed_gbit=0
+  for round in $(seq "${BENCH_ROUNDS:-3}"); do
+    use_relay
+    relayed_rtt_all+=("$(rtt)")
+    ticks_before=$(cpu_ticks)
+    value=$(iperf)
+    ticks_after=$(cpu_ticks)
+    relayed_all+=("$value")
+    relay_cpu_seconds=$(python3 -c "print($relay_cpu_seconds + ($ticks_after - $ticks_before) / $(getconf CLK_TCK))")
+    relayed_gbit=$(python3 -c "print($relayed_gbit + $value * $seconds)")
+    use_direct
+    direct_rtt_all+=("$(rtt)")
+    direct_all+=("$(iperf)")
+    echo "bench: round $round: relayed ${relayed_all[-1]} Gbit/s, direct ${direct_all[-1]} Gbit/s"
+  done
+  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+  relayed=$(median "${relayed_all[@]}")
+  direct=$(median "${direct_all[@]}")
+  echo "bench: median relayed ${relayed} Gbit/s, direct ${direct} Gbit/s (TCP, ${seconds} s per run)"
   python3 -c "print('bench: relayed/direct = %.1f%%' % (100.0*$relayed/$direct))"
-  echo "bench: rtt relayed ${relayed_rtt} ms, direct ${direct_rtt} ms"
-  python3 -c "g=$relayed*$seconds; print('bench: relay CPU %.2f s for %.2f Gbit = %.2f CPU-s per Gbit' % ($relay_cpu_seconds, g, $relay_cpu_seconds/g))"
+  echo "bench: median rtt relayed $(median "${relayed_rtt_all[@]}") ms, direct $(median "${direct_rtt_all[@]}") ms"
+  python3 -c "print('bench: relay CPU %.2f s for %.2f Gbit = %.2f CPU-s per Gbit' % ($relay_cpu_seconds, $relayed_gbit, $relay_cpu_seconds/$relayed_gbit))"
 fi
 tail -n 3 "$WORK/relay.log"
 echo "PASS"
