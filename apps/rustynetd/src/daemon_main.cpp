@@ -52,8 +52,7 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
   auto daemon = Daemon::start(config_path, std::move(deps), err);
   if (!daemon.has_value()) {
     err << "rustynetd: refusing to start: " << daemon.error().describe() << "\n";
-    notify_service_manager("STATUS=refused to start: " + daemon.error().describe() +
-                           "\nERRNO=" + std::to_string(daemon.error().exit_code()));
+    notify_service_manager("STATUS=refused to start: " + daemon.error().describe());
     return daemon.error().exit_code();
   }
   notify_service_manager("READY=1\nSTATUS=running");
