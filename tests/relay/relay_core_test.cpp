@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <random>
 
 #include "manual_clock.hpp"
 #include "relay_test_support.hpp"
@@ -338,6 +340,42 @@ TEST_F(RelayCoreTest, MalformedControlMessagesDropped) {
   EXPECT_EQ(send(a_, junk).action, Action::kDrop);
   EXPECT_EQ(core_->counters().dropped_malformed, 1U);
   EXPECT_EQ(send(a_, std::vector<std::uint8_t>(3, 0xFF)).action, Action::kDrop);
+}
+
+TEST_F(RelayCoreTest, RandomAndMutatedDatagramsNeverBindOrCrash) {
+  std::mt19937 random(12345);  // deterministic: a failure is reproducible
+  auto byte = [&random]() { return static_cast<std::uint8_t>(random() & 0xFFU); };
+  const auto ticket = issuer_.issue("node-a", "node-b", testing::session_id(1), wall());
+  const Cookie cookie = cookie_for(a_, ticket);
+  const auto valid = build_hello(ticket, cookie).value();
+  for (int i = 0; i < 20'000; ++i) {
+    std::vector<std::uint8_t> datagram;
+    if (i % 2 == 0) {
+      datagram.resize(random() % 800);
+      std::generate(datagram.begin(), datagram.end(), byte);
+      if (i % 4 == 0 && datagram.size() >= kHeaderSize) {
+        std::copy(kMagic.begin(), kMagic.end(), datagram.begin());
+        datagram[4] = kProtocolVersion;
+        datagram[5] = static_cast<std::uint8_t>(MessageType::kHello);
+      }
+    } else {
+      datagram = valid;  // flip 1-3 bytes of an otherwise valid, cookie-carrying hello
+      for (auto flips = 1 + random() % 3; flips > 0; --flips) {
+        datagram[random() % datagram.size()] ^= static_cast<std::uint8_t>(1U + random() % 255U);
+      }
+    }
+    const Decision decision = send(a_, datagram);
+    ASSERT_NE(decision.action, Action::kForward) << i;
+    if (decision.action == Action::kReply) {
+      ASSERT_LE(decision.reply_size, datagram.size()) << i;  // never amplifies
+      const auto message = parse_server_message(std::span<const std::uint8_t>(reply_).first(decision.reply_size));
+      ASSERT_TRUE(message.has_value()) << i;
+      ASSERT_NE(message->type, MessageType::kAccept) << i;
+    }
+    clock_.advance(std::chrono::milliseconds(1));  // keep the hello budget from masking the checks
+  }
+  EXPECT_EQ(core_->session_count(), 0U);
+  EXPECT_EQ(core_->bound_address_count(), 0U);
 }
 
 }  // namespace
