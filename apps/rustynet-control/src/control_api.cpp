@@ -21,6 +21,9 @@ constexpr std::int64_t kMaxWaitSeconds = 55;
 constexpr std::string_view kNodesPath = "/v1/admin/nodes";
 constexpr std::string_view kPolicyPath = "/v1/admin/policy";
 constexpr std::string_view kRevokePath = "/v1/admin/revoke";
+constexpr std::size_t kNodeBodyLimit = std::size_t{64} * 1024;
+constexpr std::size_t kPolicyBodyLimit = std::size_t{256} * 1024;
+constexpr std::size_t kSmallBodyLimit = std::size_t{16} * 1024;
 
 std::string dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -168,7 +171,7 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
     return reply(200, {{"version", kProtocolVersion}, {"nodes", std::move(list)}});
   }
   if (target == kNodesPath && method == "POST") {
-    auto json = parse_body(body, 64U * 1024U);
+    auto json = parse_body(body, kNodeBodyLimit);
     if (!json.has_value()) {
       return malformed(json.error());
     }
@@ -217,7 +220,7 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
         {{"version", kProtocolVersion}, {"generation", stored.generation}, {"document", std::move(document).value()}});
   }
   if (target == kPolicyPath && method == "PUT") {
-    auto json = parse_body(body, 256U * 1024U);
+    auto json = parse_body(body, kPolicyBodyLimit);
     if (!json.has_value()) {
       return malformed(json.error());
     }
@@ -244,7 +247,7 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
     return reply(200, {{"version", kProtocolVersion}, {"generation", *generation}});
   }
   if (target == kRevokePath && method == "POST") {
-    auto json = parse_body(body, 16U * 1024U);
+    auto json = parse_body(body, kSmallBodyLimit);
     if (!json.has_value()) {
       return malformed(json.error());
     }
@@ -295,7 +298,7 @@ SyncPlan ControlApi::begin_sync(std::string_view node_id, std::string_view body,
     plan.immediate = std::move(response);
     return std::move(plan);
   };
-  auto json = parse_body(body, 16U * 1024U);
+  auto json = parse_body(body, kSmallBodyLimit);
   if (!json.has_value()) {
     return fail(malformed(json.error()));
   }

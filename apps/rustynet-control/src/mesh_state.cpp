@@ -162,7 +162,12 @@ base::Status<MeshError> MeshState::rebuild_locked(std::optional<control::StoredP
   if (!nodes.has_value()) {
     return base::unexpected(from_registry(nodes.error()));
   }
-  control::StoredPolicy stored = policy.has_value() ? std::move(*policy) : world_->policy;
+  control::StoredPolicy stored;
+  if (policy.has_value()) {
+    stored = std::move(*policy);
+  } else {
+    stored = world_->policy;
+  }
   RUSTYNET_ASSIGN_OR_RETURN(auto world, build_world(std::move(nodes).value(), std::move(stored)));
   for (auto it = node_cache_.begin(); it != node_cache_.end();) {
     it = world->nodes.count(it->first) == 0 ? node_cache_.erase(it) : std::next(it);
