@@ -3,6 +3,7 @@
 // the command line and the optional CLI config file (strict, versioned JSON; never a secret).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -14,7 +15,7 @@ namespace rustynet::apps::cli {
 
 inline constexpr std::int64_t kCliConfigVersion = 1;
 inline constexpr const char* kSystemCliConfigPath = "/etc/rustynet/cli.json";
-inline constexpr std::size_t kMaxCliConfigBytes = 64U * 1024U;
+inline constexpr std::size_t kMaxCliConfigBytes = std::size_t{64} << 10U;
 
 // Every field may come from the config file or the command line (the command line wins).
 // The operator secret itself is never stored: only where to read it from.

@@ -66,7 +66,7 @@ base::Result<crypto::Ed25519SigningKey, ControlCliError> load_admin_key(const Co
 
 // {"version":1,"error":"...","message":"..."} -> "error: message"; anything else -> "".
 std::string describe_error_body(const std::string& body) {
-  auto parsed = base::parse_strict_json(body, base::JsonLimits{.max_bytes = 64U * 1024U, .max_depth = 4});
+  auto parsed = base::parse_strict_json(body, base::JsonLimits{.max_bytes = std::size_t{64} << 10U, .max_depth = 4});
   if (!parsed.has_value() || !parsed->is_object()) {
     return "";
   }

@@ -13,7 +13,7 @@ namespace rustynet::apps::cli {
 namespace {
 
 // docs/control-protocol.md: PUT /v1/admin/policy bodies are at most 256 KiB.
-constexpr std::size_t kMaxPolicyRequestBytes = 256U * 1024U;
+constexpr std::size_t kMaxPolicyRequestBytes = std::size_t{256} << 10U;
 
 constexpr const char* kPolicyUsage =
     "usage: rustynet control policy get [OPTIONS]\n"
