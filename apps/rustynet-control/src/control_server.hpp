@@ -17,10 +17,10 @@ namespace rustynet::apps::control_server {
 
 // Resource bounds that cut off malformed, oversize and slow clients.
 struct ServerLimits {
-  std::size_t max_connections = 256;                     // beyond: accepted and closed at once
-  std::uint32_t header_limit_bytes = 8U * 1024U;         // request line + headers -> 431
-  std::uint64_t body_limit_bytes = 16U * 1024U;          // body -> 413
-  std::uint64_t policy_body_limit_bytes = 256U * 1024U;  // PUT /v1/admin/policy body -> 413
+  std::size_t max_connections = 256;                                   // beyond: accepted and closed at once
+  std::uint32_t header_limit_bytes = 8U * 1024U;                       // request line + headers -> 431
+  std::uint64_t body_limit_bytes = std::uint64_t{16} * 1024U;          // body -> 413
+  std::uint64_t policy_body_limit_bytes = std::uint64_t{256} * 1024U;  // PUT /v1/admin/policy body -> 413
   std::chrono::milliseconds handshake_timeout{5'000};
   std::chrono::milliseconds request_timeout{10'000};  // whole request, and keep-alive idle time
   std::uint32_t max_requests_per_connection = 1'000;
