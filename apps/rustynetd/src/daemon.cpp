@@ -24,7 +24,7 @@
 namespace rustynet::apps::daemon {
 namespace {
 
-constexpr std::size_t kMaxCryptoPolicyBytes = 64U * 1024U;
+constexpr std::size_t kMaxCryptoPolicyBytes = std::size_t{64} * 1024U;
 // A 204 sooner than this after the request is treated like an error for pacing purposes.
 constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
 

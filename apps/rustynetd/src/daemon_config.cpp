@@ -161,7 +161,7 @@ base::Result<BackendConfig, JsonError> parse_backend(const nlohmann::json& value
   } else if (kind == "memory") {
     out.kind = BackendKind::kMemory;
   } else {
-    return json_fail(reader.child_path("kind"), "must be \"wireguard\" or \"memory\"");
+    return json_fail(reader.child_path("kind"), R"(must be "wireguard" or "memory")");
   }
   RUSTYNET_ASSIGN_OR_RETURN(const auto driver, reader.optional_string("driver"));
   const std::string driver_text = driver.value_or("auto");
@@ -172,7 +172,7 @@ base::Result<BackendConfig, JsonError> parse_backend(const nlohmann::json& value
   } else if (driver_text == "kernel") {
     out.driver = DriverChoice::kKernel;
   } else {
-    return json_fail(reader.child_path("driver"), "must be \"auto\", \"userspace\" or \"kernel\"");
+    return json_fail(reader.child_path("driver"), R"(must be "auto", "userspace" or "kernel")");
   }
   RUSTYNET_ASSIGN_OR_RETURN(const auto binary, optional_absolute_path(reader, "userspace_binary"));
   if (binary) {

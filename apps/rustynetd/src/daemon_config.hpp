@@ -14,7 +14,7 @@ namespace rustynet::apps::daemon {
 
 inline constexpr std::int64_t kDaemonConfigVersion = 1;
 inline constexpr const char* kDefaultConfigPath = "/etc/rustynet/rustynetd.json";
-inline constexpr std::size_t kMaxConfigBytes = 256U * 1024U;
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{256} * 1024U;
 inline constexpr std::size_t kMaxAdvertisedEndpoints = 16;
 
 struct KeyCustodyConfig {

@@ -13,7 +13,7 @@
 
 namespace rustynet::apps::daemon {
 
-inline constexpr std::size_t kMaxLocalRequestBytes = 64U * 1024U;
+inline constexpr std::size_t kMaxLocalRequestBytes = std::size_t{64} * 1024U;
 inline constexpr std::size_t kMaxLocalResponseBytes = 8U << 20U;
 
 // Who is on the other end of the socket (SO_PEERCRED plus the uid's supplementary groups).

@@ -92,11 +92,12 @@ BackendStatus TunnelRuntime::restore(const DesiredState& target) {
       RUSTYNET_RETURN_IF_ERROR(backend_->remove_peer(peer.node_id));
     }
   }
-  for (const auto& [id, peer] : target.peers) {
+  for (const auto& entry : target.peers) {
+    const backend_api::NodeId& id = entry.first;
     const auto it = std::find_if(stats.peers.begin(), stats.peers.end(),
-                                 [&](const backend_api::PeerStats& seen) { return seen.node_id == id; });
-    if (it == stats.peers.end() || !(config_of(*it) == peer)) {
-      reconfigure.push_back(peer);
+                                 [&id](const backend_api::PeerStats& seen) { return seen.node_id == id; });
+    if (it == stats.peers.end() || !(config_of(*it) == entry.second)) {
+      reconfigure.push_back(entry.second);
     }
   }
   if (!reconfigure.empty()) {

@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::uint32_t kMaxResponseHeaderBytes = 16U * 1024U;
@@ -158,7 +158,7 @@ struct HttpsClient::Impl {
   std::optional<std::array<std::uint8_t, 32>> pin;
   asio::io_context io;
   ssl::context tls{ssl::context::tls_client};
-  std::optional<beast::ssl_stream<tcp::socket>> stream;
+  std::optional<beast::ssl_stream<Tcp::socket>> stream;
   beast::flat_buffer buffer;
   std::atomic<bool> aborted{false};
   std::atomic<std::uint64_t> opened{0};
@@ -170,7 +170,7 @@ struct HttpsClient::Impl {
   void close_stream() {
     if (stream) {
       beast::error_code ignored;
-      stream->next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+      stream->next_layer().shutdown(Tcp::socket::shutdown_both, ignored);
       stream->next_layer().close(ignored);
       io.restart();
       io.run();  // completes whatever was cancelled
@@ -223,15 +223,15 @@ struct HttpsClient::Impl {
 
     bool done = false;
     beast::error_code result;
-    std::vector<tcp::endpoint> endpoints;
+    std::vector<Tcp::endpoint> endpoints;
     beast::error_code address_ec;
     const auto address = asio::ip::make_address(options.host, address_ec);
-    tcp::resolver resolver(io);
+    Tcp::resolver resolver(io);
     if (!address_ec) {
       endpoints.emplace_back(address, options.port);
     } else {
       resolver.async_resolve(options.host, std::to_string(options.port),
-                             [&](const beast::error_code& ec, const tcp::resolver::results_type& results) {
+                             [&](const beast::error_code& ec, const Tcp::resolver::results_type& results) {
                                result = ec;
                                for (const auto& entry : results) {
                                  endpoints.push_back(entry.endpoint());
@@ -246,7 +246,7 @@ struct HttpsClient::Impl {
     }
 
     done = false;
-    asio::async_connect(stream->next_layer(), endpoints, [&](const beast::error_code& ec, const tcp::endpoint&) {
+    asio::async_connect(stream->next_layer(), endpoints, [&](const beast::error_code& ec, const Tcp::endpoint&) {
       result = ec;
       done = true;
     });
@@ -256,7 +256,7 @@ struct HttpsClient::Impl {
       return fail(HttpsClientErrorKind::kConnect, "connect: " + result.message());
     }
     beast::error_code ignored;
-    stream->next_layer().set_option(tcp::no_delay(true), ignored);
+    stream->next_layer().set_option(Tcp::no_delay(true), ignored);
 
     done = false;
     stream->async_handshake(ssl::stream_base::client, [&](const beast::error_code& ec) {
