@@ -14,6 +14,7 @@
 #                        the shared /var/run/wireguard directory, keyed by interface name.
 #   MR_CONTROL_PORT      control listen port (inside PREFIX-ctl)
 
+# shellcheck disable=SC2034 # MR_* globals set here are read by the callers
 # shellcheck source=scripts/lib/netns-mesh.sh
 source "$(dirname "${BASH_SOURCE[0]}")/netns-mesh.sh"
 
@@ -54,10 +55,12 @@ mr_running() {
   [[ -n $pid ]] && kill -0 "$pid" 2> /dev/null
 }
 
-# mr_stop NAME [SIGNAL] [TIMEOUT_S]: signals the process and waits for it; echoes its exit status
-# (128+N when killed by signal N). SIGKILLs it after the timeout and returns 1.
+# mr_stop NAME [SIGNAL] [TIMEOUT_S]: signals the process and waits for it; sets MR_EXIT to its exit
+# status (128+N when killed by signal N). SIGKILLs it after the timeout and returns 1. Must run in
+# the shell that started it (not in a $(...) subshell: `wait` only knows its own children).
 mr_stop() {
-  local name=$1 signal=${2:-TERM} timeout=${3:-10} pid status deadline
+  local name=$1 signal=${2:-TERM} timeout=${3:-10} pid deadline
+  MR_EXIT=""
   pid=$(mr_pid "$name") || return 0
   [[ -z $pid ]] && return 0
   kill "-$signal" "$pid" 2> /dev/null || true
@@ -67,14 +70,14 @@ mr_stop() {
       kill -KILL "$pid" 2> /dev/null || true
       wait "$pid" 2> /dev/null || true
       rm -f "$MR_STATE/pids/$name"
+      MR_EXIT=killed
       return 1
     fi
     sleep 0.05
   done
-  status=0
-  wait "$pid" 2> /dev/null || status=$?
+  MR_EXIT=0
+  wait "$pid" 2> /dev/null || MR_EXIT=$?
   rm -f "$MR_STATE/pids/$name"
-  echo "$status"
 }
 
 # mr_wait_until TIMEOUT_S CMD... : runs CMD every 50 ms until it succeeds; 1 on timeout.
@@ -201,7 +204,7 @@ mr_node_keys() {
 # Registers node $1 (keys from mr_node_keys) with its mesh address and tag "demo".
 mr_node_register() {
   local node=$1
-  mr_admin node add --id "$node" --identity-key "$MR_IDENTITY_KEY" --tunnel-key "$MR_TUNNEL_KEY" \
+  mr_admin node add "$node" --identity-key "$MR_IDENTITY_KEY" --tunnel-key "$MR_TUNNEL_KEY" \
     --address "$(mr_mesh_address "$node")" --tag demo
 }
 

@@ -230,6 +230,9 @@ case_mesh() {
   check "n2 peers are exactly n1" peers_are n2 "n1"
   check "n3 has no peers (default deny)" peers_are n3 ""
   check "n3 -> n2 fails (no peer)" mr_ping_fails n3 "$N2"
+  # n1's verified state as of now: replayed later (case refused-state) once it is outdated.
+  OLD_GENERATION=$(generation_of n1)
+  cp "$MR_STATE/n1/trust.state.last" "$MR_STATE/n1-old.last"
 }
 
 case_policy() {
@@ -270,14 +273,25 @@ case_status() {
   check_output "allow" "policy check answers allow"
 }
 
+# stop_check NAME DESCRIPTION: SIGTERM, the process must exit 0 within 10 s.
+stop_check() {
+  mr_stop "$1" TERM 10
+  check "$2 (exit ${MR_EXIT:-none})" test "${MR_EXIT:-none}" = 0
+}
+
+control_connected() {
+  json_true "$(cli_json "$1" status)" 'r["control"]["connected"]'
+}
+
+control_disconnected() {
+  json_true "$(cli_json "$1" status)" 'not r["control"]["connected"]'
+}
+
 case_control_restart() {
-  local status
-  status=$(mr_stop control TERM 10)
-  check "control stops on SIGTERM (exit 0)" test "${status:-x}" = 0
-  # The rolled-back control store used by case refused-state.
-  cp -a "$MR_STATE/control" "$MR_STATE/control-backup"
+  stop_check control "control stops on SIGTERM"
   check "n1 <-> n2 keep working while control is down" mr_ping_ok n1 "$N2" 10
   check "n3 -> n2 keeps working while control is down" mr_ping_ok n3 "$N2" 5
+  check "n1 status reports control disconnected" mr_wait_until 5 control_disconnected n1
   check "n1 still running with control down" mr_daemon_ready n1
   check "control restarts" mr_control_start
   require || return
@@ -285,22 +299,22 @@ case_control_restart() {
   local t0 elapsed
   t0=$(mr_now_ms)
   check "policy set after restart: n1<->n2 only" mr_policy_set "$MR_STATE/policy-1.json"
-  if mr_wait_until 45 peers_are n3 ""; then
+  # Each daemon reconnects on its own backoff schedule (jittered, growing while control was down).
+  if mr_wait_until 45 peers_are n3 "" && mr_wait_until 45 peers_are n2 "n1"; then
     elapsed=$(($(mr_now_ms) - t0))
-    figure "policy change after a control restart -> n3 peer removed: ${elapsed} ms"
+    figure "policy change after a control restart -> applied on n2 and n3: ${elapsed} ms (includes the daemons' reconnect backoff)"
     check "resync after the control restart" true
   else
-    check "n3 loses peer n2 within 45 s after the control restart (resync)" false
+    check "n3 loses peer n2 and n2 loses n3 within 45 s after the control restart (resync)" false
   fi
-  check "n2 peers are exactly n1 again" mr_wait_until 5 peers_are n2 "n1"
   check "n3 -> n2 fails again" mr_ping_fails n3 "$N2"
   check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
+  check "n1 status reports control connected again" control_connected n1
 }
 
 case_daemon_restart() {
-  local status t0 elapsed ready_ms
-  status=$(mr_stop rustynetd-n1 TERM 10)
-  check "n1 daemon stops on SIGTERM (exit 0)" test "${status:-x}" = 0
+  local t0 elapsed ready_ms
+  stop_check rustynetd-n1 "n1 daemon stops on SIGTERM"
   check_not "n1 tunnel interface removed on shutdown" interface_exists n1
   check "n1 -> n2 fails while n1's daemon is down" mr_ping_fails n1 "$N2"
   t0=$(mr_now_ms)
@@ -313,78 +327,112 @@ case_daemon_restart() {
   fi
   if mr_daemon_wait_ready n1 10; then
     ready_ms=$(($(mr_now_ms) - t0))
-    log "n1 daemon reported running ${ready_ms} ms after start (upper bound: status polled every 50 ms)"
+    log "n1 daemon reported running ${ready_ms} ms after start (status polled every 50 ms)"
   else
     check "n1 daemon running again" false
   fi
   check "n2 -> n1 works after the restart" mr_ping_ok n2 "$N1"
 }
 
-# Control restored from a backup (rolled-back generations), then a control with a different
-# signing key behind the same TLS certificate: the daemons must refuse both and keep their state.
+# Lines logged by node $1's daemon since the mark taken by log_mark.
+log_mark() { wc -l < "$MR_STATE/logs/rustynetd-$1.log" > "$MR_STATE/mark-$1"; }
+log_since_mark() { tail -n "+$(($(cat "$MR_STATE/mark-$1") + 1))" "$MR_STATE/logs/rustynetd-$1.log"; }
+logged_since_mark() { log_since_mark "$1" | grep -Eq -- "$2"; }
+
+# The daemons must refuse (a) a replayed old state from a control impersonator holding the TLS
+# key, (b) a state signed by a different control key, (c) a rolled-back last-state file on disk,
+# and keep what they run.
 case_refused_state() {
-  local generation_before status
+  local generation_before peers_before node
   generation_before=$(generation_of n1)
-  check "n1 reports its generation" test -n "$generation_before"
+  peers_before=$(peer_ids n1)
+  check "n1 generation ($generation_before) newer than the saved old state ($OLD_GENERATION)" \
+    test "${generation_before:-0}" -gt "${OLD_GENERATION:-0}"
   require || return
 
-  # 1. Rolled-back store: the backup holds lower generations than the daemons have verified.
-  status=$(mr_stop control TERM 10)
-  mv "$MR_STATE/control" "$MR_STATE/control-current"
-  cp -a "$MR_STATE/control-backup" "$MR_STATE/control"
-  check "control restarts on the rolled-back store" mr_control_start
-  mr_policy_file "$MR_STATE/policy-rollback.json" 'n1>n2' 'n2>n1' 'n1>n3'
-  check "policy set on the rolled-back control (would add n3 to n1)" mr_policy_set "$MR_STATE/policy-rollback.json"
-  sleep 2
-  check "n1 keeps its peers (rolled-back state refused)" peers_are n1 "n2"
+  # (a) Replay of n1's old, genuinely signed state (rollback) by an impersonator.
+  stop_check control "control stops"
+  for node in n1 n2 n3; do log_mark "$node"; done
+  local tls_cert tls_key
+  tls_cert=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tls"]["certificate_file"])' "$MR_STATE/control/control.json")
+  tls_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tls"]["private_key_file"])' "$MR_STATE/control/control.json")
+  mr_start fake-control ctl python3 "$REPO/tests/e2e/fake_control.py" --listen "$MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT" \
+    --cert "$tls_cert" --key "$tls_key" --state "$MR_STATE/n1-old.last" --generation "$OLD_GENERATION" \
+    --requests-log "$MR_STATE/fake-requests.log"
+  check "replaying impersonator listens" mr_wait_until 10 mr_control_listening
+  check "n1 fetched the replayed state" mr_wait_until 15 logged_since_mark n1 "not applied"
+  check "n1 refused it as a rollback" logged_since_mark n1 "rollback"
+  log "n1: $(log_since_mark n1 | grep -m1 "not applied")"
+  check "n2 refused n1's state (wrong subject)" mr_wait_until 10 logged_since_mark n2 "not applied.*(subject|rollback)"
   check "n1 generation unchanged" test "$(generation_of n1)" = "$generation_before"
+  check "n1 peers unchanged" test "$(peer_ids n1)" = "$peers_before"
   check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
-  if grep -Eiq "rollback|roll-back|rolled back|stale|generation" "$MR_STATE/logs/rustynetd-n1.log"; then
-    log "ok: n1 logged the refusal: $(grep -Ei "rollback|roll-back|rolled back|stale|generation" "$MR_STATE/logs/rustynetd-n1.log" | tail -1)"
-  else
-    log "note: n1's log does not name the rollback (the control may not have sent the older state)"
-  fi
+  mr_stop fake-control TERM 5
 
-  # 2. Wrong signer: a fresh control (new signing key) serving with the same TLS certificate.
-  status=$(mr_stop control TERM 10)
-  rm -rf "$MR_STATE/control"
-  mv "$MR_STATE/control-current" "$MR_STATE/control"
+  # (b) A control with a different signing key behind the real TLS certificate.
   local rogue=$MR_STATE/rogue
   mkdir -p "$rogue"
-  check "rogue control init (new signing key)" \
-    "$MR_CONTROL" init --state-dir "$rogue" --config-out "$rogue/control.json" \
-    --secret-file "$MR_STATE/operator.secret" --listen "$MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT" \
-    --admin-key-dir "$MR_STATE/admin-keys" > "$MR_STATE/rogue-init.out"
+  for node in n1 n2 n3; do log_mark "$node"; done
+  check "rogue control init (new signing key)" rogue_init "$rogue"
   require || return
-  # Same TLS identity as the real control: only the signature can tell them apart.
-  check "rogue control uses the real TLS certificate" python3 - "$rogue/control.json" "$MR_STATE/control/control.json" << 'PY'
+  check "rogue control serves the real TLS certificate" python3 - "$rogue/control.json" "$tls_cert" "$tls_key" << 'PY'
 import json, sys
-rogue_path, real_path = sys.argv[1], sys.argv[2]
-rogue, real = json.load(open(rogue_path)), json.load(open(real_path))
-rogue["tls"]["certificate_file"] = real["tls"]["certificate_file"]
-rogue["tls"]["private_key_file"] = real["tls"]["private_key_file"]
-with open(rogue_path, "w") as f:
-    json.dump(rogue, f, indent=2)
+path, cert, key = sys.argv[1:4]
+config = json.load(open(path))
+config["tls"]["certificate_file"] = cert
+config["tls"]["private_key_file"] = key
+with open(path, "w") as f:
+    json.dump(config, f, indent=2)
 PY
-  mr_start control ctl "$MR_CONTROL" --config "$rogue/control.json"
+  mr_start rogue-control ctl "$MR_CONTROL" --config "$rogue/control.json"
   check "rogue control listens" mr_wait_until 10 mr_control_listening
-  local node
   for node in n1 n2 n3; do
     mr_node_keys_public "$node"
     check "$node registered with the rogue control" mr_node_register "$node"
   done
-  check "rogue policy set (n1 -> n3)" mr_policy_set "$MR_STATE/policy-rollback.json"
-  sleep 2
-  check "n1 keeps its peers (wrongly signed state refused)" peers_are n1 "n2"
+  mr_policy_file "$MR_STATE/policy-rogue.json" 'n1>n2' 'n2>n1' 'n1>n3' 'n3>n1'
+  check "rogue policy set (would add n3 to n1)" mr_policy_set "$MR_STATE/policy-rogue.json"
+  # An attacker runs their own server: its generations are as high as it likes (a control only
+  # answers a sync when its generation is above the daemon's, so jump far ahead).
+  stop_check rogue-control "rogue control stops"
+  check "rogue generation counter set far ahead" python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE counters SET value = 1000000 WHERE name = ?", ("signing_generation",))
+db.commit()' "$rogue/control.db"
+  mr_start rogue-control ctl "$MR_CONTROL" --config "$rogue/control.json"
+  check "rogue control listens again" mr_wait_until 10 mr_control_listening
+  check "n1 refused the rogue state" mr_wait_until 45 logged_since_mark n1 "not applied"
+  check "n1 names the signer problem" logged_since_mark n1 "unknown_signer|bad_signature|signer"
+  log "n1: $(log_since_mark n1 | grep -m1 "not applied")"
   check "n1 generation unchanged" test "$(generation_of n1)" = "$generation_before"
+  check "n1 peers unchanged" test "$(peer_ids n1)" = "$peers_before"
   check "n1 -> n2 still works" mr_ping_ok n1 "$N2"
-  check "n1 logged a signature refusal" grep -Eiq "signature|signer|unknown key|untrusted" "$MR_STATE/logs/rustynetd-n1.log"
+  check "n3 -> n1 still fails" mr_ping_fails n3 "$N1"
+  stop_check rogue-control "rogue control stops"
 
-  # Back to the real control; the daemons resync with it.
-  status=$(mr_stop control TERM 10)
-  : "$status"
+  # Back to the real control.
   check "real control restarts" mr_control_start
   check "n1 -> n2 works with the real control back" mr_ping_ok n1 "$N2"
+  check "n1 reconnects to the real control" mr_wait_until 40 control_connected n1
+  log "n1 status after the refusals: $(cli_json n1 status | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d.get("result", d); print(r["state"], "last_error:", r["control"]["last_error"])')"
+
+  # (c) A rolled-back last-state file: n1 restarts with its old saved state on disk.
+  stop_check rustynetd-n1 "n1 daemon stops"
+  cp "$MR_STATE/n1-old.last" "$MR_STATE/n1/trust.state.last"
+  chmod 0600 "$MR_STATE/n1/trust.state.last"
+  log_mark n1
+  mr_daemon_start n1
+  check "n1 running again" mr_daemon_wait_ready n1 20
+  check "n1 refused the rolled-back state file" logged_since_mark n1 "last verified state not used.*rollback"
+  check "n1 never ran the old generation" test "$(generation_of n1)" -ge "$generation_before"
+  check "n1 -> n2 works" mr_wait_until 5 mr_ping_once n1 "$N2"
+}
+
+rogue_init() {
+  "$MR_CONTROL" init --state-dir "$1" --config-out "$1/control.json" \
+    --secret-file "$MR_STATE/operator.secret" --listen "$MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT" \
+    --admin-key-dir "$MR_STATE/admin-keys" > "$1/init.out"
 }
 
 # Public keys of node $1 from its key store (for re-registering it elsewhere).
@@ -445,18 +493,17 @@ case_startup_refusals() {
   check_output "x25519|noise|chacha20|blake2s" "the error names the missing algorithm"
 
   check_not "no refused run left an interface behind" ip -n "$(mr_ns n3)" link show rnerefuse
-  check "n3's real daemon unaffected" mr_daemon_ready n3
+  check "n3's real daemon still running" mr_running rustynetd-n3
+  check "n3's tunnel interface still up" interface_exists n3
 }
 
 case_shutdown() {
-  local node status
+  local node
   for node in n1 n2 n3; do
-    status=$(mr_stop "rustynetd-$node" TERM 10)
-    check "$node daemon exits 0 on SIGTERM" test "${status:-x}" = 0
+    stop_check "rustynetd-$node" "$node daemon exits on SIGTERM"
     check_not "$node interface removed" interface_exists "$node"
   done
-  status=$(mr_stop control TERM 10)
-  check "control exits 0 on SIGTERM" test "${status:-x}" = 0
+  stop_check control "control exits on SIGTERM"
 }
 
 # ---- main ------------------------------------------------------------------------------------
