@@ -66,7 +66,9 @@ void Table::print(std::ostream& out) const {
   }
 }
 
-void KeyValueList::add(std::string key, std::string value) { items_.emplace_back(std::move(key), cell_text(value)); }
+void KeyValueList::add(std::string key, const std::string& value) {
+  items_.emplace_back(std::move(key), cell_text(value));
+}
 
 void KeyValueList::print(std::ostream& out) const {
   std::size_t width = 0;
@@ -113,7 +115,7 @@ std::string format_duration(std::int64_t seconds) {
 }
 
 std::string format_time_relative(std::int64_t unix_seconds, const base::Clock& clock) {
-  const std::string absolute = format_unix_time(unix_seconds);
+  std::string absolute = format_unix_time(unix_seconds);
   const auto now = clock.wall_now();
   if (unix_seconds <= 0 || !now.has_value()) {
     return absolute;

@@ -34,7 +34,7 @@ class Table {
 // "key  value" lines with the keys padded to one width (status-style output).
 class KeyValueList {
  public:
-  void add(std::string key, std::string value);
+  void add(std::string key, const std::string& value);
   void print(std::ostream& out) const;
 
  private:
