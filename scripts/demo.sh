@@ -6,22 +6,30 @@
 # policy, then a policy change letting n3 reach n2 (time measured), and `rustynet status`.
 # See docs/demo.md.
 #
-# usage: scripts/demo.sh [--keep] [--no-build]   run the demo (cleans up on exit unless --keep)
-#        scripts/demo.sh --down                  remove what a kept or interrupted demo left behind
+# usage: scripts/demo.sh [--keep] [--build-dir DIR]   run the demo (cleans up on exit unless --keep)
+#        scripts/demo.sh --down                       remove what a kept or interrupted demo left behind
+# --build-dir DIR uses the programs already built in DIR (e.g. build/dev) instead of building the
+# release preset into build/release.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
 keep=0
-build=1
-for arg in "$@"; do
-  case $arg in
+build_dir=""
+mode_down=0
+while (($#)); do
+  case $1 in
     --keep) keep=1 ;;
-    --no-build) build=0 ;;
+    --build-dir)
+      [[ $# -ge 2 ]] || { echo "demo: --build-dir needs a directory" >&2; exit 64; }
+      build_dir=$(cd "$2" && pwd) || exit 64
+      shift
+      ;;
     --down) mode_down=1 ;;
-    -h | --help) sed -n '3,10p' "$0"; exit 0 ;;
-    *) echo "demo: unknown argument '$arg' (try --help)" >&2; exit 64 ;;
+    -h | --help) sed -n '3,13p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument '$1' (try --help)" >&2; exit 64 ;;
   esac
+  shift
 done
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -33,7 +41,7 @@ export MR_PREFIX=rn MR_IF_PREFIX=rnd MR_CONTROL_PORT=8443
 # shellcheck source=scripts/lib/mesh-run.sh
 source "$repo/scripts/lib/mesh-run.sh"
 
-if [[ ${mode_down:-0} -eq 1 ]]; then
+if ((mode_down)); then
   mesh_down "$MR_PREFIX"
   for dir in /tmp/rustynet-demo.*; do
     [[ -d $dir ]] && rm -rf "$dir"
@@ -62,12 +70,13 @@ show() {
 step "Install dependencies (scripts/bootstrap.sh, idempotent)"
 "$repo/scripts/bootstrap.sh"
 
-bin_dir=$repo/build/release/apps
-if ((build)); then
-  step "Build the release preset (the three programs)"
+if [[ -z $build_dir ]]; then
+  step "Build the release preset (the three programs; later runs are incremental)"
   (cd "$repo" && cmake --preset release > /dev/null &&
     cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control)
+  build_dir=$repo/build/release
 fi
+bin_dir=$build_dir/apps
 MR_RUSTYNETD=$bin_dir/rustynetd/rustynetd
 MR_RUSTYNET=$bin_dir/rustynet/rustynet
 MR_CONTROL=$bin_dir/rustynet-control/rustynet-control
