@@ -62,7 +62,11 @@ die() {
 }
 # Runs a command, echoing it first (the commands are the point of the demo).
 show() {
-  echo "    \$ $*"
+  case $1 in
+    mr_cli) echo "    \$ rustynet ${*:3}   # on $2, via its local API socket" ;;
+    mr_admin) echo "    \$ rustynet control ${*:2}   # as the operator, admin key, TLS 1.3 to control" ;;
+    *) echo "    \$ $*" ;;
+  esac
   "$@" 2>&1 | sed 's/^/      /'
   return "${PIPESTATUS[0]}"
 }
