@@ -26,8 +26,21 @@ TEST_P(AppEntryTest, HelpVersionAndUnknownArgument) {
   EXPECT_EQ(GetParam()({"--no-such-flag"}, out, err), 64);
 }
 
+// Lambdas pick the (args, out, err) form of each entry point: some are overloaded or take
+// extra defaulted parameters, so their addresses are not usable as Entry directly.
 INSTANTIATE_TEST_SUITE_P(AllPrograms, AppEntryTest,
-                         ::testing::Values(&rustynet::apps::daemon::run, &rustynet::apps::cli::run,
-                                           &rustynet::apps::control_server::run, &rustynet::apps::relay_server::run));
+                         ::testing::Values(
+                             +[](const std::vector<std::string>& a, std::ostream& o, std::ostream& e) {
+                               return rustynet::apps::daemon::run(a, o, e);
+                             },
+                             +[](const std::vector<std::string>& a, std::ostream& o, std::ostream& e) {
+                               return rustynet::apps::cli::run(a, o, e);
+                             },
+                             +[](const std::vector<std::string>& a, std::ostream& o, std::ostream& e) {
+                               return rustynet::apps::control_server::run(a, o, e);
+                             },
+                             +[](const std::vector<std::string>& a, std::ostream& o, std::ostream& e) {
+                               return rustynet::apps::relay_server::run(a, o, e);
+                             }));
 
 }  // namespace

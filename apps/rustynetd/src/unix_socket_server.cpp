@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,19 +17,13 @@
 #include <vector>
 
 #include "rustynet/base/sys_error.hpp"
+#include "rustynet/base/unix_socket.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
 
 DaemonError sys_fail(const std::string& what) {
   return DaemonError{DaemonErrorKind::kLocalApi, base::last_sys_error(what).describe()};
-}
-
-// The sockets API takes a generic sockaddr*; sockaddr_un is layout-compatible by design. The one
-// cast of this kind in the daemon.
-int bind_unix(int fd, const sockaddr_un& address) {
-  return ::bind(fd, reinterpret_cast<const sockaddr*>(&address),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-                sizeof(address));
 }
 
 void set_timeouts(int fd, int timeout_ms) {
@@ -94,13 +87,9 @@ DaemonResult<PeerIdentity> peer_identity(int fd) {
 
 DaemonResult<std::unique_ptr<LocalApiServer>> LocalApiServer::start(LocalApiServerOptions options,
                                                                     LocalApiHandler& handler) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (options.socket_path.empty() || options.socket_path.size() >= sizeof(address.sun_path)) {
-    return daemon_fail(DaemonErrorKind::kLocalApi, "socket path empty or too long");
+  if (options.socket_path.empty()) {
+    return daemon_fail(DaemonErrorKind::kLocalApi, "socket path is empty");
   }
-  std::copy(options.socket_path.begin(), options.socket_path.end(), std::begin(address.sun_path));
-
   struct stat existing {};
   if (::lstat(options.socket_path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {
@@ -108,25 +97,17 @@ DaemonResult<std::unique_ptr<LocalApiServer>> LocalApiServer::start(LocalApiServ
     }
     (void)::unlink(options.socket_path.c_str());  // a previous instance's socket
   }
-  base::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener.valid()) {
-    return base::unexpected(sys_fail("socket"));
-  }
   // Created 0600 by the umask, then opened up to the group: never briefly world-accessible.
   const mode_t previous = ::umask(0177);
-  const int bound = bind_unix(listener.get(), address);
+  auto listening = base::listen_unix_stream(options.socket_path);
   (void)::umask(previous);
-  if (bound != 0) {
-    return base::unexpected(sys_fail("bind " + options.socket_path));
+  if (!listening.has_value()) {
+    return daemon_fail(DaemonErrorKind::kLocalApi, listening.error().describe());
   }
+  base::UniqueFd listener = std::move(*listening);
   if (::chown(options.socket_path.c_str(), static_cast<uid_t>(-1), options.socket_gid) != 0 ||
       ::chmod(options.socket_path.c_str(), 0660) != 0) {
     DaemonError error = sys_fail("chown/chmod " + options.socket_path);
-    (void)::unlink(options.socket_path.c_str());
-    return base::unexpected(std::move(error));
-  }
-  if (::listen(listener.get(), 16) != 0) {
-    DaemonError error = sys_fail("listen");
     (void)::unlink(options.socket_path.c_str());
     return base::unexpected(std::move(error));
   }
