@@ -151,6 +151,8 @@ for node in n1 n2 n3; do
 done
 
 step "n1 and n2 ping each other over their mesh addresses (through the tunnel)"
+# The first handshake can need the tunnel's 5 s retry when all daemons start at once.
+mr_probe_ms n1 100.64.0.2 15 "$(mr_now_ms)" > /dev/null || die "n1 -> n2: no tunnel within 15 s"
 show ip netns exec "${MR_PREFIX}-n1" ping -n -c 3 -i 0.2 -W 1 100.64.0.2 || die "n1 -> n2"
 show ip netns exec "${MR_PREFIX}-n2" ping -n -c 3 -i 0.2 -W 1 100.64.0.1 || die "n2 -> n1"
 

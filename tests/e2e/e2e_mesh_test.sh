@@ -224,6 +224,13 @@ case_mesh() {
     check "$node: daemon running with a verified state" mr_daemon_wait_ready "$node" 20
   done
   require || return
+  # Daemons started together: a handshake initiation that reaches a peer before that peer has
+  # applied its own map is dropped, and the tunnel retries after 5 s; so allow up to 15 s here.
+  local t0 elapsed
+  t0=$(mr_now_ms)
+  if elapsed=$(mr_probe_ms n1 "$N2" 15 "$t0"); then
+    figure "initial mesh (all daemons started together): first n1->n2 reply ${elapsed} ms after all reported running"
+  fi
   check "n1 -> n2 over the mesh" mr_ping_ok n1 "$N2"
   check "n2 -> n1 over the mesh" mr_ping_ok n2 "$N1"
   check "n1 peers are exactly n2" peers_are n1 "n2"
