@@ -306,6 +306,9 @@ void Daemon::sync_loop() {
         // server): back off instead of spinning.
         delay = backoff.next(deps_.random());
       } else {
+        // A full long-poll with nothing newer: control confirms the generation we run is current,
+        // so an earlier refused update no longer degrades us (last_error_ stays for the operator).
+        apply_failed_ = false;
         backoff.reset();
       }
     }

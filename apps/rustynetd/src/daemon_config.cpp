@@ -30,11 +30,16 @@ base::Result<std::int64_t, JsonError> int_in_range(JsonObjectReader& reader, std
 }
 
 base::Result<std::string, JsonError> absolute_path(JsonObjectReader& reader, std::string_view key) {
-  RUSTYNET_ASSIGN_OR_RETURN(auto value, reader.required_string(key));
-  if (value.empty() || value.front() != '/') {
+  // Not RUSTYNET_ASSIGN_OR_RETURN: GCC 12 at -O2 reports a false maybe-uninitialized on the string
+  // moved out of the Result.
+  auto value = reader.required_string(key);
+  if (!value.has_value()) {
+    return base::unexpected(std::move(value).error());
+  }
+  if (!value->starts_with('/')) {
     return json_fail(reader.child_path(key), "must be an absolute path");
   }
-  return value;
+  return std::move(value).value();
 }
 
 base::Result<std::optional<std::string>, JsonError> optional_absolute_path(JsonObjectReader& reader,
