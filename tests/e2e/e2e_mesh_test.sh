@@ -79,7 +79,9 @@ trap cleanup EXIT
 trap 'echo "e2e: interrupted" >&2; exit 130' INT TERM
 
 # Bounded time even if a step hangs: the watchdog TERMs us, the trap cleans up.
-(sleep "$BUDGET_SECONDS" && echo "e2e: time budget of ${BUDGET_SECONDS}s exceeded" >&2 && kill -TERM $$) &
+# sleep gets /dev/null: killing the subshell leaves sleep orphaned, and an orphan holding ctest's
+# output pipe made ctest wait for it (a 40 s test reported as 7 minutes).
+(sleep "$BUDGET_SECONDS" > /dev/null 2>&1 < /dev/null && echo "e2e: time budget of ${BUDGET_SECONDS}s exceeded" >&2 && kill -TERM $$) &
 watchdog_pid=$!
 
 # ---- assertion helpers -----------------------------------------------------------------------
