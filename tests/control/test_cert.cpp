@@ -59,7 +59,9 @@ std::string drain(BIO* bio) {
 }  // namespace
 
 TestCertificate make_self_signed_certificate() {
-  PkeyPtr key(EVP_EC_gen("P-256"));
+  // EVP_EC_gen() is a macro that casts its string literal to char*; pass a mutable buffer instead.
+  std::array<char, 6> curve{"P-256"};
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve.data()));
   require(key != nullptr);
   X509Ptr cert(X509_new());
   require(cert != nullptr);

@@ -204,7 +204,9 @@ struct GeneratedTls {
 // ECDSA P-256 key and a self-signed certificate (10 years; clients pin it, so expiry is not the
 // revocation mechanism: re-run init on a fresh state dir and redistribute the pin).
 std::optional<GeneratedTls> generate_tls(const std::string& san) {
-  PkeyPtr key(EVP_EC_gen("P-256"));
+  // EVP_EC_gen() is a macro that casts its string literal to char*; pass a mutable buffer instead.
+  std::array<char, 6> curve{"P-256"};
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve.data()));
   X509Ptr cert(X509_new());
   BnPtr serial(BN_new());
   if (!key || !cert || !serial || X509_set_version(cert.get(), 2) != 1 ||
