@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "https_client_asio.hpp"
+#include "rustynet/policy/node_state.hpp"
+#include "tls13_restrict.hpp"
 
 namespace rustynet::control {
 namespace {
@@ -31,40 +33,12 @@ base::Unexpected<HttpsClientError> fail(HttpsClientErrorKind kind, std::string m
   return base::unexpected(HttpsClientError{kind, std::move(message)});
 }
 
-std::string join_suites(const std::vector<std::string>& suites) {
-  std::string out;
-  for (const auto& suite : suites) {
-    if (!out.empty()) {
-      out.push_back(':');
-    }
-    out.append(suite);
-  }
-  return out;
-}
-
 base::Result<std::array<std::uint8_t, 32>, HttpsClientError> parse_pin(std::string_view hex) {
-  std::array<std::uint8_t, 32> out{};
-  if (hex.size() != 64) {
+  auto pin = policy::from_hex32(hex);
+  if (!pin.has_value()) {
     return fail(HttpsClientErrorKind::kInvalidConfig, "pin_sha256 must be 64 lowercase hex digits");
   }
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    return -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]);
-    const int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return fail(HttpsClientErrorKind::kInvalidConfig, "pin_sha256 must be 64 lowercase hex digits");
-    }
-    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
-  }
-  return out;
+  return *pin;
 }
 
 bool is_ip_literal(const std::string& text) {
@@ -385,12 +359,12 @@ base::Result<std::unique_ptr<HttpsClient>, HttpsClientError> HttpsClient::create
     impl->pin = pin;
   }
   SSL_CTX* ctx = impl->tls.native_handle();
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_ciphersuites(ctx, join_suites(impl->options.tls_policy.cipher_suites).c_str()) != 1) {
-    return fail(HttpsClientErrorKind::kInvalidConfig, "OpenSSL rejected the TLS 1.3 settings");
+  if (auto restricted = restrict_to_tls13(ctx, impl->options.tls_policy); !restricted.has_value()) {
+    return fail(HttpsClientErrorKind::kInvalidConfig, "OpenSSL rejected the TLS 1.3 settings: " + restricted.error());
   }
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  // No session tickets: every connection does a full handshake, so the pin is always checked
+  // against a certificate the server has just presented.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   beast::error_code ec;
   if (impl->pin) {
     // The pin is the whole trust decision: chain building would reject self-signed control

@@ -12,6 +12,8 @@
 #include <memory>
 #include <utility>
 
+#include "tls13_restrict.hpp"
+
 namespace rustynet::control {
 namespace {
 
@@ -48,17 +50,6 @@ std::unique_ptr<BIO, BioFree> memory_bio(std::span<const std::uint8_t> bytes) {
   return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out.push_back(':');
-    }
-    out.append(item);
-  }
-  return out;
-}
-
 }  // namespace
 
 base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServerConfig& config) {
@@ -70,21 +61,11 @@ base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServe
   if (!ctx) {
     return base::unexpected(TlsError{openssl_errors("SSL_CTX_new")});
   }
-  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION) != 1) {
-    return base::unexpected(TlsError{openssl_errors("setting TLS 1.3 as min and max version")});
+  if (auto restricted = restrict_to_tls13(ctx.get(), config.policy); !restricted.has_value()) {
+    return base::unexpected(TlsError{openssl_errors(restricted.error())});
   }
-  // Belt and braces on top of min/max, and no renegotiation (TLS 1.3 has none; this also covers
-  // any later policy mistake), no compression (CRIME), server cipher preference.
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 |
-                                     SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_set_ciphersuites(ctx.get(), join(config.policy.cipher_suites).c_str()) != 1) {
-    return base::unexpected(TlsError{openssl_errors("setting TLS 1.3 cipher suites")});
-  }
-  // 0-RTT data is replayable by design: refuse it.
-  if (SSL_CTX_set_max_early_data(ctx.get(), 0) != 1) {
-    return base::unexpected(TlsError{openssl_errors("disabling early data")});
-  }
+  // The server's cipher preference decides (the policy lists its order of preference).
+  SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
 
   const std::string& chain = config.certificate_chain_pem;
   auto cert_bio = memory_bio(std::span<const std::uint8_t>(
