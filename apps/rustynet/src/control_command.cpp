@@ -167,6 +167,24 @@ base::Result<std::unique_ptr<AdminClient>, ControlCliError> connect_admin(const 
   return AdminClient::create(settings, ctx.clock, ctx.control_tuning);
 }
 
+std::optional<int> check_control_subcommand(const std::vector<std::string>& args, const char* group,
+                                            const std::set<std::string>& subcommands, const std::string& usage,
+                                            CliContext& ctx) {
+  if (args.empty()) {
+    ctx.err << usage;
+    return kExitUsage;
+  }
+  if (wants_help(args)) {
+    ctx.out << usage;
+    return kExitOk;
+  }
+  if (subcommands.count(args[0]) == 0) {
+    ctx.err << "rustynet control " << group << ": unknown subcommand '" << terminal_safe(args[0]) << "'\n" << usage;
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 int report_control_error(const char* name, const ControlCliError& error, CliContext& ctx) {
   ctx.err << "rustynet " << name << ": " << error.message << "\n";
   return error.exit_code;

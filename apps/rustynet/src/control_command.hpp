@@ -36,6 +36,13 @@ struct ControlArgs {
 [[nodiscard]] base::Result<std::unique_ptr<AdminClient>, ControlCliError> connect_admin(const ControlArgs& args,
                                                                                         CliContext& ctx);
 
+// The common start of `rustynet control GROUP SUB ...` (node, policy): no arguments prints `usage`
+// to ctx.err (exit 64), --help prints it to ctx.out (exit 0), a SUB not in `subcommands` is a usage
+// error (64). Returns the exit code to stop with, or nullopt when args[0] is a known SUB.
+[[nodiscard]] std::optional<int> check_control_subcommand(const std::vector<std::string>& args, const char* group,
+                                                          const std::set<std::string>& subcommands,
+                                                          const std::string& usage, CliContext& ctx);
+
 // Prints "rustynet NAME: MESSAGE" to ctx.err and returns the error's exit code.
 int report_control_error(const char* name, const ControlCliError& error, CliContext& ctx);
 

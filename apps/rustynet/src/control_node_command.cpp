@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 #include "json_fields.hpp"
 #include "local_command.hpp"
+#include "rustynet/policy/policy_rule.hpp"
 #include "text_format.hpp"
 
 namespace rustynet::apps::cli {
@@ -148,38 +149,14 @@ int run_remove(const ControlArgs& args, AdminClient& client, CliContext& ctx) {
   return kExitOk;
 }
 
-// Node ids go into the URL path: restrict them to the characters the registry allows anyway.
-bool valid_node_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) {
-    return false;
-  }
-  for (const char c : id) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 int run_control_node(const std::vector<std::string>& args, CliContext& ctx) {
   const std::string usage = std::string(kNodeUsage) + kControlOptionsHelp;
-  if (args.empty()) {
-    ctx.err << usage;
-    return kExitUsage;
-  }
-  if (wants_help(args)) {
-    ctx.out << usage;
-    return kExitOk;
+  if (auto stop = check_control_subcommand(args, "node", {"add", "remove", "list"}, usage, ctx)) {
+    return *stop;
   }
   const std::string& sub = args[0];
-  if (sub != "add" && sub != "remove" && sub != "list") {
-    ctx.err << "rustynet control node: unknown subcommand '" << terminal_safe(sub) << "'\n" << usage;
-    return kExitUsage;
-  }
   const std::string name = "control node " + sub;
   const std::set<std::string> flags =
       sub == "add" ? std::set<std::string>{"--identity-key", "--tunnel-key", "--address", "--tag"}
@@ -190,11 +167,12 @@ int run_control_node(const std::vector<std::string>& args, CliContext& ctx) {
     return kExitUsage;
   }
   const std::size_t want = sub == "list" ? 0 : 1;
+  // Node ids go into the URL path: only ids in the registry's own identifier grammar are sent.
   std::string problem;
   if (parsed->positionals.size() != want) {
     problem = want == 0 ? "takes no arguments" : "needs exactly one NODE_ID";
-  } else if (want == 1 && !valid_node_id(parsed->positionals[0])) {
-    problem = "NODE_ID must be 1..64 characters of [A-Za-z0-9._-]";
+  } else if (want == 1 && !policy::is_valid_identifier(parsed->positionals[0])) {
+    problem = "NODE_ID must be 1..128 characters of [A-Za-z0-9._-], starting alphanumeric";
   } else if (sub == "add") {
     const auto count = [&](const char* flag) {
       const auto found = parsed->values.find(flag);

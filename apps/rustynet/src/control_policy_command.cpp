@@ -87,19 +87,10 @@ int run_set(const ControlArgs& args, AdminClient& client, CliContext& ctx) {
 
 int run_control_policy(const std::vector<std::string>& args, CliContext& ctx) {
   const std::string usage = std::string(kPolicyUsage) + kControlOptionsHelp;
-  if (args.empty()) {
-    ctx.err << usage;
-    return kExitUsage;
-  }
-  if (wants_help(args)) {
-    ctx.out << usage;
-    return kExitOk;
+  if (auto stop = check_control_subcommand(args, "policy", {"get", "set"}, usage, ctx)) {
+    return *stop;
   }
   const std::string& sub = args[0];
-  if (sub != "get" && sub != "set") {
-    ctx.err << "rustynet control policy: unknown subcommand '" << terminal_safe(sub) << "'\n" << usage;
-    return kExitUsage;
-  }
   const std::string name = "control policy " + sub;
   auto parsed =
       parse_control_args(std::vector<std::string>(args.begin() + 1, args.end()), {}, name.c_str(), usage.c_str(), ctx);
