@@ -141,11 +141,89 @@ base::Result<control::RegisteredNode, base::JsonError> parse_node(const nlohmann
   return node;
 }
 
-// Parses a versioned request body into its reader (strict JSON, version 1).
 base::Result<nlohmann::json, base::JsonError> parse_body(std::string_view body, std::size_t max_bytes) {
   base::JsonLimits limits;
   limits.max_bytes = max_bytes;
   return base::parse_strict_json(body, limits);
+}
+
+// The top-level reader of a request body, after its "version" check. `json` must outlive it.
+base::Result<base::JsonObjectReader, base::JsonError> versioned_reader(const nlohmann::json& json) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, base::JsonObjectReader::create(json, "$"));
+  RUSTYNET_RETURN_IF_ERROR(base::require_version(reader, kProtocolVersion));
+  return reader;
+}
+
+// POST /v1/admin/nodes: {"version":1,"node":NODE}.
+base::Result<control::RegisteredNode, base::JsonError> parse_add_node_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kNodeBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json* node, reader.required_value("node"));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  return parse_node(*node, "$.node");
+}
+
+// PUT /v1/admin/policy: {"version":1,"document":{...}}. Returns the document as nlohmann's
+// canonical dump (sorted keys, no whitespace): the exact bytes that are signed, digested and
+// served back.
+base::Result<std::string, base::JsonError> parse_put_policy_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kPolicyBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json* document, reader.required_value("document"));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  return dump(*document);
+}
+
+// POST /v1/admin/revoke: exactly one of token_id or subject, 1..128 characters.
+struct RevokeRequest {
+  bool by_token_id = false;
+  std::string handle;
+};
+
+base::Result<RevokeRequest, base::JsonError> parse_revoke_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kSmallBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  RUSTYNET_ASSIGN_OR_RETURN(auto token_id, reader.optional_string("token_id"));
+  RUSTYNET_ASSIGN_OR_RETURN(auto subject, reader.optional_string("subject"));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  if (token_id.has_value() == subject.has_value()) {
+    return base::unexpected(base::JsonError{"$", "exactly one of token_id or subject"});
+  }
+  RevokeRequest request{token_id.has_value(), token_id.has_value() ? *token_id : *subject};
+  if (request.handle.empty() || request.handle.size() > 128) {
+    return base::unexpected(base::JsonError{"$", "revocation handle must be 1..128 characters"});
+  }
+  return request;
+}
+
+// POST /v1/node/sync (docs/control-protocol.md).
+struct SyncRequest {
+  std::uint64_t known_generation = 0;
+  std::int64_t wait_seconds = 0;
+  std::uint16_t listen_port = 0;
+  std::vector<policy::SocketAddress> endpoints;
+};
+
+base::Result<SyncRequest, base::JsonError> parse_sync_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kSmallBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::int64_t known, reader.required_int("known_generation"));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::int64_t wait, reader.required_int("wait_seconds"));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::int64_t port, reader.required_int("listen_port"));
+  RUSTYNET_ASSIGN_OR_RETURN(auto endpoint_texts,
+                            string_array(reader, "endpoints", false, policy::kMaxEndpointsPerPeer));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  if (known < 0) {
+    return base::unexpected(base::JsonError{"$.known_generation", "must be >= 0"});
+  }
+  if (wait < 0 || wait > kMaxWaitSeconds) {
+    return base::unexpected(base::JsonError{"$.wait_seconds", "must be 0..55"});
+  }
+  if (port < 1 || port > 65535) {
+    return base::unexpected(base::JsonError{"$.listen_port", "must be 1..65535"});
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(auto endpoints, parse_endpoints(endpoint_texts, "$.endpoints"));
+  return SyncRequest{static_cast<std::uint64_t>(known), wait, static_cast<std::uint16_t>(port), std::move(endpoints)};
 }
 
 }  // namespace
@@ -171,25 +249,7 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
     return reply(200, {{"version", kProtocolVersion}, {"nodes", std::move(list)}});
   }
   if (target == kNodesPath && method == "POST") {
-    auto json = parse_body(body, kNodeBodyLimit);
-    if (!json.has_value()) {
-      return malformed(json.error());
-    }
-    auto reader = base::JsonObjectReader::create(*json, "$");
-    if (!reader.has_value()) {
-      return malformed(reader.error());
-    }
-    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
-      return malformed(version.error());
-    }
-    auto node_value = reader->required_value("node");
-    if (!node_value.has_value()) {
-      return malformed(node_value.error());
-    }
-    if (auto done = reader->finish(); !done.has_value()) {
-      return malformed(done.error());
-    }
-    auto node = parse_node(**node_value, "$.node");
+    auto node = parse_add_node_request(body);
     if (!node.has_value()) {
       return malformed(node.error());
     }
@@ -220,69 +280,29 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
         {{"version", kProtocolVersion}, {"generation", stored.generation}, {"document", std::move(document).value()}});
   }
   if (target == kPolicyPath && method == "PUT") {
-    auto json = parse_body(body, kPolicyBodyLimit);
-    if (!json.has_value()) {
-      return malformed(json.error());
-    }
-    auto reader = base::JsonObjectReader::create(*json, "$");
-    if (!reader.has_value()) {
-      return malformed(reader.error());
-    }
-    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
-      return malformed(version.error());
-    }
-    auto document = reader->required_value("document");
+    auto document = parse_put_policy_request(body);
     if (!document.has_value()) {
       return malformed(document.error());
     }
-    if (auto done = reader->finish(); !done.has_value()) {
-      return malformed(done.error());
-    }
-    // Stored as nlohmann's canonical dump (sorted keys, no whitespace): the exact bytes that are
-    // signed, digested and served back.
-    auto generation = mesh_->put_policy(dump(**document));
+    auto generation = mesh_->put_policy(*document);
     if (!generation.has_value()) {
       return from_mesh(generation.error());
     }
     return reply(200, {{"version", kProtocolVersion}, {"generation", *generation}});
   }
   if (target == kRevokePath && method == "POST") {
-    auto json = parse_body(body, kSmallBodyLimit);
-    if (!json.has_value()) {
-      return malformed(json.error());
+    auto request = parse_revoke_request(body);
+    if (!request.has_value()) {
+      return malformed(request.error());
     }
-    auto reader = base::JsonObjectReader::create(*json, "$");
-    if (!reader.has_value()) {
-      return malformed(reader.error());
-    }
-    if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
-      return malformed(version.error());
-    }
-    auto token_id = reader->optional_string("token_id");
-    auto subject = reader->optional_string("subject");
-    if (!token_id.has_value()) {
-      return malformed(token_id.error());
-    }
-    if (!subject.has_value()) {
-      return malformed(subject.error());
-    }
-    if (auto done = reader->finish(); !done.has_value()) {
-      return malformed(done.error());
-    }
-    if (token_id->has_value() == subject->has_value()) {
-      return error(400, "malformed", "$: exactly one of token_id or subject");
-    }
-    const std::string& value = token_id->has_value() ? **token_id : **subject;
-    if (value.empty() || value.size() > 128) {
-      return error(400, "malformed", "$: revocation handle must be 1..128 characters");
-    }
+    const std::string& value = request->handle;
     auto wall = clock_->wall_now();
     if (!wall.has_value()) {
       return error(503, "unavailable", "wall clock unusable");
     }
-    auto done = token_id->has_value() ? revocations_->revoke_token(
-                                            value, base::UnixTime{wall->seconds + options_.token_retention.count()})
-                                      : revocations_->revoke_subject(value);
+    auto done = request->by_token_id ? revocations_->revoke_token(
+                                           value, base::UnixTime{wall->seconds + options_.token_retention.count()})
+                                     : revocations_->revoke_subject(value);
     if (!done.has_value()) {
       return error(503, "unavailable", "revocation state unavailable");
     }
@@ -298,56 +318,22 @@ SyncPlan ControlApi::begin_sync(std::string_view node_id, std::string_view body,
     plan.immediate = std::move(response);
     return std::move(plan);
   };
-  auto json = parse_body(body, kSmallBodyLimit);
-  if (!json.has_value()) {
-    return fail(malformed(json.error()));
+  auto request = parse_sync_request(body);
+  if (!request.has_value()) {
+    return fail(malformed(request.error()));
   }
-  auto reader = base::JsonObjectReader::create(*json, "$");
-  if (!reader.has_value()) {
-    return fail(malformed(reader.error()));
-  }
-  if (auto version = base::require_version(*reader, kProtocolVersion); !version.has_value()) {
-    return fail(malformed(version.error()));
-  }
-  auto known = reader->required_int("known_generation");
-  auto wait = reader->required_int("wait_seconds");
-  auto port = reader->required_int("listen_port");
-  for (auto* field : {&known, &wait, &port}) {
-    if (!field->has_value()) {
-      return fail(malformed(field->error()));
-    }
-  }
-  auto endpoint_texts = string_array(*reader, "endpoints", false, policy::kMaxEndpointsPerPeer);
-  if (!endpoint_texts.has_value()) {
-    return fail(malformed(endpoint_texts.error()));
-  }
-  if (auto done = reader->finish(); !done.has_value()) {
-    return fail(malformed(done.error()));
-  }
-  if (*known < 0) {
-    return fail(error(400, "malformed", "$.known_generation: must be >= 0"));
-  }
-  if (*wait < 0 || *wait > kMaxWaitSeconds) {
-    return fail(error(400, "malformed", "$.wait_seconds: must be 0..55"));
-  }
-  if (*port < 1 || *port > 65535) {
-    return fail(error(400, "malformed", "$.listen_port: must be 1..65535"));
-  }
-  auto endpoints = parse_endpoints(*endpoint_texts, "$.endpoints");
-  if (!endpoints.has_value()) {
-    return fail(malformed(endpoints.error()));
-  }
-  if (endpoints->empty()) {
+  auto& endpoints = request->endpoints;
+  if (endpoints.empty()) {
     auto address = policy::IpAddress::parse(source_ip);
     if (address.has_value()) {
-      endpoints->push_back(policy::SocketAddress{*address, static_cast<std::uint16_t>(*port)});
+      endpoints.push_back(policy::SocketAddress{*address, request->listen_port});
     }
   }
-  if (auto reported = mesh_->report_endpoints(node_id, *endpoints); !reported.has_value()) {
+  if (auto reported = mesh_->report_endpoints(node_id, endpoints); !reported.has_value()) {
     return fail(from_mesh(reported.error()));
   }
-  plan.known_generation = static_cast<std::uint64_t>(*known);
-  plan.wait = std::min(std::chrono::seconds(*wait), options_.max_wait);
+  plan.known_generation = request->known_generation;
+  plan.wait = std::min(std::chrono::seconds(request->wait_seconds), options_.max_wait);
   if (auto ready = poll_sync(node_id, plan.known_generation); ready.has_value()) {
     return fail(std::move(*ready));
   }
