@@ -59,6 +59,32 @@ LocalApiHandler::Reply error_reply(std::string kind, std::string message) {
   return LocalApiHandler::Reply{false, {}, LocalApiError{std::move(kind), std::move(message)}};
 }
 
+// JSON null for an absent value (the local API reports unknown fields as null, never omits them).
+template <typename T>
+nlohmann::json nullable(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json nullable_text(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+// A list read from the running tunnel's stats, reported under `key` (empty while not running).
+template <typename ToEntry>
+LocalApiHandler::Reply stats_list_reply(TunnelRuntime& runtime, const char* key, ToEntry to_entries) {
+  nlohmann::json list = nlohmann::json::array();
+  if (runtime.phase() == RuntimePhase::kRunning) {
+    auto stats = runtime.stats();
+    if (!stats.has_value()) {
+      return error_reply("internal", stats.error().describe());
+    }
+    to_entries(*stats, list);
+  }
+  nlohmann::json result;
+  result[key] = std::move(list);
+  return ok_reply(result);
+}
+
 }  // namespace
 
 DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(const BackendConfig& config) {
@@ -363,8 +389,8 @@ LocalApiHandler::Reply Daemon::status() {
   result["generation"] = applier_->applied_generation();
   nlohmann::json control;
   control["connected"] = connected_;
-  control["last_sync_unix"] = last_sync_unix_ ? nlohmann::json(*last_sync_unix_) : nlohmann::json(nullptr);
-  control["last_error"] = last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_);
+  control["last_sync_unix"] = nullable(last_sync_unix_);
+  control["last_error"] = nullable_text(last_error_);
   result["control"] = control;
   std::size_t total = 0;
   std::size_t with_handshake = 0;
@@ -381,53 +407,32 @@ LocalApiHandler::Reply Daemon::status() {
 
 LocalApiHandler::Reply Daemon::peers() {
   const std::lock_guard lock(mutex_);
-  nlohmann::json list = nlohmann::json::array();
-  if (runtime_->phase() == RuntimePhase::kRunning) {
-    auto stats = runtime_->stats();
-    if (!stats.has_value()) {
-      return error_reply("internal", stats.error().describe());
-    }
-    for (const auto& peer : stats->peers) {
-      nlohmann::json entry;
-      entry["node_id"] = peer.node_id.value();
-      entry["endpoint"] = peer.endpoint ? nlohmann::json(peer.endpoint->to_string()) : nlohmann::json(nullptr);
+  return stats_list_reply(*runtime_, "peers", [](const backend_api::TunnelStats& stats, nlohmann::json& list) {
+    for (const auto& peer : stats.peers) {
       nlohmann::json prefixes = nlohmann::json::array();
       for (const auto& prefix : peer.allowed_prefixes) {
         prefixes.push_back(prefix.to_string());
       }
-      entry["allowed_prefixes"] = prefixes;
-      entry["rx_bytes"] = peer.rx_bytes;
-      entry["tx_bytes"] = peer.tx_bytes;
-      entry["last_handshake_unix"] = peer.last_handshake_unix_seconds
-                                         ? nlohmann::json(*peer.last_handshake_unix_seconds)
-                                         : nlohmann::json(nullptr);
-      list.push_back(entry);
+      list.push_back(
+          {{"node_id", peer.node_id.value()},
+           {"endpoint", peer.endpoint ? nlohmann::json(peer.endpoint->to_string()) : nlohmann::json(nullptr)},
+           {"allowed_prefixes", std::move(prefixes)},
+           {"rx_bytes", peer.rx_bytes},
+           {"tx_bytes", peer.tx_bytes},
+           {"last_handshake_unix", nullable(peer.last_handshake_unix_seconds)}});
     }
-  }
-  nlohmann::json result;
-  result["peers"] = list;
-  return ok_reply(result);
+  });
 }
 
 LocalApiHandler::Reply Daemon::routes() {
   const std::lock_guard lock(mutex_);
-  nlohmann::json list = nlohmann::json::array();
-  if (runtime_->phase() == RuntimePhase::kRunning) {
-    auto stats = runtime_->stats();
-    if (!stats.has_value()) {
-      return error_reply("internal", stats.error().describe());
+  return stats_list_reply(*runtime_, "routes", [](const backend_api::TunnelStats& stats, nlohmann::json& list) {
+    for (const auto& route : stats.routes) {
+      list.push_back({{"destination", route.destination.to_string()},
+                      {"via", route.via.value()},
+                      {"kind", std::string(backend_api::to_string(route.kind))}});
     }
-    for (const auto& route : stats->routes) {
-      nlohmann::json entry;
-      entry["destination"] = route.destination.to_string();
-      entry["via"] = route.via.value();
-      entry["kind"] = std::string(backend_api::to_string(route.kind));
-      list.push_back(entry);
-    }
-  }
-  nlohmann::json result;
-  result["routes"] = list;
-  return ok_reply(result);
+  });
 }
 
 LocalApiHandler::Reply Daemon::netmap() {
@@ -482,7 +487,7 @@ LocalApiHandler::Reply Daemon::policy_check(const PolicyQuery& query) {
   const policy::Decision decision = applier_->policy().evaluate(request);
   nlohmann::json result;
   result["decision"] = decision.allowed() ? "allow" : "deny";
-  result["rule"] = decision.rule_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(decision.rule_id);
+  result["rule"] = nullable_text(decision.rule_id);
   result["reason"] = std::string(policy::to_string(decision.reason));
   return ok_reply(result);
 }
