@@ -27,6 +27,10 @@ namespace {
 constexpr std::size_t kMaxCryptoPolicyBytes = std::size_t{64} * 1024U;
 // A 204 sooner than this after the request is treated like an error for pacing purposes.
 constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
+// How long a freshly configured peer may take to complete its first handshake before this node
+// re-initiates (TunnelRuntime::reinitiate_silent_peers). A handshake takes one round trip; a
+// second leaves room for a loaded Raspberry Pi and still beats WireGuard's own 5 s retry.
+constexpr std::chrono::milliseconds kFirstHandshakeGrace{1000};
 
 DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
                                                                         const base::Clock& clock,
@@ -216,6 +220,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   } else if (*restored) {
     d.log_line("tunnel up from the last verified state, generation " +
                std::to_string(d.applier_->applied_generation()));
+    d.schedule_reinitiation();
   }
 
   // 6. Local API.
@@ -238,6 +243,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   d.set_status("connecting to control");
   RUSTYNET_ASSIGN_OR_RETURN(d.link_, d.deps_.link_factory(config, std::move(identity).value(), clock));
   d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
+  d.handshake_thread_ = std::thread([&d] { d.handshake_watch_loop(); });
   d.log_line("started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
   return daemon;
 }
@@ -258,6 +264,9 @@ void Daemon::stop() {
   }
   if (sync_thread_.joinable()) {
     sync_thread_.join();
+  }
+  if (handshake_thread_.joinable()) {
+    handshake_thread_.join();
   }
   if (api_) {
     api_->stop();
@@ -324,6 +333,7 @@ void Daemon::sync_loop() {
           backoff.reset();
           if (*accepted) {
             log_line("applied generation " + std::to_string(applier_->applied_generation()));
+            schedule_reinitiation();
           }
           set_status("running, generation " + std::to_string(applier_->applied_generation()));
         }
@@ -341,6 +351,41 @@ void Daemon::sync_loop() {
     changed_.notify_all();
     if (delay) {
       changed_.wait_for(lock, *delay, [this] { return stopping_; });
+    }
+  }
+}
+
+void Daemon::schedule_reinitiation() {
+  if (runtime_ && runtime_->awaiting_handshakes()) {
+    reinitiate_at_ = std::chrono::steady_clock::now() + kFirstHandshakeGrace;
+    changed_.notify_all();
+  }
+}
+
+void Daemon::handshake_watch_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (!reinitiate_at_) {
+      changed_.wait(lock, [this] { return stopping_ || reinitiate_at_.has_value(); });
+      continue;
+    }
+    const auto deadline = *reinitiate_at_;
+    // Woken early by a newer apply (deadline moved) or by stop(): re-evaluate.
+    if (changed_.wait_until(lock, deadline, [this, deadline] { return stopping_ || reinitiate_at_ != deadline; })) {
+      continue;
+    }
+    reinitiate_at_.reset();
+    auto recreated = runtime_->reinitiate_silent_peers();
+    if (!recreated.has_value()) {
+      last_error_ = recreated.error().describe();
+      log_line("re-initiating silent peers: " + last_error_);
+    } else if (!recreated->empty()) {
+      std::string names;
+      for (const auto& id : *recreated) {
+        names += (names.empty() ? "" : ", ") + id.value();
+      }
+      log_line("no handshake yet with " + names + " " + std::to_string(kFirstHandshakeGrace.count()) +
+               " ms after configuring; re-initiated");
     }
   }
 }

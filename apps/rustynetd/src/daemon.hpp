@@ -2,6 +2,7 @@
 // Daemon: rustynetd's startup sequence, control sync loop, local API handler and shutdown.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -84,6 +85,10 @@ class Daemon final : public LocalApiHandler {
  private:
   Reply reload_reply();
   void sync_loop();
+  // Waits for the re-initiation deadline set after an apply that configured fresh peers, then
+  // calls TunnelRuntime::reinitiate_silent_peers() (crossed handshakes, see tunnel_runtime.hpp).
+  void handshake_watch_loop();
+  void schedule_reinitiation();  // mutex_ held
   void log_line(const std::string& line);
   void set_status(const std::string& text);
 
@@ -108,7 +113,9 @@ class Daemon final : public LocalApiHandler {
   std::string last_error_;
   bool apply_failed_ = false;
   std::uint64_t attempts_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> reinitiate_at_;
   std::thread sync_thread_;
+  std::thread handshake_thread_;
 };
 
 }  // namespace rustynet::apps::daemon

@@ -3,6 +3,8 @@
 #include "tunnel_runtime.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 namespace rustynet::apps::daemon {
 namespace {
@@ -153,6 +155,7 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
       current_ = last_good;
       return recover(cause);
     }
+    note_fresh_peers(DesiredState{}, next);
     current_ = next;
     return {};
   }
@@ -167,6 +170,7 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
       ++rollbacks_;
       return base::unexpected(cause);
     }
+    note_fresh_peers(DesiredState{}, next);
     current_ = next;
     return {};
   }
@@ -174,8 +178,74 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
   if (auto applied = apply_diff(current_, next, step); !applied.has_value()) {
     return recover(DaemonError{DaemonErrorKind::kApply, step + ": " + applied.error().describe()});
   }
+  note_fresh_peers(current_, next);
   current_ = next;
   return {};
+}
+
+void TunnelRuntime::note_fresh_peers(const DesiredState& from, const DesiredState& to) {
+  std::erase_if(awaiting_handshake_, [&to](const backend_api::NodeId& id) { return !to.peers.contains(id); });
+  for (const auto& [id, peer] : to.peers) {
+    if (!peer.endpoint.has_value() || !(identity_.node_id < id)) {
+      continue;  // nowhere to send an initiation, or the other side is this pair's re-initiator
+    }
+    const auto before = from.peers.find(id);
+    if (before == from.peers.end() || !(before->second.public_key == peer.public_key)) {
+      awaiting_handshake_.insert(id);
+    }
+  }
+}
+
+BackendStatus TunnelRuntime::recreate_peers(const std::vector<backend_api::NodeId>& peers, std::string& step) {
+  std::vector<backend_api::Route> others;
+  std::copy_if(current_.routes.begin(), current_.routes.end(), std::back_inserter(others),
+               [&peers](const backend_api::Route& route) {
+                 return std::find(peers.begin(), peers.end(), route.via) == peers.end();
+               });
+  const bool withdraw = others.size() != current_.routes.size();
+  if (withdraw) {
+    step = "withdraw routes";
+    RUSTYNET_RETURN_IF_ERROR(backend_->apply_routes(others));
+  }
+  for (const auto& id : peers) {
+    step = "re-create peer " + id.value();
+    RUSTYNET_RETURN_IF_ERROR(backend_->remove_peer(id));
+    RUSTYNET_RETURN_IF_ERROR(backend_->configure_peer(current_.peers.at(id)));
+  }
+  if (withdraw) {
+    step = "restore routes";
+    RUSTYNET_RETURN_IF_ERROR(backend_->apply_routes(current_.routes));
+  }
+  return {};
+}
+
+DaemonResult<std::vector<backend_api::NodeId>> TunnelRuntime::reinitiate_silent_peers() {
+  const std::set<backend_api::NodeId> awaiting = std::exchange(awaiting_handshake_, {});
+  std::vector<backend_api::NodeId> silent;
+  if (phase_ != RuntimePhase::kRunning || awaiting.empty()) {
+    return silent;
+  }
+  auto stats = backend_->stats();
+  if (!stats.has_value()) {
+    return daemon_fail(DaemonErrorKind::kBackend, "stats: " + stats.error().describe());
+  }
+  const auto& exit = exit_mode_.exit_node();
+  for (const auto& peer : stats->peers) {
+    const bool is_exit = exit.has_value() && *exit == peer.node_id;  // removal would need exit mode off
+    if (awaiting.contains(peer.node_id) && !peer.last_handshake_unix_seconds.has_value() && !is_exit &&
+        current_.peers.contains(peer.node_id)) {
+      silent.push_back(peer.node_id);
+    }
+  }
+  if (silent.empty()) {
+    return silent;
+  }
+  std::string step;
+  if (auto recreated = recreate_peers(silent, step); !recreated.has_value()) {
+    auto recovered = recover(DaemonError{DaemonErrorKind::kApply, step + ": " + recreated.error().describe()});
+    return base::unexpected(recovered.error());
+  }
+  return silent;
 }
 
 DaemonStatus TunnelRuntime::set_exit_mode(const backend_api::ExitMode& mode) {
@@ -195,6 +265,7 @@ DaemonStatus TunnelRuntime::shutdown() {
   }
   phase_ = RuntimePhase::kStopped;
   exit_mode_ = backend_api::ExitMode::off();
+  awaiting_handshake_.clear();
   if (auto stopped = backend_->shutdown(); !stopped.has_value()) {
     return daemon_fail(DaemonErrorKind::kBackend, "backend shutdown: " + stopped.error().describe());
   }

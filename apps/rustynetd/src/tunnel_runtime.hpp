@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,28 @@ class TunnelRuntime {
   // Number of apply() calls that failed and were rolled back (status output, tests).
   [[nodiscard]] std::uint64_t rollbacks() const noexcept { return rollbacks_; }
 
+  // Crossed handshakes. When control pushes a new map to two nodes at once, both configure each
+  // other within one round trip and both initiate a handshake; WireGuard drops a response whose
+  // initiator has meanwhile answered the other side's initiation, so both initiations fail and
+  // each side waits out its 5 s retry (measured in the e2e test under load: 5.2-5.6 s). The
+  // runtime remembers peers it configured fresh (new, or with a new key) that have an endpoint
+  // and for which this node is the pair's re-initiator (the smaller node id, so exactly one side
+  // acts). reinitiate_silent_peers(), called about a second later, re-creates every remembered
+  // peer that still has no handshake (routes through it withdrawn first and restored after):
+  // a fresh peer initiates at once, and the other side, no longer initiating, answers it.
+  [[nodiscard]] bool awaiting_handshakes() const noexcept { return !awaiting_handshake_.empty(); }
+  // Returns the peers re-created (the set is cleared either way: one attempt per configuration).
+  // Errors: kBackend (stats), kApply (a step failed; rolled back like apply()).
+  [[nodiscard]] DaemonResult<std::vector<backend_api::NodeId>> reinitiate_silent_peers();
+
  private:
   [[nodiscard]] backend_api::BackendStatus apply_diff(const DesiredState& from, const DesiredState& to,
                                                       std::string& step);
   [[nodiscard]] backend_api::BackendStatus restore(const DesiredState& target);
   [[nodiscard]] DaemonStatus recover(const DaemonError& cause);
+  void note_fresh_peers(const DesiredState& from, const DesiredState& to);
+  [[nodiscard]] backend_api::BackendStatus recreate_peers(const std::vector<backend_api::NodeId>& peers,
+                                                          std::string& step);
 
   std::unique_ptr<backend_api::TunnelBackend> backend_;
   TunnelIdentity identity_;
@@ -72,6 +90,7 @@ class TunnelRuntime {
   DesiredState current_;
   backend_api::ExitMode exit_mode_ = backend_api::ExitMode::off();
   std::uint64_t rollbacks_ = 0;
+  std::set<backend_api::NodeId> awaiting_handshake_;
 };
 
 }  // namespace rustynet::apps::daemon

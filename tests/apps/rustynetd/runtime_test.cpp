@@ -149,5 +149,72 @@ TEST_F(RuntimeTest, ExitModeOnlyWhileRunningAndClearedWhenExitPeerGoes) {
   EXPECT_TRUE(stats().exit_mode.is_off());
 }
 
+TEST_F(RuntimeTest, SilentFreshPeerIsRecreatedOnceWithItsRoutesRestored) {
+  ASSERT_TRUE(runtime->apply(desired(kThree)).has_value());
+  // n1 is the smaller id of every pair: n2 and n3 (with endpoints) are awaited, n4 (none) is not.
+  EXPECT_TRUE(runtime->awaiting_handshakes());
+  backend->handshaken = {"n3"};
+  const auto before = stats();
+  backend->reset_counts();
+  const auto recreated = runtime->reinitiate_silent_peers();
+  ASSERT_TRUE(recreated.has_value()) << recreated.error().describe();
+  EXPECT_EQ(*recreated, std::vector<backend_api::NodeId>{backend_api::NodeId::parse("n2").value()});
+  EXPECT_EQ(backend->removed, (std::map<std::string, int>{{"n2", 1}}));
+  EXPECT_EQ(backend->configured, (std::map<std::string, int>{{"n2", 1}}));
+  EXPECT_EQ(backend->route_calls, 2);  // withdraw the route via n2, restore it
+  const auto after = stats();
+  EXPECT_EQ(after.peers, before.peers);
+  EXPECT_EQ(after.routes, before.routes);
+  // One attempt per configuration: nothing is awaited any more.
+  EXPECT_FALSE(runtime->awaiting_handshakes());
+  const int calls = backend->calls;
+  EXPECT_TRUE(runtime->reinitiate_silent_peers().value().empty());
+  EXPECT_EQ(backend->calls, calls);
+}
+
+TEST_F(RuntimeTest, OnlyNewPeersOrNewKeysAreAwaited) {
+  ASSERT_TRUE(runtime->apply(desired(kThree)).has_value());
+  ASSERT_TRUE(runtime->reinitiate_silent_peers().has_value());
+  auto next = kThree;
+  next[0].endpoint = "198.51.100.7:4000";  // n2 roams: same key, its session carries on
+  ASSERT_TRUE(runtime->apply(desired(next)).has_value());
+  EXPECT_FALSE(runtime->awaiting_handshakes());
+  next[1].key_byte = 33;  // n3 re-keyed: a new session is needed
+  ASSERT_TRUE(runtime->apply(desired(next)).has_value());
+  EXPECT_TRUE(runtime->awaiting_handshakes());
+  next.erase(next.begin() + 1);  // n3 goes before its deadline: nothing left to re-initiate
+  ASSERT_TRUE(runtime->apply(desired(next)).has_value());
+  EXPECT_FALSE(runtime->awaiting_handshakes());
+}
+
+TEST(RuntimeTieBreakTest, TheLargerNodeIdLeavesReinitiationToThePeer) {
+  base::SecretBytes key(32);
+  std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
+  auto owned = std::make_unique<ScriptedBackend>();
+  TunnelRuntime runtime(std::move(owned),
+                        TunnelIdentity{backend_api::NodeId::parse("n9").value(), "rn0", 51820, 1420, std::move(key)});
+  ASSERT_TRUE(
+      runtime
+          .apply(
+              desired_state_from(testing::make_state("n9", "100.64.0.9", kThree, testing::kAllowAllPolicy), 25).value())
+          .has_value());
+  EXPECT_FALSE(runtime.awaiting_handshakes());
+}
+
+TEST_F(RuntimeTest, FailedReinitiationRollsBack) {
+  ASSERT_TRUE(runtime->apply(desired(kThree)).has_value());
+  const auto good = stats();
+  backend->calls = 0;
+  backend->fail_at = 2;  // 1 withdraw routes, 2 remove n2
+  const auto result = runtime->reinitiate_silent_peers();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DaemonErrorKind::kApply);
+  EXPECT_NE(result.error().message.find("re-create peer n2"), std::string::npos) << result.error().message;
+  backend->fail_at.reset();
+  const auto after = stats();
+  EXPECT_EQ(after.peers, good.peers);
+  EXPECT_EQ(after.routes, good.routes);
+}
+
 }  // namespace
 }  // namespace rustynet::apps::daemon
