@@ -20,7 +20,9 @@ def good_report(directory):
         metrics.append({"key": key, "status": "measured", "value": value, "unit": budget["unit"],
                         "threshold": budget["threshold"], "pass": True, "samples": budget["min_samples"],
                         "min": value / 2, "median": value, "p95": value, "max": value, "raw_samples_file": raw})
-    return {"schema_version": 1, "metrics": metrics,
+        if key == "idle_cpu_percent":
+            metrics[-1]["idle_window_seconds"] = 60.0
+    return {"schema_version": 1, "mode": "full", "metrics": metrics,
             "environment": {"cpu_model": "x", "cores": 2, "kernel": "6.1", "wireguard_driver": "userspace",
                             "commit": "abc"}}
 
@@ -87,6 +89,31 @@ class ValidateReportTest(unittest.TestCase):
         errors = self.errors(report)
         self.assertTrue(any("not a finite number" in e for e in errors))
         self.assertTrue(any("environment.commit is missing" in e for e in errors))
+
+    def test_short_report_fails_as_full_baseline(self):
+        report = copy.deepcopy(self.report)
+        report["mode"] = "short"
+        self.assertTrue(any("cannot pass as the full baseline" in e for e in self.errors(report)))
+        self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
+
+    def test_short_idle_window_fails_full_but_passes_short(self):
+        report = copy.deepcopy(self.report)
+        self.metric(report, "idle_cpu_percent")["idle_window_seconds"] = 15.0
+        self.assertTrue(any("idle window 15.0 s, at least 60.0" in e for e in self.errors(report)))
+        report["mode"] = "short"
+        self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
+        self.metric(report, "idle_cpu_percent")["idle_window_seconds"] = 5.0
+        self.assertTrue(any("at least 15.0" in e for e in v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE)))
+        del self.metric(report, "idle_cpu_percent")["idle_window_seconds"]
+        self.assertTrue(any("idle window None" in e for e in v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE)))
+
+    def test_short_scale_still_needs_samples(self):
+        report = copy.deepcopy(self.report)
+        report["mode"] = "short"
+        self.metric(report, "route_policy_apply_p95_seconds")["samples"] = 6
+        self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
+        self.metric(report, "route_policy_apply_p95_seconds")["samples"] = 5
+        self.assertTrue(any("at least 6 required" in e for e in v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE)))
 
     def test_validator_cli_exit_codes(self):
         path = os.path.join(self.dir.name, "baseline.json")

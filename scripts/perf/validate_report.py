@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Validates artifacts/perf/phase1/baseline.json (spec section 8, fail closed).
 
+usage: validate_report.py REPORT.json [--short]
+  --short  the CI short form: minimum sample counts scaled by 0.3 (at least 1), idle window >= 15 s
+           instead of 60 s. Without it a report whose mode is "short" fails.
+
 Fails on: a missing required metric key, a status other than measured, a unit or threshold that differs
 from the budget, a value that breaks its threshold, too few samples, inconsistent sample statistics,
 missing raw samples, or missing environment fields. "not_measurable", placeholders and reason codes for
@@ -24,10 +28,22 @@ REQUIRED_ENVIRONMENT = ("cpu_model", "cores", "kernel", "wireguard_driver", "com
 STAT_KEYS = ("min", "median", "p95", "max")
 
 
+# Shortest idle window (seconds) behind idle_cpu_percent / idle_rss_mb: full run and CI short form.
+MIN_IDLE_WINDOW_SECONDS = {"full": 60.0, "short": 15.0}
+# validate_report.py --short: the CI short form needs this fraction of each minimum sample count.
+SHORT_SAMPLE_SCALE = 0.3
+
+
 def validate(report, report_dir, min_samples_scale=1.0):
     errors = []
     if report.get("schema_version") != 1:
         errors.append(f"schema_version must be 1, got {report.get('schema_version')!r}")
+    short = min_samples_scale < 1.0
+    mode = report.get("mode", "full")
+    if mode not in MIN_IDLE_WINDOW_SECONDS:
+        errors.append(f"mode must be full or short, got {mode!r}")
+    elif mode == "short" and not short:
+        errors.append("a short-form report (mode short) cannot pass as the full baseline; use --short")
     environment = report.get("environment")
     if not isinstance(environment, dict):
         errors.append("environment is missing")
@@ -77,6 +93,11 @@ def validate(report, report_dir, min_samples_scale=1.0):
             errors.append(f"{key}: statistics {STAT_KEYS} must all be finite numbers")
         elif not (stats[0] <= stats[1] <= stats[3] and stats[0] <= stats[2] <= stats[3]):
             errors.append(f"{key}: inconsistent statistics {dict(zip(STAT_KEYS, stats))}")
+        if key == "idle_cpu_percent":
+            window = metric.get("idle_window_seconds")
+            needed_window = MIN_IDLE_WINDOW_SECONDS["short" if short else "full"]
+            if not isinstance(window, (int, float)) or isinstance(window, bool) or window < needed_window:
+                errors.append(f"{key}: idle window {window!r} s, at least {needed_window} s required")
         raw = metric.get("raw_samples_file")
         if not raw or not os.path.isfile(os.path.join(report_dir, raw)):
             errors.append(f"{key}: raw samples file {raw!r} is missing")
@@ -91,7 +112,7 @@ def main():
         print("usage: validate_report.py REPORT.json [--short]", file=sys.stderr)
         return 2
     path = sys.argv[1]
-    scale = 0.3 if "--short" in sys.argv[2:] else 1.0
+    scale = SHORT_SAMPLE_SCALE if "--short" in sys.argv[2:] else 1.0
     try:
         with open(path, encoding="utf-8") as fh:
             report = json.load(fh)

@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Phase 1 performance harness (issue 11, spec section 8): measures the five Phase 1 metrics for real
+# on a live mesh in network namespaces and writes artifacts/perf/phase1/baseline.json plus the raw
+# samples beside it. Root only. Cleans up namespaces and processes on any exit. See docs/performance.md.
+#
+# usage: scripts/perf/run_phase1_baseline.sh [--build-dir DIR] [--no-build] [--short] [--out DIR] [--keep]
+#   --build-dir DIR  tree holding apps/*/ (default build/release, built with the release preset)
+#   --no-build       use the binaries already in DIR (otherwise the three programs are (re)built)
+#   --short          CI form: fewer samples, shorter idle window and iperf runs (<= 4 min on 2 cores)
+#   --out DIR        report directory (default artifacts/perf/phase1)
+#   --keep           leave namespaces rnperf-* and the state dir up (remove: scripts/lib/netns-mesh.sh down rnperf)
+# Topology: rustynet-control (rnperf-ctl) + rustynetd on n1..n4 (rnperf-n1..4, tunnels rnp1..4), full
+# mesh policy, so n1 has 3 live peers. The throughput baseline is a hand-configured wireguard-go
+# tunnel between n1 and n2 (interfaces rnpb1/rnpb2, 10.99.0.0/24) in the same namespaces.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO
+build_dir=$REPO/build/release
+out_dir=$REPO/artifacts/perf/phase1
+short=0
+no_build=0
+keep=0
+while (($#)); do
+  case $1 in
+    --build-dir) build_dir=$(cd "$2" && pwd) || exit 64; shift 2 ;;
+    --no-build) no_build=1; shift ;;
+    --short) short=1; shift ;;
+    --out) out_dir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h | --help) sed -n '3,16p' "$0"; exit 0 ;;
+    *) echo "perf: unknown argument '$1' (try --help)" >&2; exit 64 ;;
+  esac
+done
+
+# Sample counts and durations. Full: the issue's minimums with margin; short: what CI can afford
+# (validate_report.py --short scales the minimum sample counts by 0.3).
+if ((short)); then
+  MODE=short IDLE_SECONDS=15 RECONNECT_SAMPLES=4 POLICY_SAMPLES=8 AB_PAIRS=3 IPERF_SECONDS=3
+  BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-230}
+else
+  MODE=full IDLE_SECONDS=60 RECONNECT_SAMPLES=12 POLICY_SAMPLES=24 AB_PAIRS=8 IPERF_SECONDS=6
+  BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-900}
+fi
+readonly MODE IDLE_SECONDS RECONNECT_SAMPLES POLICY_SAMPLES AB_PAIRS IPERF_SECONDS BUDGET_SECONDS
+readonly NODES="n1 n2 n3 n4"
+readonly WG_GO=/usr/bin/wireguard-go
+TOOL="python3 $REPO/scripts/perf/perf_tool.py"
+
+log() { echo "perf: $(date -u +%H:%M:%S.%3N) $*"; }
+fail() {
+  log "FAILED: $*" >&2
+  exit 1
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "perf: must run as root (network namespaces)" >&2
+  exit 1
+fi
+for tool in wireguard-go wg ip ping iperf3 python3; do
+  command -v "$tool" > /dev/null || fail "$tool missing (scripts/bootstrap.sh installs it)"
+done
+
+harness_start=$(date +%s)
+if ((!no_build)); then
+  if [[ $build_dir == "$REPO/build/release" ]]; then
+    log "building the release preset (rustynetd rustynet rustynet-control)"
+    (cd "$REPO" && cmake --preset release > /dev/null && cmake --build --preset release -j2 \
+      --target rustynetd rustynet rustynet-control) || fail "release build failed"
+  else
+    cmake --build "$build_dir" -j2 --target rustynetd rustynet rustynet-control || fail "build in $build_dir failed"
+  fi
+fi
+
+export MR_PREFIX=rnperf MR_IF_PREFIX=rnp MR_CONTROL_PORT=8443
+MR_RUSTYNETD=$build_dir/apps/rustynetd/rustynetd
+MR_RUSTYNET=$build_dir/apps/rustynet/rustynet
+MR_CONTROL=$build_dir/apps/rustynet-control/rustynet-control
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+  [[ -x $binary ]] || fail "$binary is not built"
+done
+build_type=$(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$build_dir/CMakeCache.txt" 2> /dev/null)
+
+# shellcheck source=scripts/lib/mesh-run.sh
+source "$REPO/scripts/lib/mesh-run.sh"
+
+MR_STATE=$(mktemp -d /tmp/rustynet-perf.XXXXXX)
+export MR_STATE
+mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd)
+# A fresh report directory: nothing of an earlier run can leak into this report.
+rm -f "$out_dir"/baseline.json "$out_dir"/*.samples.txt "$out_dir"/*.txt "$out_dir"/extras.json
+rm -rf "$out_dir/iperf"
+mkdir -p "$out_dir/iperf"
+watchdog_pid=""
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
+  if ((status != 0)); then
+    echo "---- logs (failure) ----"
+    mr_dump_logs 30
+    rm -f "$out_dir/baseline.json"
+  fi
+  if ((keep)); then
+    echo "perf: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
+  else
+    mesh_down "$MR_PREFIX" || echo "perf: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
+    rm -rf "$MR_STATE"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "perf: interrupted" >&2; exit 130' INT TERM
+# shellcheck disable=SC2217 # sleep gets /dev/null so an orphaned sleep holds no caller pipe
+(sleep "$BUDGET_SECONDS" > /dev/null 2>&1 < /dev/null && echo "perf: time budget of ${BUDGET_SECONDS}s exceeded" >&2 && kill -TERM $$) &
+watchdog_pid=$!
+
+ns() { mr_ns "$1"; }
+mesh_ip() { mr_mesh_address "$1"; }
+json_field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("result", d); print(eval(sys.argv[2], {"r": r}))' "$@"; }
+seconds_of_ms() { awk -v ms="$1" 'BEGIN {printf "%.3f\n", ms / 1000}'; }
+
+# Pid of the wireguard-go child of a process (the daemon's userspace tunnel driver).
+child_wg_pid() {
+  local pid
+  for pid in $(pgrep -P "$1" 2> /dev/null); do
+    [[ $(cat "/proc/$pid/comm" 2> /dev/null) == wireguard-go ]] && echo "$pid" && return 0
+  done
+  return 1
+}
+
+# ---- 1. the mesh ----------------------------------------------------------------------------------
+log "mode $MODE: state $MR_STATE, report $out_dir, binaries $build_dir ($build_type)"
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+mesh_down "$MR_PREFIX" > /dev/null 2>&1
+# shellcheck disable=SC2086
+mesh_up "$MR_PREFIX" $NODES || fail "topology up"
+mr_make_state
+mr_control_init || fail "rustynet-control init"
+# shellcheck disable=SC2119 # default readiness timeout
+mr_control_start || fail "rustynet-control start"
+declare -A TUNNEL_KEY
+for node in $NODES; do
+  mr_node_keys "$node" || fail "$node keys"
+  TUNNEL_KEY[$node]=$MR_TUNNEL_KEY
+  mr_node_register "$node" > /dev/null || fail "$node register"
+  mr_daemon_config "$node"
+done
+# Full mesh (every ordered pair) and the same without n3 <-> n4 (for the policy-apply samples).
+all_pairs=() without_34=()
+for a in $NODES; do
+  for b in $NODES; do
+    [[ $a == "$b" ]] && continue
+    all_pairs+=("$a>$b")
+    [[ "$a$b" == n3n4 || "$a$b" == n4n3 ]] || without_34+=("$a>$b")
+  done
+done
+mr_policy_file "$MR_STATE/policy-full.json" "${all_pairs[@]}"
+mr_policy_file "$MR_STATE/policy-without-34.json" "${without_34[@]}"
+mr_policy_set "$MR_STATE/policy-full.json" > /dev/null || fail "policy set (full mesh)"
+# rustynet-control allows one admin identity 10 requests back to back, then one per 3 minutes (spec
+# 5.3; in-memory buckets, docs/control-server.md "Rate limits"). Setup used 5: restart control now,
+# before any daemon connects, so the policy samples start with a full budget; later batches of
+# POLICY_BATCH samples each follow another restart (once every daemon is connected again).
+readonly POLICY_BATCH=9
+admin_used=0
+mr_stop control TERM 10 || fail "control did not stop on SIGTERM"
+# shellcheck disable=SC2119 # default readiness timeout
+mr_control_start || fail "control restart"
+for node in $NODES; do mr_daemon_start "$node"; done
+for node in $NODES; do mr_daemon_wait_ready "$node" 20 || fail "$node daemon not running"; done
+# Every pair must pass traffic (cold start: crossed first handshakes may take a retry).
+for a in $NODES; do
+  for b in $NODES; do
+    [[ $a == "$b" ]] && continue
+    mr_wait_until 20 mr_ping_once "$a" "$(mesh_ip "$b")" || fail "$a cannot reach $b over the mesh"
+  done
+done
+n1_peers=$(json_field "$(mr_cli n1 peers --json)" 'len(r["peers"])') || fail "rustynet peers (n1)"
+((n1_peers >= 3)) || fail "n1 has $n1_peers peers, need at least 3"
+log "mesh up: 4 daemons, full mesh, n1 has $n1_peers live peers"
+
+# ---- 2. idle CPU and RSS --------------------------------------------------------------------------
+control_connected() { [[ $(json_field "$(mr_cli "$1" status --json)" 'r["control"]["connected"]') == True ]]; }
+mr_wait_until 10 control_connected n1 || fail "n1 is not connected to control"
+sleep 3 # let the last handshakes and state fetches of the start settle
+targets=()
+for node in $NODES; do
+  daemon_pid=$(mr_pid "rustynetd-$node")
+  [[ $(cat "/proc/$daemon_pid/comm") == rustynetd ]] || fail "pid $daemon_pid of $node is not rustynetd"
+  wg_pid=$(child_wg_pid "$daemon_pid") || fail "$node: no wireguard-go child of rustynetd"
+  targets+=("rustynetd-$node=$daemon_pid" "wireguard-go-$node=$wg_pid")
+done
+log "idle window ${IDLE_SECONDS} s (1 s readings of /proc/PID/stat and /proc/PID/status)"
+$TOOL proc-sample --out "$out_dir/idle.proc.txt" --seconds "$IDLE_SECONDS" "${targets[@]}" || fail "idle sampling"
+control_connected n1 || fail "n1 lost its control session during the idle window"
+n1_peers_after=$(json_field "$(mr_cli n1 peers --json)" 'sum(1 for p in r["peers"] if int(p["last_handshake_unix"]) > 0)')
+((n1_peers_after >= 3)) || fail "n1 has $n1_peers_after peers with a handshake after the idle window"
+echo "{\"idle_cpu_percent\": {\"live_peers\": $n1_peers_after, \"control_connected\": true}," \
+  "\"idle_rss_mb\": {\"live_peers\": $n1_peers_after}}" > "$out_dir/extras.idle.json"
+
+# ---- 3. reconnect after a daemon restart ----------------------------------------------------------
+log "reconnect: $RECONNECT_SAMPLES daemon restarts of n1, probe n1 -> n2 every 50 ms"
+: > "$out_dir/reconnect_seconds.samples.txt"
+for i in $(seq 1 "$RECONNECT_SAMPLES"); do
+  mr_stop rustynetd-n1 TERM 10 || fail "n1 daemon did not stop on SIGTERM"
+  [[ $MR_EXIT == 0 ]] || fail "n1 daemon exited with $MR_EXIT"
+  t0=$(mr_now_ms)
+  mr_daemon_start n1
+  elapsed=$(mr_probe_ms n1 "$(mesh_ip n2)" 15 "$t0") || fail "no reply n1 -> n2 within 15 s of restart $i"
+  seconds_of_ms "$elapsed" >> "$out_dir/reconnect_seconds.samples.txt"
+  log "  restart $i: first reply after ${elapsed} ms"
+  mr_daemon_wait_ready n1 10 || fail "n1 daemon not running after restart $i"
+  sleep 0.3
+done
+
+# ---- 4. policy change -> in force on the node -----------------------------------------------------
+# t0 = the moment rustynet-control commits the new policy generation (its database polled every
+# 5 ms, read-only); in force = observed in n3's namespace: removal when n4's key is gone from n3's
+# device, addition when n4 is a peer of the device again and the route to n4 leads into the tunnel.
+# For additions the first n3 -> n4 ping reply is recorded as well (a detail: it also needs n4 to
+# have applied its own change and the two to handshake).
+readonly CONTROL_DB=$MR_STATE/control/control.db
+n3_peers() { ip netns exec "$(ns n3)" wg show "$(mr_interface n3)" peers 2> /dev/null; }
+n3_has_n4() { n3_peers | grep -qxF "${TUNNEL_KEY[n4]}"; }
+n3_lacks_n4() {
+  local peers
+  peers=$(n3_peers) || return 1
+  ! grep -qxF "${TUNNEL_KEY[n4]}" <<< "$peers"
+}
+n3_routes_n4() {
+  n3_has_n4 && ip -n "$(ns n3)" route get "$(mesh_ip n4)" 2> /dev/null | grep -q " dev $(mr_interface n3) "
+}
+# Polls CMD every 50 ms until it succeeds; echoes the wall-clock ms of success. 1 after TIMEOUT_S.
+poll_until_ms() {
+  local timeout=$1 slot elapsed deadline
+  shift
+  deadline=$(($(mr_now_ms) + timeout * 1000))
+  while true; do
+    slot=$(mr_now_ms)
+    if "$@"; then
+      mr_now_ms
+      return 0
+    fi
+    ((slot > deadline)) && return 1
+    elapsed=$(($(mr_now_ms) - slot))
+    ((elapsed < 50)) && sleep "0.0$(printf '%02d' $((50 - elapsed)))"
+  done
+}
+[[ -f $CONTROL_DB ]] || fail "control database $CONTROL_DB not found"
+log "policy apply: $POLICY_SAMPLES changes at control (alternately remove / restore n3 <-> n4), observed in rnperf-n3"
+: > "$out_dir/route_policy_apply_p95_seconds.samples.txt"
+echo "# sample kind commit_to_in_force_ms cli_start_to_in_force_ms cli_ms commit_to_first_ping_reply_ms" > "$out_dir/policy.detail.txt"
+n3_routes_n4 || fail "n3 does not have n4 as a peer before the policy samples"
+no_reply=0
+all_connected() {
+  local node
+  for node in $NODES; do control_connected "$node" || return 1; done
+}
+restart_control() {
+  mr_stop control TERM 10 || fail "control did not stop on SIGTERM"
+  # shellcheck disable=SC2119 # default readiness timeout
+  mr_control_start || fail "control restart"
+  admin_used=0
+  mr_wait_until 60 all_connected || fail "daemons did not reconnect to the restarted control within 60 s"
+  sleep 1
+}
+for i in $(seq 1 "$POLICY_SAMPLES"); do
+  if ((admin_used >= POLICY_BATCH)); then
+    log "  (control restart: fresh admin rate-limit budget for the next $POLICY_BATCH changes)"
+    restart_control
+  fi
+  if ((i % 2)); then
+    kind=remove file=$MR_STATE/policy-without-34.json check=n3_lacks_n4
+  else
+    kind=add file=$MR_STATE/policy-full.json check=n3_routes_n4
+  fi
+  rm -f "$MR_STATE/commit.ready"
+  $TOOL watch-commit --db "$CONTROL_DB" --ready "$MR_STATE/commit.ready" --timeout 15 > "$MR_STATE/commit.ms" &
+  watcher_pid=$!
+  mr_wait_until 5 test -s "$MR_STATE/commit.ready" || fail "policy sample $i: commit watcher not ready"
+  t0=$(mr_now_ms)
+  mr_policy_set "$file" > "$MR_STATE/policy-set.out" 2>&1 &
+  admin_used=$((admin_used + 1))
+  cli_pid=$!
+  if ! in_force=$(poll_until_ms 10 $check); then
+    wait "$cli_pid"
+    cat "$MR_STATE/policy-set.out" >&2
+    fail "policy sample $i ($kind): not in force on n3 within 10 s"
+  fi
+  wait "$cli_pid" || { cat "$MR_STATE/policy-set.out" >&2; fail "policy sample $i: policy set failed"; }
+  cli_ms=$(($(mr_now_ms) - t0))
+  wait "$watcher_pid" || fail "policy sample $i: no commit observed at control"
+  commit=$(cat "$MR_STATE/commit.ms")
+  elapsed=$((in_force - commit))
+  ((elapsed >= 0)) || fail "policy sample $i: in force ($in_force) before the observed commit ($commit)"
+  reply="-"
+  if [[ $kind == add ]]; then
+    if reply=$(mr_probe_ms n3 "$(mesh_ip n4)" 10 "$commit"); then :; else
+      reply="none-within-10s" no_reply=$((no_reply + 1))
+    fi
+  fi
+  seconds_of_ms "$elapsed" >> "$out_dir/route_policy_apply_p95_seconds.samples.txt"
+  echo "$i $kind $elapsed $((in_force - t0)) $cli_ms $reply" >> "$out_dir/policy.detail.txt"
+  log "  change $i ($kind n3<->n4): in force ${elapsed} ms after the commit (${cli_ms} ms policy set command; first ping reply: $reply ms)"
+  sleep 0.3
+done
+echo "{\"add_samples_without_ping_reply_within_10s\": $no_reply}" > "$out_dir/extras.policy.json"
+
+# ---- 5. throughput: managed tunnel vs hand-configured wireguard-go --------------------------------
+managed_mtu=$(ip -n "$(ns n1)" -o link show "$(mr_interface n1)" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+[[ -n $managed_mtu ]] || fail "cannot read the managed tunnel MTU"
+# The baseline wireguard-go is started the way rustynetd starts its own (libs/backend_wireguard
+# userspace_process.cpp): same session as the daemons (this shell's), its own process group, this
+# cgroup, inside the namespace, env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error only, stdin/stdout
+# /dev/null. A different session (setsid) lands in another autogroup and shifts throughput ~20 %.
+baseline_start() {
+  local node=$1 k=${1#n}
+  local ifname=rnpb$k
+  ip netns exec "$(ns "$node")" env -i WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
+    python3 -c 'import os, sys; os.setpgid(0, 0); os.execve(sys.argv[1], sys.argv[1:], os.environ)' \
+    "$WG_GO" -f "$ifname" < /dev/null > /dev/null 2>> "$MR_STATE/logs/baseline-$node.log" &
+  echo $! > "$MR_STATE/pids/baseline-$node"
+  mr_wait_until 5 test -S "/var/run/wireguard/$ifname.sock" || fail "baseline wireguard-go on $node did not start"
+  wg genkey > "$MR_STATE/baseline-$node.key"
+  chmod 0600 "$MR_STATE/baseline-$node.key"
+  wg pubkey < "$MR_STATE/baseline-$node.key" > "$MR_STATE/baseline-$node.pub"
+}
+baseline_configure() {
+  local node=$1 peer=$2 k=${1#n} pk=${2#n}
+  ip netns exec "$(ns "$node")" wg set "rnpb$k" private-key "$MR_STATE/baseline-$node.key" listen-port 51821 \
+    peer "$(cat "$MR_STATE/baseline-$peer.pub")" endpoint "$(mesh_address "$peer"):51821" allowed-ips "10.99.0.$pk/32" ||
+    fail "wg set on $node"
+  ip -n "$(ns "$node")" link set "rnpb$k" mtu "$managed_mtu" up
+  ip -n "$(ns "$node")" addr replace "10.99.0.$k/24" dev "rnpb$k"
+}
+baseline_start n1
+baseline_start n2
+baseline_configure n1 n2
+baseline_configure n2 n1
+mr_wait_until 10 mr_ping_once n1 10.99.0.2 || fail "hand-configured baseline tunnel n1 -> n2 does not pass traffic"
+managed_wg=$(child_wg_pid "$(mr_pid rustynetd-n1)") || fail "no managed wireguard-go on n1"
+baseline_wg=$(mr_pid baseline-n1)
+managed_identity=$($TOOL proc-identity "$managed_wg")
+baseline_identity=$($TOOL proc-identity "$baseline_wg")
+read -r m_sid m_pgid m_cgroup <<< "$managed_identity"
+read -r b_sid b_pgid b_cgroup <<< "$baseline_identity"
+[[ $m_sid == "$b_sid" && $m_cgroup == "$b_cgroup" ]] ||
+  fail "baseline wireguard-go not in the managed one's session/cgroup ($baseline_identity vs $managed_identity)"
+[[ $m_pgid == "$managed_wg" && $b_pgid == "$baseline_wg" ]] || fail "a wireguard-go is not its own process group leader"
+log "throughput: $AB_PAIRS alternating pairs of ${IPERF_SECONDS} s iperf3 runs n1 -> n2 (mtu $managed_mtu, both wireguard-go in session $m_sid)"
+mr_start iperf3-server n2 iperf3 -s
+mr_wait_until 5 ip netns exec "$(ns n2)" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5201' || fail "iperf3 server did not start"
+iperf_run() {
+  local target=$1 file=$2
+  ip netns exec "$(ns n1)" iperf3 -c "$target" -t "$IPERF_SECONDS" -O 1 -J > "$file" 2> "$file.err" ||
+    fail "iperf3 to $target failed: $(head -c 300 "$file.err") $(grep -m1 '"error"' "$file")"
+  $TOOL iperf-bps "$file"
+}
+echo "# pair managed_bps baseline_bps (order alternates: odd pairs managed first)" > "$out_dir/throughput.pairs.txt"
+for i in $(seq 1 "$AB_PAIRS"); do
+  if ((i % 2)); then
+    managed=$(iperf_run "$(mesh_ip n2)" "$out_dir/iperf/pair$i-managed.json") || exit 1
+    baseline=$(iperf_run 10.99.0.2 "$out_dir/iperf/pair$i-baseline.json") || exit 1
+  else
+    baseline=$(iperf_run 10.99.0.2 "$out_dir/iperf/pair$i-baseline.json") || exit 1
+    managed=$(iperf_run "$(mesh_ip n2)" "$out_dir/iperf/pair$i-managed.json") || exit 1
+  fi
+  echo "$i $managed $baseline" >> "$out_dir/throughput.pairs.txt"
+  log "  pair $i: managed $((managed / 1000000)) Mbit/s, baseline $((baseline / 1000000)) Mbit/s"
+done
+python3 - "$out_dir/extras.idle.json" "$out_dir/extras.json" "$managed_mtu" "$IPERF_SECONDS" "$m_sid" "$m_cgroup" << 'PY'
+import json, sys
+extras = json.load(open(sys.argv[1]))
+extras["route_policy_apply_p95_seconds"] = json.load(open(sys.argv[1].replace("idle", "policy")))
+extras["throughput_overhead_percent"] = {
+    "path": "n1 -> n2, iperf3 TCP, first second omitted", "iperf_seconds": int(sys.argv[4]), "mtu": int(sys.argv[3]),
+    "baseline": "wireguard-go configured with wg/ip, same namespaces, session " + sys.argv[5] + ", cgroup " + sys.argv[6]}
+with open(sys.argv[2], "w") as fh:
+    json.dump(extras, fh)
+PY
+rm -f "$out_dir/extras.idle.json" "$out_dir/extras.policy.json"
+
+# ---- 6. the report --------------------------------------------------------------------------------
+commit=$(git -C "$REPO" rev-parse HEAD 2> /dev/null || echo unknown)
+[[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2> /dev/null) ]] && commit="$commit-dirty"
+log "writing $out_dir/baseline.json"
+$TOOL report --dir "$out_dir" --mode "$MODE" --driver userspace --implementation "$("$WG_GO" --version | head -1)" \
+  --commit "$commit" --build-dir "$build_dir" --build-type "$build_type" --load-at-start "$load_at_start" ||
+  fail "report assembly"
+log "done in $(($(date +%s) - harness_start)) s"
