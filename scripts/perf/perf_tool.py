@@ -10,6 +10,10 @@ Subcommands:
   iperf-bps FILE                                     received bits/s of an iperf3 -J client run
   watch-commit --db FILE --ready FILE --timeout S    polls rustynet-control's database (read-only, WAL)
       every 5 ms; prints the wall-clock ms at which the committed policy generation changed
+  bulk-nodes --db FILE --count N --tag TAG --like NODE   writes N registered nodes (real Ed25519 /
+      X25519 public keys, no endpoints, addresses 100.64.10.0 upward) into a STOPPED control's registry:
+      the admin API allows 10 requests and then one per 3 minutes, so 1,000 registrations through it
+      would take two days. Only for the 1,000-peer data point of the harness.
   report --dir DIR --mode short|full ...             writes DIR/baseline.json from the raw files
 
 Every figure in the report is computed here from raw files written by the same run; nothing is
@@ -121,6 +125,33 @@ def watch_commit(args):
             return
         time.sleep(0.005)
     die(f"policy generation in {args.db} did not change within {args.timeout} s")
+
+
+# ---- 1,000-peer data point ------------------------------------------------------------------------
+
+def bulk_nodes(args):
+    import ipaddress
+    import sqlite3
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    connection = sqlite3.connect(args.db, timeout=5.0)
+    like = connection.execute("SELECT address FROM node_addresses WHERE node_id = ?", (args.like,)).fetchone()
+    if like is None:
+        die(f"node {args.like} not in {args.db}")
+    suffix = "/32" if like[0].endswith("/32") else ""
+    base = int(ipaddress.IPv4Address("100.64.10.0"))
+    with connection:
+        for i in range(args.count):
+            node_id = f"bulk{i:05d}"
+            identity = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(*raw)
+            tunnel = x25519.X25519PrivateKey.generate().public_key().public_bytes(*raw)
+            connection.execute("INSERT INTO nodes(node_id, identity_key, tunnel_key, tags, endpoints) "
+                               "VALUES(?, ?, ?, ?, '')", (node_id, identity, tunnel, args.tag))
+            address = str(ipaddress.IPv4Address(base + i)) + suffix
+            connection.execute("INSERT INTO node_addresses(address, node_id, position) VALUES(?, ?, 0)",
+                               (address, node_id))
+    print(connection.execute("SELECT count(*) FROM nodes").fetchone()[0])
 
 
 # ---- statistics -----------------------------------------------------------------------------------
@@ -285,6 +316,17 @@ def report(args):
                     method="p95 of: policy generation committed in rustynet-control's database (polled every "
                            "5 ms) -> change in force in rnperf-n3 (added: n4 is a peer of the device and the "
                            "route to n4 leads into the tunnel; removed: n4 gone from the device), probe every 50 ms")
+    bulk_path = os.path.join(directory, "idle_1000_peers.proc.txt")
+    if os.path.isfile(bulk_path):
+        readings = load_proc_samples(bulk_path).get(f"rustynetd-{args.idle_node}")
+        if not readings or len(readings) < 2:
+            die("idle_1000_peers.proc.txt has no daemon readings")
+        _, bulk_cpu, bulk_window = cpu_percent_series(readings)
+        point = {"raw_file": "idle_1000_peers.proc.txt", "idle_window_seconds": rounded(bulk_window),
+                 "vmrss_mb": rounded(max(r["rss"] for r in readings) / 1024.0),
+                 "vmhwm_mb": rounded(max(r["hwm"] for r in readings) / 1024.0), "cpu_percent": rounded(bulk_cpu)}
+        rss["with_1000_extra_peers"] = point
+        cpu["with_1000_extra_peers"] = point
     metrics = [cpu, rss, reconnect, policy, throughput_metric(directory)]
     extras_path = os.path.join(directory, "extras.json")
     extras = {}
@@ -339,6 +381,12 @@ def main():
     p.add_argument("--ready", required=True)
     p.add_argument("--timeout", type=float, default=10.0)
     p.set_defaults(func=watch_commit)
+    p = sub.add_parser("bulk-nodes")
+    p.add_argument("--db", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--tag", required=True)
+    p.add_argument("--like", required=True)
+    p.set_defaults(func=bulk_nodes)
     p = sub.add_parser("report")
     p.add_argument("--dir", required=True)
     p.add_argument("--mode", choices=("short", "full"), required=True)

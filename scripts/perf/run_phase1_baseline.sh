@@ -9,6 +9,7 @@
 #   --no-build       use the binaries already in DIR (otherwise the three programs are (re)built)
 #   --short          CI form: fewer samples, shorter idle window and iperf runs (<= 4 min on 2 cores)
 #   --out DIR        report directory (default artifacts/perf/phase1)
+#   --with-1000-peers / --no-1000-peers   the 1,000-peer idle RSS data point (default: full mode only)
 #   --keep           leave namespaces rnperf-* and the state dir up (remove: scripts/lib/netns-mesh.sh down rnperf)
 # Topology: rustynet-control (rnperf-ctl) + rustynetd on n1..n4 (rnperf-n1..4, tunnels rnp1..4), full
 # mesh policy, so n1 has 3 live peers. The throughput baseline is a hand-configured wireguard-go
@@ -22,6 +23,7 @@ out_dir=$REPO/artifacts/perf/phase1
 short=0
 no_build=0
 keep=0
+bulk=""
 while (($#)); do
   case $1 in
     --build-dir) build_dir=$(cd "$2" && pwd) || exit 64; shift 2 ;;
@@ -29,7 +31,9 @@ while (($#)); do
     --short) short=1; shift ;;
     --out) out_dir=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '3,16p' "$0"; exit 0 ;;
+    --no-1000-peers) bulk=0; shift ;;
+    --with-1000-peers) bulk=1; shift ;;
+    -h | --help) sed -n '3,17p' "$0"; exit 0 ;;
     *) echo "perf: unknown argument '$1' (try --help)" >&2; exit 64 ;;
   esac
 done
@@ -37,13 +41,16 @@ done
 # Sample counts and durations. Full: the issue's minimums with margin; short: what CI can afford
 # (validate_report.py --short scales the minimum sample counts by 0.3).
 if ((short)); then
-  MODE=short IDLE_SECONDS=15 RECONNECT_SAMPLES=4 POLICY_SAMPLES=8 AB_PAIRS=3 IPERF_SECONDS=3
-  BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-230}
+  MODE=short IDLE_SECONDS=15 RECONNECT_SAMPLES=3 POLICY_SAMPLES=6 AB_PAIRS=3 IPERF_SECONDS=3
+  BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-240}
 else
   MODE=full IDLE_SECONDS=60 RECONNECT_SAMPLES=12 POLICY_SAMPLES=24 AB_PAIRS=8 IPERF_SECONDS=6
   BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-900}
 fi
-readonly MODE IDLE_SECONDS RECONNECT_SAMPLES POLICY_SAMPLES AB_PAIRS IPERF_SECONDS BUDGET_SECONDS
+# The 1,000-peer data point (idle RSS/CPU of n1 with 1,003 peers) runs in full mode by default.
+if [[ -z $bulk ]]; then bulk=$((1 - short)); fi
+BULK_PEERS=$((bulk ? 1000 : 0)) BULK_IDLE_SECONDS=$((short ? 10 : 30))
+readonly MODE IDLE_SECONDS BULK_PEERS BULK_IDLE_SECONDS RECONNECT_SAMPLES POLICY_SAMPLES AB_PAIRS IPERF_SECONDS BUDGET_SECONDS
 readonly NODES="n1 n2 n3 n4"
 readonly WG_GO=/usr/bin/wireguard-go
 TOOL="python3 $REPO/scripts/perf/perf_tool.py"
@@ -384,7 +391,45 @@ with open(sys.argv[2], "w") as fh:
 PY
 rm -f "$out_dir/extras.idle.json" "$out_dir/extras.policy.json"
 
-# ---- 6. the report --------------------------------------------------------------------------------
+# ---- 6. extra: n1 with 1,000 more peers in its peer map --------------------------------------------
+if ((BULK_PEERS > 0)); then
+  log "1,000-peer data point: $BULK_PEERS more nodes in control's registry, policy n1 -> tag:bulk"
+  mr_stop control TERM 10 || fail "control did not stop on SIGTERM"
+  $TOOL bulk-nodes --db "$CONTROL_DB" --count "$BULK_PEERS" --tag bulk --like n4 > /dev/null || fail "bulk registration"
+  # shellcheck disable=SC2119 # default readiness timeout
+  mr_control_start || fail "control restart"
+  mr_wait_until 60 all_connected || fail "daemons did not reconnect to control within 60 s"
+  python3 - "$MR_STATE/policy-full.json" "$MR_STATE/policy-bulk.json" << 'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["rules"].append({"id": "n1-to-bulk", "action": "allow", "src": ["node:n1"], "dst": ["tag:bulk"]})
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+  n1_device_peers() { ip netns exec "$(ns n1)" wg show "$(mr_interface n1)" peers 2> /dev/null | wc -l; }
+  n1_has_bulk() { (($(n1_device_peers) >= BULK_PEERS + 3)); }
+  t0=$(mr_now_ms)
+  mr_policy_set "$MR_STATE/policy-bulk.json" > "$MR_STATE/policy-set.out" 2>&1 || {
+    cat "$MR_STATE/policy-set.out" >&2
+    fail "policy set (n1 -> tag:bulk)"
+  }
+  done_ms=$(poll_until_ms 60 n1_has_bulk) || fail "n1 does not have $((BULK_PEERS + 3)) peers within 60 s (has $(n1_device_peers))"
+  log "  n1 has $(n1_device_peers) peers on its device $((done_ms - t0)) ms after the start of policy set"
+  mr_ping_ok n1 "$(mesh_ip n2)" || fail "n1 -> n2 broken with 1,000 more peers"
+  sleep 3
+  $TOOL proc-sample --out "$out_dir/idle_1000_peers.proc.txt" --seconds "$BULK_IDLE_SECONDS" \
+    "rustynetd-n1=$(mr_pid rustynetd-n1)" "wireguard-go-n1=$(child_wg_pid "$(mr_pid rustynetd-n1)")" ||
+    fail "idle sampling with 1,000 more peers"
+  python3 - "$out_dir/extras.json" "$((done_ms - t0))" "$(n1_device_peers)" << 'PY'
+import json, sys
+extras = json.load(open(sys.argv[1]))
+extras.setdefault("idle_rss_mb", {})["bulk_apply"] = {
+    "policy_set_start_to_all_peers_on_device_ms": int(sys.argv[2]), "device_peers": int(sys.argv[3]),
+    "note": "1,000 nodes written into the stopped control's registry (admin API rate limit), policy n1 -> tag:bulk"}
+json.dump(extras, open(sys.argv[1], "w"))
+PY
+fi
+
+# ---- 7. the report --------------------------------------------------------------------------------
 commit=$(git -C "$REPO" rev-parse HEAD 2> /dev/null || echo unknown)
 [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2> /dev/null) ]] && commit="$commit-dirty"
 log "writing $out_dir/baseline.json"
