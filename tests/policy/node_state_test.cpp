@@ -95,6 +95,57 @@ TEST(NodeStateTest, RejectsMalformedStateWithPath) {
   }
 }
 
+NodeState relayed_sample() {
+  NodeState state = sample();
+  state.peers[1].relay = RelayAssignment{"relay-1", SocketAddress::parse("198.51.100.7:4600").value()};
+  return state;
+}
+
+TEST(NodeStateTest, RelayAssignmentRoundTripsAndIsOptional) {
+  const NodeState state = relayed_sample();
+  auto encoded = encode_node_state(state);
+  ASSERT_TRUE(encoded.has_value()) << encoded.error().describe();
+  EXPECT_NE(encoded->find(R"("relay":{"address":"198.51.100.7:4600","relay_id":"relay-1"})"), std::string::npos)
+      << *encoded;
+  auto decoded = parse_node_state(*encoded);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().describe();
+  EXPECT_EQ(*decoded, state);
+  ASSERT_TRUE(decoded->peers[1].relay.has_value());
+  EXPECT_EQ(decoded->peers[1].relay->relay_id, "relay-1");
+  EXPECT_FALSE(decoded->peers[0].relay.has_value());
+  // A state without relays encodes without the key at all: older states keep their exact bytes.
+  EXPECT_EQ(encode_node_state(sample()).value().find("relay"), std::string::npos);
+}
+
+TEST(NodeStateTest, RejectsMalformedRelayWithPath) {
+  const std::string good = encode_node_state(relayed_sample()).value();
+  const std::string relay = R"("relay":{"address":"198.51.100.7:4600","relay_id":"relay-1"})";
+  const Case cases[] = {
+      {"unknown relay field", relay, R"("relay":{"address":"198.51.100.7:4600","relay_id":"relay-1","x":1})",
+       PolicyErrorKind::kSchema, "$.peers[1].relay.x"},
+      {"missing relay id", relay, R"("relay":{"address":"198.51.100.7:4600"})", PolicyErrorKind::kSchema,
+       "$.peers[1].relay.relay_id"},
+      {"bad relay address", relay, R"("relay":{"address":"198.51.100.7","relay_id":"relay-1"})",
+       PolicyErrorKind::kInvalidValue, "$.peers[1].relay.address"},
+      {"bad relay id", relay, R"("relay":{"address":"198.51.100.7:4600","relay_id":"-r"})",
+       PolicyErrorKind::kInvalidValue, "$.peers[1].relay.relay_id"},
+      {"relay not an object", relay, R"("relay":"relay-1")", PolicyErrorKind::kSchema, "$.peers[1].relay"},
+  };
+  for (const auto& c : cases) {
+    std::string text = good;
+    const auto at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.name << " in " << text;
+    text.replace(at, c.from.size(), c.to);
+    auto result = parse_node_state(text);
+    ASSERT_FALSE(result.has_value()) << c.name << ": " << text;
+    EXPECT_EQ(result.error().kind, c.kind) << c.name << ": " << result.error().describe();
+    EXPECT_EQ(result.error().path, c.path) << c.name << ": " << result.error().describe();
+  }
+  NodeState bad = relayed_sample();
+  bad.peers[1].relay->relay_id = "has space";
+  EXPECT_FALSE(encode_node_state(bad).has_value());
+}
+
 TEST(NodeStateTest, RejectsOversizeInput) {
   std::string huge(kMaxNodeStateBytes + 1, ' ');
   auto result = parse_node_state(huge);

@@ -92,6 +92,24 @@ base::Result<Digest32, PolicyError> hex_field(base::JsonObjectReader& reader, st
   return *bytes;
 }
 
+base::Result<std::optional<RelayAssignment>, PolicyError> parse_relay(base::JsonObjectReader& peer_reader) {
+  const nlohmann::json* value = peer_reader.optional_value("relay");
+  if (value == nullptr) {
+    return std::optional<RelayAssignment>{};
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(*value, peer_reader.child_path("relay"))));
+  RelayAssignment relay;
+  RUSTYNET_ASSIGN_OR_RETURN(relay.relay_id, lift(reader.required_string("relay_id")));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto address_text, lift(reader.required_string("address")));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
+  auto address = SocketAddress::parse(address_text);
+  if (!address.has_value()) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, reader.child_path("address"), address.error()});
+  }
+  relay.address = *address;
+  return std::optional<RelayAssignment>{std::move(relay)};
+}
+
 base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, const std::string& path) {
   RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(value, path)));
   PeerState peer;
@@ -104,6 +122,7 @@ base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, con
       peer.endpoints, string_list<SocketAddress>(reader, "endpoints", kMaxEndpointsPerPeer, SocketAddress::parse));
   RUSTYNET_ASSIGN_OR_RETURN(peer.allowed_prefixes,
                             string_list<IpPrefix>(reader, "allowed_prefixes", kMaxPrefixesPerPeer, IpPrefix::parse));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.relay, parse_relay(reader));
   RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
   return peer;
 }
@@ -299,6 +318,15 @@ base::Status<PolicyError> validate_node_state(const NodeState& state) {
             PolicyError{PolicyErrorKind::kInvalidValue, at(path + ".endpoints", e), "port must be 1-65535"});
       }
     }
+    if (peer.relay.has_value()) {
+      if (!is_valid_identifier(peer.relay->relay_id)) {
+        return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay.relay_id",
+                                      "relay id must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"});
+      }
+      if (peer.relay->address.port == 0) {
+        return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay.address", "port must be 1-65535"});
+      }
+    }
     std::set<IpPrefix> prefixes;
     for (std::size_t p = 0; p < peer.allowed_prefixes.size(); ++p) {
       if (!prefixes.insert(peer.allowed_prefixes[p]).second) {
@@ -379,6 +407,9 @@ base::Result<std::string, PolicyError> encode_node_state(const NodeState& state)
       prefixes.push_back(prefix.to_string());
     }
     entry["allowed_prefixes"] = std::move(prefixes);
+    if (peer.relay.has_value()) {
+      entry["relay"] = {{"address", peer.relay->address.to_string()}, {"relay_id", peer.relay->relay_id}};
+    }
     peers.push_back(std::move(entry));
   }
   root["peers"] = std::move(peers);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,14 @@ struct SocketAddress {
 using TunnelPublicKey = std::array<std::uint8_t, 32>;  // opaque to policy; the backend interprets it
 using Digest32 = std::array<std::uint8_t, 32>;
 
+// The relay a peer pair goes through when control marked it relayed (docs/relay.md "Node side").
+// Both nodes of the pair receive the same relay for each other.
+struct RelayAssignment {
+  std::string relay_id;   // identifier (1-128 of [A-Za-z0-9._-], alphanumeric first): the tickets' subject
+  SocketAddress address;  // where the relay listens
+  friend bool operator==(const RelayAssignment&, const RelayAssignment&) = default;
+};
+
 struct PeerState {
   std::string node_id;
   std::vector<std::string> tags;     // control-plane assigned, for tag selectors
@@ -36,6 +45,9 @@ struct PeerState {
   TunnelPublicKey tunnel_public_key{};
   std::vector<SocketAddress> endpoints;
   std::vector<IpPrefix> allowed_prefixes;  // source addresses accepted from this peer
+  // Set when traffic with this peer must go through a relay (encoded as "relay" only when set,
+  // so states without it keep their exact bytes).
+  std::optional<RelayAssignment> relay;
   friend bool operator==(const PeerState&, const PeerState&) = default;
 };
 
