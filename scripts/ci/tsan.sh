@@ -18,7 +18,10 @@ mkdir -p "$log_dir"
 start=$SECONDS
 
 echo "tsan: configure preset tsan in $build_dir"
-cmake --preset tsan -B "$build_dir" >"$log_dir/tsan-configure.log" 2>&1 || {
+# -Wno-tsan: GCC 12 warns (-Werror) that TSan does not model std::atomic_thread_fence, which
+# Boost.Asio's std_fenced_block uses (third-party code; a report it causes would be a suppression
+# candidate in tests/tsan.supp, with its reason). Our own code has no standalone fences.
+cmake --preset tsan -B "$build_dir" -DCMAKE_CXX_FLAGS=-Wno-tsan >"$log_dir/tsan-configure.log" 2>&1 || {
   tail -40 "$log_dir/tsan-configure.log" >&2
   gate_fail "tsan: configure failed"
 }
