@@ -42,6 +42,7 @@ ApiResponse from_mesh(const MeshError& mesh_error) {
     case MeshErrorKind::kInvalid: return error(400, "invalid", mesh_error.message);
     case MeshErrorKind::kConflict: return error(409, "conflict", mesh_error.message);
     case MeshErrorKind::kNotFound: return error(404, "not_found", mesh_error.message);
+    case MeshErrorKind::kForbidden: return error(403, "forbidden", mesh_error.message);
     case MeshErrorKind::kUnavailable: break;
   }
   return error(503, "unavailable", mesh_error.message);
@@ -226,6 +227,18 @@ base::Result<SyncRequest, base::JsonError> parse_sync_request(std::string_view b
   return SyncRequest{static_cast<std::uint64_t>(known), wait, static_cast<std::uint16_t>(port), std::move(endpoints)};
 }
 
+// POST /v1/node/relay-ticket: {"version":1,"peer":"<node id>"}.
+base::Result<std::string, base::JsonError> parse_relay_ticket_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kSmallBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  RUSTYNET_ASSIGN_OR_RETURN(std::string peer, reader.required_string("peer"));
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  if (!policy::is_valid_identifier(peer)) {
+    return base::unexpected(base::JsonError{"$.peer", "must be a node id"});
+  }
+  return peer;
+}
+
 }  // namespace
 
 std::string error_body(std::string_view error_class, std::string_view message) {
@@ -355,6 +368,29 @@ std::optional<ApiResponse> ControlApi::poll_sync(std::string_view node_id, std::
                      {"generation", state->generation},
                      {"node_state", crypto::base64_encode(state->node_state)},
                      {"policy", crypto::base64_encode(state->policy)}});
+}
+
+}  // namespace rustynet::apps::control_server
+
+namespace rustynet::apps::control_server {
+
+ApiResponse ControlApi::relay_ticket(std::string_view node_id, std::string_view body) {
+  auto peer = parse_relay_ticket_request(body);
+  if (!peer.has_value()) {
+    return malformed(peer.error());
+  }
+  if (*peer == node_id) {
+    return error(400, "malformed", "$.peer: a node cannot relay to itself");
+  }
+  auto grant = mesh_->issue_relay_ticket(node_id, *peer);
+  if (!grant.has_value()) {
+    return from_mesh(grant.error());
+  }
+  return reply(200, {{"version", kProtocolVersion},
+                     {"relay_id", grant->relay_id},
+                     {"address", grant->address.to_string()},
+                     {"ticket", crypto::base64_encode(grant->ticket)},
+                     {"expires_at", grant->expires_at}});
 }
 
 }  // namespace rustynet::apps::control_server

@@ -47,6 +47,10 @@ class ControlApi {
   // answer, or nullopt (keep waiting).
   [[nodiscard]] std::optional<ApiResponse> poll_sync(std::string_view node_id, std::uint64_t known_generation);
 
+  // POST /v1/node/relay-ticket {"version":1,"peer":"<node id>"}: the caller's ticket for its relay
+  // session with `peer` -> {"version":1,"relay_id","address","ticket","expires_at"}.
+  [[nodiscard]] ApiResponse relay_ticket(std::string_view node_id, std::string_view body);
+
   [[nodiscard]] MeshState& mesh() noexcept { return *mesh_; }
 
  private:

@@ -28,6 +28,7 @@ using Tcp = asio::ip::tcp;
 constexpr std::string_view kHealth = "/v1/health";
 constexpr std::string_view kEcho = "/v1/echo";
 constexpr std::string_view kSync = "/v1/node/sync";
+constexpr std::string_view kRelayTicket = "/v1/node/relay-ticket";
 constexpr std::string_view kAdminPrefix = "/v1/admin/";
 constexpr std::string_view kAdminPolicy = "/v1/admin/policy";
 constexpr std::string_view kAdminNodes = "/v1/admin/nodes";
@@ -53,6 +54,9 @@ Route route_of(std::string_view target, bool with_api) {
   if (with_api) {
     if (target == kSync) {
       return Route{kSync, true, true, true, false};
+    }
+    if (target == kRelayTicket) {
+      return Route{kRelayTicket, true, true, true, false};
     }
     if (target == kAdminNodes || target == kAdminPolicy || target == kAdminRevoke) {
       return Route{target, true, true, false, true};
@@ -287,6 +291,9 @@ class Session : public std::enable_shared_from_this<Session> {
       const std::string_view method(request.method_string().data(), request.method_string().size());
       return respond(shared_->api->handle_admin(method, target, body));
     }
+    if (target == kRelayTicket) {
+      return respond(shared_->api->relay_ticket(outcome.identity, body));
+    }
     SyncPlan plan = shared_->api->begin_sync(outcome.identity, body, peer_ip_);
     if (plan.immediate.has_value()) {
       return respond(*plan.immediate);
@@ -517,6 +524,10 @@ policy::Decision service_endpoint_policy(std::string_view identity, std::string_
   }
   if (identity != kAdminSubject && endpoint == kSync) {
     return policy::Decision{policy::Verdict::kAllow, policy::DecisionReason::kMatchedAllow, "control.node.sync"};
+  }
+  if (identity != kAdminSubject && endpoint == kRelayTicket) {
+    return policy::Decision{policy::Verdict::kAllow, policy::DecisionReason::kMatchedAllow,
+                            "control.node.relay-ticket"};
   }
   return policy::Decision::default_deny();
 }

@@ -120,8 +120,11 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
   }
   parts->store = std::move(store).value();
   RUSTYNET_ASSIGN_OR_RETURN(auto signing_key, load_control_key(config, environment));
-  auto mesh =
-      MeshState::create(*parts->store, std::move(signing_key), clock, MeshOptions{config.node_state_lifetime, 64});
+  MeshOptions mesh_options;
+  mesh_options.state_lifetime = config.node_state_lifetime;
+  mesh_options.generation_block = 64;
+  mesh_options.relays = config.relays;
+  auto mesh = MeshState::create(*parts->store, std::move(signing_key), clock, std::move(mesh_options));
   if (!mesh.has_value()) {
     return base::unexpected(startup("mesh state: " + mesh.error().message));
   }

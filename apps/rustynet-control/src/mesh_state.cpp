@@ -2,11 +2,15 @@
 // Node-state derivation and signing: symmetric policy visibility, payload-compare caching, durable generations.
 #include "mesh_state.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <set>
 #include <span>
 #include <utility>
 
+#include "rustynet/crypto/relay_ticket.hpp"
 #include "rustynet/crypto/signed_envelope.hpp"
 #include "rustynet/policy/node_state.hpp"
 #include "rustynet/policy/policy_rule.hpp"
@@ -78,8 +82,48 @@ base::Result<std::shared_ptr<MeshState::World>, MeshError> build_world(std::vect
   return world;
 }
 
+// Fills `out` from the kernel's CSPRNG; false if it is unavailable (fail closed).
+template <std::size_t N>
+bool fill_random(std::array<std::uint8_t, N>& out) {
+  std::size_t done = 0;
+  while (done < N) {
+    const ssize_t got = ::getrandom(out.data() + done, N - done, 0);
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    done += static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+// The session id of a relayed pair on `relay_id`: the first 16 bytes of SHA-256 over the control
+// key's (deterministic, RFC 8032) Ed25519 signature of a domain-separated description of the pair.
+// Both sides get the same id without any shared state, across control restarts, and nobody without
+// the signing key can predict it. The signature itself is never disclosed, and its domain string
+// differs from every envelope signing domain, so it cannot stand in for a signed artifact.
+crypto::RelaySessionId relay_session_id(const crypto::Ed25519SigningKey& key, std::string_view relay_id,
+                                        std::string_view a, std::string_view b) {
+  if (b < a) {
+    std::swap(a, b);
+  }
+  std::string message = "rustynet/relay-session-id/v1";
+  for (const std::string_view part : {relay_id, a, b}) {
+    message.push_back('\0');
+    message.append(part);
+  }
+  const auto signature = key.sign(bytes_of(message));
+  const auto digest = crypto::sha256(signature);
+  crypto::RelaySessionId id{};
+  std::copy_n(digest.begin(), id.size(), id.begin());
+  return id;
+}
+
 // The node state payload for `node_id` (which must be in `world`).
-base::Result<std::string, MeshError> payload_for(const MeshState::World& world, const control::RegisteredNode& node) {
+base::Result<std::string, MeshError> payload_for(const MeshState& mesh, const MeshState::World& world,
+                                                 const control::RegisteredNode& node) {
   policy::NodeState state;
   state.node_id = node.node_id;
   state.tags = node.tags;
@@ -95,6 +139,9 @@ base::Result<std::string, MeshError> payload_for(const MeshState::World& world, 
       entry.addresses = peer.addresses;
       entry.tunnel_public_key = peer.tunnel_public_key;
       entry.endpoints = peer.endpoints;
+      if (const RelaySite* site = mesh.relay_for_pair(node.node_id, peer.node_id); site != nullptr) {
+        entry.relay = policy::RelayAssignment{site->relay_id, site->address};
+      }
       for (const auto& address : peer.addresses) {
         entry.allowed_prefixes.push_back(policy::IpPrefix::host(address));
         state.routes.push_back(policy::RouteState{policy::IpPrefix::host(address), peer.node_id});
@@ -113,17 +160,67 @@ base::Result<std::string, MeshError> payload_for(const MeshState::World& world, 
 
 MeshState::MeshState(control::NodeRegistry& registry, crypto::Ed25519SigningKey key, const base::Clock& clock,
                      MeshOptions options)
-    : registry_(&registry), key_(std::move(key)), clock_(&clock), options_(options) {}
+    : registry_(&registry), key_(std::move(key)), clock_(&clock), options_(std::move(options)) {
+  for (const auto& site : options_.relays) {
+    for (const auto& node : site.nodes) {
+      relay_of_node_.emplace(node, &site);
+    }
+  }
+}
+
+const RelaySite* MeshState::relay_for_pair(std::string_view a, std::string_view b) const {
+  const auto find = [this](std::string_view id) -> const RelaySite* {
+    const auto it = relay_of_node_.find(id);
+    return it == relay_of_node_.end() ? nullptr : it->second;
+  };
+  const RelaySite* first = find(a < b ? a : b);
+  return first != nullptr ? first : find(a < b ? b : a);
+}
+
+base::Result<RelayTicketGrant, MeshError> MeshState::issue_relay_ticket(std::string_view node_id,
+                                                                        std::string_view peer_id) {
+  auto wall = clock_->wall_now();
+  if (!wall.has_value()) {
+    return base::unexpected(unavailable("wall clock unusable"));
+  }
+  const std::int64_t now = wall->seconds;
+  const std::lock_guard lock(mutex_);
+  const auto peers = world_->peers.find(node_id);
+  if (peers == world_->peers.end() || peers->second.count(std::string(peer_id)) == 0) {
+    return base::unexpected(MeshError{MeshErrorKind::kNotFound, "no such peer"});
+  }
+  const RelaySite* site = relay_for_pair(node_id, peer_id);
+  if (site == nullptr) {
+    return base::unexpected(MeshError{MeshErrorKind::kForbidden, "this pair is not relayed"});
+  }
+  crypto::RelayTicketClaims claims;
+  claims.relay_id = site->relay_id;
+  if (!fill_random(claims.ticket_id)) {
+    return base::unexpected(unavailable("randomness unavailable"));
+  }
+  claims.session_id = relay_session_id(key_, site->relay_id, node_id, peer_id);
+  claims.node_id = std::string(node_id);
+  claims.peer_node_id = std::string(peer_id);
+  claims.issued_at = now;
+  claims.expires_at = now + options_.relay_ticket_lifetime.count();
+  auto ticket = crypto::issue_relay_ticket(key_, claims);
+  if (!ticket.has_value()) {
+    return base::unexpected(unavailable("relay ticket: " + ticket.error().describe()));
+  }
+  return RelayTicketGrant{site->relay_id, site->address, std::move(ticket).value(), claims.expires_at};
+}
 
 MeshState::~MeshState() = default;
 
 base::Result<std::unique_ptr<MeshState>, MeshError> MeshState::create(control::NodeRegistry& registry,
                                                                       crypto::Ed25519SigningKey key,
                                                                       const base::Clock& clock, MeshOptions options) {
-  if (options.state_lifetime.count() < 2 || options.generation_block == 0) {
+  if (options.state_lifetime.count() < 2 || options.generation_block == 0 ||
+      options.relay_ticket_lifetime.count() < 1 ||
+      options.relay_ticket_lifetime.count() > crypto::kMaxRelayTicketLifetimeSeconds) {
     return base::unexpected(MeshError{MeshErrorKind::kInvalid, "state lifetime and generation block must be positive"});
   }
-  auto mesh = std::make_unique<MeshState>(registry, std::move(key), clock, options);
+  auto mesh = std::make_unique<MeshState>(registry, std::move(key), clock, std::move(options));
   auto stored = registry.load_policy();
   if (!stored.has_value()) {
     return base::unexpected(from_registry(stored.error()));
@@ -225,7 +322,7 @@ base::Result<SignedNodeState, MeshError> MeshState::state_for(std::string_view n
   if (node == world_->nodes.end()) {
     return base::unexpected(MeshError{MeshErrorKind::kNotFound, "node not registered"});
   }
-  RUSTYNET_ASSIGN_OR_RETURN(std::string payload, payload_for(*world_, node->second));
+  RUSTYNET_ASSIGN_OR_RETURN(std::string payload, payload_for(*this, *world_, node->second));
   auto cache = node_cache_.find(node_id);
   if (cache == node_cache_.end()) {
     cache = node_cache_.emplace(std::string(node_id), CachedEnvelope{}).first;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay_config.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/result.hpp"
 #include "rustynet/control/node_registry.hpp"
@@ -25,6 +26,7 @@ enum class MeshErrorKind : std::uint8_t {
   kInvalid,      // 400: the request's content is refused (policy document, node fields)
   kConflict,     // 409: registry uniqueness
   kNotFound,     // 404: unknown node
+  kForbidden,    // 403: the request is well-formed but not allowed (a pair that is not relayed)
   kUnavailable,  // 503: store, clock or signing failure (fail closed)
 };
 
@@ -43,6 +45,16 @@ struct SignedNodeState {
 struct MeshOptions {
   std::chrono::seconds state_lifetime{86'400};  // envelope validity; re-signed below half of it
   std::uint64_t generation_block = 64;          // signing generations reserved per durable write
+  std::vector<RelaySite> relays;                // validated by parse_service_config
+  std::chrono::seconds relay_ticket_lifetime{120};
+};
+
+// One side's answer to POST /v1/node/relay-ticket.
+struct RelayTicketGrant {
+  std::string relay_id;
+  policy::SocketAddress address;
+  std::vector<std::uint8_t> ticket;  // crypto::issue_relay_ticket output, holder = the caller
+  std::int64_t expires_at = 0;
 };
 
 // The default policy installed when the store holds none: no rules, so everything is denied.
@@ -85,6 +97,16 @@ class MeshState {
   [[nodiscard]] base::Result<std::uint64_t, MeshError> put_policy(std::string_view document);
   [[nodiscard]] control::StoredPolicy policy() const;
 
+  // A relay ticket for `node_id`'s side of its session with `peer_id`. Errors: kNotFound (the
+  // peer is unknown or not visible to the node: indistinguishable), kForbidden (the pair is not
+  // relayed), kUnavailable (clock, randomness, signing). Both sides of a pair always get the same
+  // session id: it is derived from the pair and the relay with the signing key (no state, so it
+  // survives control restarts; see relay_session_id in mesh_state.cpp).
+  [[nodiscard]] base::Result<RelayTicketGrant, MeshError> issue_relay_ticket(std::string_view node_id,
+                                                                             std::string_view peer_id);
+  // The relay a pair goes through, if any (symmetric).
+  [[nodiscard]] const RelaySite* relay_for_pair(std::string_view a, std::string_view b) const;
+
   [[nodiscard]] const crypto::Ed25519PublicKey& public_key() const noexcept { return key_.public_key(); }
 
   struct World;  // defined in mesh_state.cpp
@@ -114,6 +136,7 @@ class MeshState {
   std::uint64_t reserved_until_ = 0;   // last value durably reserved
   CachedEnvelope policy_cache_;
   std::map<std::string, CachedEnvelope, std::less<>> node_cache_;
+  std::map<std::string, const RelaySite*, std::less<>> relay_of_node_;  // into options_.relays
   std::mutex listener_mutex_;
   std::function<void(std::uint64_t)> listener_;
 };

@@ -2,8 +2,12 @@
 // Strict parsing of the rustynet-control configuration file.
 #include "service_config.hpp"
 
+#include <set>
+
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/base/strict_json.hpp"
+#include "rustynet/crypto/relay_ticket.hpp"
+#include "rustynet/policy/policy_rule.hpp"
 
 namespace rustynet::apps::control_server {
 namespace {
@@ -141,6 +145,75 @@ base::Status<ConfigError> parse_admin_keys(base::JsonObjectReader& root, Service
   return {};
 }
 
+base::Result<RelaySite, ConfigError> parse_relay_site(const nlohmann::json& value, const std::string& path) {
+  auto reader_or = base::JsonObjectReader::create(value, path);
+  if (!reader_or.has_value()) {
+    return base::unexpected(syntax(reader_or.error()));
+  }
+  base::JsonObjectReader& reader = *reader_or;
+  RelaySite site;
+  RUSTYNET_ASSIGN_OR_RETURN(site.relay_id, non_empty_string(reader, "relay_id"));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::string address, non_empty_string(reader, "address"));
+  auto nodes = reader.required_value("nodes");
+  if (!nodes.has_value()) {
+    return base::unexpected(syntax(nodes.error()));
+  }
+  RUSTYNET_RETURN_IF_ERROR(finish(reader));
+  if (!policy::is_valid_identifier(site.relay_id)) {
+    return base::unexpected(
+        invalid(reader.child_path("relay_id") + ": must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"));
+  }
+  auto parsed = policy::SocketAddress::parse(address);
+  if (!parsed.has_value()) {
+    return base::unexpected(invalid(reader.child_path("address") + ": " + parsed.error()));
+  }
+  site.address = *parsed;
+  const std::string nodes_path = reader.child_path("nodes");
+  if (!(*nodes)->is_array() || (*nodes)->empty() || (*nodes)->size() > kMaxNodesPerRelaySite) {
+    return base::unexpected(invalid(nodes_path + ": must be a non-empty array of node ids"));
+  }
+  for (std::size_t i = 0; i < (*nodes)->size(); ++i) {
+    const auto& item = (**nodes)[i];
+    const std::string item_path = nodes_path + "[" + std::to_string(i) + "]";
+    if (!item.is_string() || !policy::is_valid_identifier(item.get_ref<const std::string&>()) ||
+        item.get_ref<const std::string&>().size() > crypto::kMaxRelayNodeIdLength) {
+      return base::unexpected(invalid(item_path + ": must be a node id of 1-64 characters of [A-Za-z0-9._-]"));
+    }
+    site.nodes.push_back(item.get<std::string>());
+  }
+  return site;
+}
+
+// "relays" (optional): relay ids unique, every node behind at most one relay.
+base::Status<ConfigError> parse_relays(base::JsonObjectReader& root, ServiceConfig& config) {
+  const nlohmann::json* value = root.optional_value("relays");
+  if (value == nullptr) {
+    return {};
+  }
+  const std::string path = root.child_path("relays");
+  if (!value->is_array() || value->size() > kMaxRelaySites) {
+    return base::unexpected(
+        invalid(path + ": must be an array of at most " + std::to_string(kMaxRelaySites) + " relays"));
+  }
+  std::set<std::string, std::less<>> relay_ids;
+  std::set<std::string, std::less<>> nodes;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const std::string site_path = path + "[" + std::to_string(i) + "]";
+    RUSTYNET_ASSIGN_OR_RETURN(auto site, parse_relay_site((*value)[i], site_path));
+    if (!relay_ids.insert(site.relay_id).second) {
+      return base::unexpected(invalid(site_path + ".relay_id: duplicate relay id"));
+    }
+    for (std::size_t n = 0; n < site.nodes.size(); ++n) {
+      if (!nodes.insert(site.nodes[n]).second) {
+        return base::unexpected(
+            invalid(site_path + ".nodes[" + std::to_string(n) + "]: node is already behind a relay"));
+      }
+    }
+    config.relays.push_back(std::move(site));
+  }
+  return {};
+}
+
 }  // namespace
 
 base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view json_text) {
@@ -173,6 +246,7 @@ base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view j
   config.max_connections = static_cast<std::size_t>(connections);
   RUSTYNET_ASSIGN_OR_RETURN(const auto capacity, bounded_int(root, "nonce_capacity", 1, 100'000'000, 1'000'000));
   config.nonce_capacity = static_cast<std::size_t>(capacity);
+  RUSTYNET_RETURN_IF_ERROR(parse_relays(root, config));
   RUSTYNET_RETURN_IF_ERROR(finish(root));
   return config;
 }

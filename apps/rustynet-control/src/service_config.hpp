@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay_config.hpp"
 #include "rustynet/base/result.hpp"
 #include "rustynet/control/tls_policy.hpp"
 #include "rustynet/crypto/ed25519.hpp"
@@ -32,7 +33,8 @@ inline constexpr std::int64_t kConfigVersion = 1;
 //   "node_state_lifetime_seconds": 86400,               (optional, 600..2592000)
 //   "long_poll_max_wait_seconds": 55,                   (optional, 1..55)
 //   "max_connections": 4096,                            (optional, 1..1000000; long-polls hold one each)
-//   "nonce_capacity": 1000000                           (optional)
+//   "nonce_capacity": 1000000,                          (optional)
+//   "relays": [{"relay_id": "r1", "address": "198.51.100.7:4600", "nodes": ["n1"]}]   (optional)
 // }
 struct ServiceConfig {
   std::string listen_address;
@@ -51,6 +53,7 @@ struct ServiceConfig {
   std::chrono::seconds long_poll_max_wait{55};
   std::size_t max_connections = 4096;
   std::size_t nonce_capacity = 1'000'000;
+  std::vector<RelaySite> relays;  // nodes that are not directly reachable and the relay they use
 };
 
 // Every refusal has a kind (stable, for tests and exit diagnostics) and names the JSON path.

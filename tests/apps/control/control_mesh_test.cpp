@@ -32,6 +32,7 @@
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/control/token_validator.hpp"
 #include "rustynet/crypto/encoding.hpp"
+#include "rustynet/crypto/relay_ticket.hpp"
 #include "rustynet/crypto/trust_state.hpp"
 #include "rustynet/policy/node_state.hpp"
 #include "service_config.hpp"
@@ -163,6 +164,17 @@ class ControlMeshTest : public ::testing::Test {
     EXPECT_TRUE(state.has_value()) << state.error().describe();
     EXPECT_EQ(state->policy_digest, crypto::sha256(policy_artifact->payload));
     return *state;
+  }
+
+  HttpReply relay_ticket(const std::string& node, std::uint8_t index, const nlohmann::json& body) {
+    return call("POST", "/v1/node/relay-ticket", token(key_from(index), node), body.dump());
+  }
+
+  // Restarts the service with n1 behind relay r1 (n1 <-> n2 is then relayed; n2 <-> n4 is not).
+  void restart_with_relay() {
+    service_.reset();
+    config_.relays = {RelaySite{"r1", policy::SocketAddress::parse("198.51.100.7:4600").value(), {"n1"}}};
+    start();
   }
 
   static std::vector<std::string> peer_ids(const policy::NodeState& state) {
@@ -356,6 +368,140 @@ TEST_F(ControlMeshTest, SyncReturnsAVerifiableStateWithOnlyVisiblePeers) {
   ASSERT_EQ(n1_view.peers.size(), 1U);
   EXPECT_EQ(n1_view.peers[0].endpoints[0].to_string(), "127.0.0.1:51820");
   EXPECT_EQ(n1_again.peers.size(), 1U);
+}
+
+TEST_F(ControlMeshTest, RelayedPairCarriesTheRelayInBothStatesAndOthersDoNot) {
+  restart_with_relay();
+  add_three_nodes();
+  ASSERT_EQ(add_node("n4", 4, "100.64.0.4", {"web"}).status, 201U);
+  const auto n1 = verify(sync("n1", 1, 0, 0), "n1");
+  ASSERT_EQ(peer_ids(n1), std::vector<std::string>{"n2"});
+  ASSERT_TRUE(n1.peers[0].relay.has_value());
+  EXPECT_EQ(n1.peers[0].relay->relay_id, "r1");
+  EXPECT_EQ(n1.peers[0].relay->address.to_string(), "198.51.100.7:4600");
+  const auto n2 = verify(sync("n2", 2, 0, 0), "n2");
+  ASSERT_EQ(peer_ids(n2), (std::vector<std::string>{"n1", "n4"}));
+  ASSERT_TRUE(n2.peers[0].relay.has_value());  // the same relay from the other side
+  EXPECT_EQ(n2.peers[0].relay, n1.peers[0].relay);
+  EXPECT_FALSE(n2.peers[1].relay.has_value());  // n2 <-> n4: direct
+}
+
+TEST_F(ControlMeshTest, RelayTicketsNameTheirHolderAndShareOneSessionPerPair) {
+  restart_with_relay();
+  add_three_nodes();
+  const auto control_key = service_->control_public_key();
+  auto fetch = [&](const std::string& node, std::uint8_t index, const std::string& peer) {
+    const HttpReply reply = relay_ticket(node, index, {{"version", 1}, {"peer", peer}});
+    EXPECT_EQ(reply.status, 200U) << reply.body;
+    const auto json = nlohmann::json::parse(reply.body);
+    EXPECT_EQ(json["relay_id"], "r1");
+    EXPECT_EQ(json["address"], "198.51.100.7:4600");
+    const auto now = clock_.wall_now().value();
+    EXPECT_EQ(json["expires_at"].get<std::int64_t>(), now.seconds + 120);
+    auto claims = crypto::verify_relay_ticket(b64(json["ticket"]), control_key, "r1", now);
+    EXPECT_TRUE(claims.has_value()) << claims.error().describe();
+    EXPECT_EQ(claims->node_id, node);
+    EXPECT_EQ(claims->peer_node_id, peer);
+    EXPECT_EQ(claims->expires_at - claims->issued_at, 120);
+    // Valid on r1 only.
+    EXPECT_FALSE(crypto::verify_relay_ticket(b64(json["ticket"]), control_key, "r2", now).has_value());
+    return *claims;
+  };
+  const auto first = fetch("n1", 1, "n2");
+  const auto second = fetch("n2", 2, "n1");
+  EXPECT_EQ(first.session_id, second.session_id);
+  EXPECT_NE(first.ticket_id, second.ticket_id);
+  clock_.advance(std::chrono::minutes(10));  // the first tickets expired; the pair's session remains
+  const auto again = fetch("n1", 1, "n2");
+  EXPECT_EQ(again.session_id, first.session_id);
+  EXPECT_NE(again.ticket_id, first.ticket_id);
+  // Stateless: the same session id after a control restart, and a different one for another pair.
+  service_.reset();
+  start();
+  EXPECT_EQ(fetch("n2", 2, "n1").session_id, first.session_id);
+  ASSERT_EQ(add_node("n4", 4, "100.64.0.4", {"db"}).status, 201U);  // web n1 reaches db n4: relayed
+  EXPECT_NE(fetch("n1", 1, "n4").session_id, first.session_id);
+}
+
+TEST_F(ControlMeshTest, RelayTicketRefusals) {
+  restart_with_relay();
+  add_three_nodes();
+  ASSERT_EQ(add_node("n4", 4, "100.64.0.4", {"web"}).status, 201U);
+  struct Refusal {
+    const char* name;
+    std::string node;
+    std::uint8_t index;
+    nlohmann::json body;
+    unsigned status;
+  };
+  const Refusal refusals[] = {
+      {"peer not visible", "n1", 1, {{"version", 1}, {"peer", "n3"}}, 404},
+      {"peer unknown", "n1", 1, {{"version", 1}, {"peer", "nobody"}}, 404},
+      {"pair not relayed", "n2", 2, {{"version", 1}, {"peer", "n4"}}, 403},
+      {"self", "n1", 1, {{"version", 1}, {"peer", "n1"}}, 400},
+      {"bad peer id", "n1", 1, {{"version", 1}, {"peer", "n 2"}}, 400},
+      {"missing peer", "n1", 1, {{"version", 1}}, 400},
+      {"unknown field", "n1", 1, {{"version", 1}, {"peer", "n2"}, {"extra", 1}}, 400},
+      {"unknown version", "n1", 1, {{"version", 2}, {"peer", "n2"}}, 400},
+  };
+  for (const auto& refusal : refusals) {
+    const HttpReply reply = relay_ticket(refusal.node, refusal.index, refusal.body);
+    EXPECT_EQ(reply.status, refusal.status) << refusal.name << ": " << reply.body;
+    EXPECT_EQ(reply.body.find("ticket\""), std::string::npos) << refusal.name;
+  }
+  // Invisible and unknown peers are indistinguishable.
+  EXPECT_EQ(relay_ticket("n1", 1, {{"version", 1}, {"peer", "n3"}}).body,
+            relay_ticket("n1", 1, {{"version", 1}, {"peer", "nobody"}}).body);
+  const std::string body = nlohmann::json({{"version", 1}, {"peer", "n2"}}).dump();
+  EXPECT_EQ(call("GET", "/v1/node/relay-ticket", token(key_from(1), "n1"), body).status, 405U);
+  // Separate source addresses: the 401 starts the per-source lockout.
+  EXPECT_EQ(call("POST", "/v1/node/relay-ticket", token(admin_, "admin"), body, "127.0.0.31").status, 403U);
+  EXPECT_EQ(call("POST", "/v1/node/relay-ticket", "", body, "127.0.0.32").status, 401U);
+  // Fail closed without a wall clock (the auth chain refuses first; MeshState would answer 503).
+  const std::string n1_token = token(key_from(1), "n1");  // issued while the clock still works
+  clock_.set_wall_usable(false);
+  EXPECT_NE(call("POST", "/v1/node/relay-ticket", n1_token, body, "127.0.0.33").status, 200U);
+}
+
+TEST_F(ControlMeshTest, RelayConfigIsStrict) {
+  const auto base_json = nlohmann::json::parse(base::read_file_bounded(dir_.file("control.json"), 1U << 20U).value());
+  auto with_relays = [&](const nlohmann::json& relays) {
+    auto json = base_json;
+    json["relays"] = relays;
+    return parse_service_config(json.dump());
+  };
+  const nlohmann::json good = {{"relay_id", "r1"}, {"address", "198.51.100.7:4600"}, {"nodes", {"n1", "n2"}}};
+  auto parsed = with_relays(nlohmann::json::array({good}));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  ASSERT_EQ(parsed->relays.size(), 1U);
+  EXPECT_EQ(parsed->relays[0].nodes, (std::vector<std::string>{"n1", "n2"}));
+  EXPECT_TRUE(parse_service_config(base_json.dump())->relays.empty());  // optional
+
+  auto changed = [&](const char* key, const nlohmann::json& value) {
+    auto site = good;
+    site[key] = value;
+    return site;
+  };
+  auto other = good;
+  other["relay_id"] = "r2";
+  other["nodes"] = nlohmann::json::array({"n2"});
+  const std::pair<const char*, nlohmann::json> bad[] = {
+      {"unknown field", nlohmann::json::array({changed("extra", 1)})},
+      {"bad relay id", nlohmann::json::array({changed("relay_id", "-r")})},
+      {"bad address", nlohmann::json::array({changed("address", "198.51.100.7")})},
+      {"no nodes", nlohmann::json::array({changed("nodes", nlohmann::json::array())})},
+      {"bad node id", nlohmann::json::array({changed("nodes", nlohmann::json::array({"n 1"}))})},
+      {"node id too long for a ticket",
+       nlohmann::json::array({changed("nodes", nlohmann::json::array({std::string(65, 'n')}))})},
+      {"duplicate relay id", nlohmann::json::array({good, good})},
+      {"node behind two relays", nlohmann::json::array({good, other})},
+      {"not an array", good},
+  };
+  for (const auto& [name, relays] : bad) {
+    auto result = with_relays(relays);
+    ASSERT_FALSE(result.has_value()) << name;
+    EXPECT_NE(result.error().message.find("$.relays"), std::string::npos) << name << ": " << result.error().message;
+  }
 }
 
 TEST_F(ControlMeshTest, UnchangedStateKeepsItsGenerationAndWaitEndsWith204) {
