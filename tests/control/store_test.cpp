@@ -32,6 +32,39 @@ void check_nonce_contract(NonceStore& store) {
   EXPECT_EQ(store.record_once("n5", at(100), at(11)).value(), NonceOutcome::kFull);
 }
 
+// A wall clock stepped a day forward (expired entries dropped to make room) and then corrected
+// must not re-open a token that is valid again: its nonce is below the anti-replay floor. A token
+// issued after the correction still passes, so the step costs no outage.
+void check_clock_step_cannot_reopen_replay(NonceStore& store) {
+  constexpr std::int64_t kDay = 86'400;
+  EXPECT_EQ(store.record_once("a", at(390), kNow).value(), NonceOutcome::kFresh);
+  EXPECT_EQ(store.record_once("b", at(390), kNow).value(), NonceOutcome::kFresh);
+  // A day later (capacity 2 is full): a and b are dropped to make room for c.
+  EXPECT_EQ(store.record_once("c", at(kDay + 390), at(kDay)).value(), NonceOutcome::kFresh);
+  // The clock is corrected: a's token would pass its validity check again.
+  EXPECT_EQ(store.record_once("a", at(390), at(10)).value(), NonceOutcome::kReplayed);
+  EXPECT_EQ(store.record_once("b", at(390), at(10)).value(), NonceOutcome::kReplayed);
+  EXPECT_EQ(store.record_once("d", at(400), at(10)).value(), NonceOutcome::kFresh);
+}
+
+TEST(NonceStoreTest, MemoryStoreClockStepCannotReopenReplay) {
+  MemoryNonceStore store(2);
+  check_clock_step_cannot_reopen_replay(store);
+}
+
+TEST(NonceStoreTest, SqliteStoreClockStepCannotReopenReplayEvenAfterRestart) {
+  testing::TempDir dir;
+  const std::string path = dir.file("control.db");
+  {
+    auto store = SqliteControlStore::open(path, SqliteStoreOptions{2});
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    check_clock_step_cannot_reopen_replay(**store);
+  }
+  auto reopened = SqliteControlStore::open(path, SqliteStoreOptions{2});
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  EXPECT_EQ((*reopened)->record_once("a", at(390), at(10)).value(), NonceOutcome::kReplayed);
+}
+
 TEST(NonceStoreTest, MemoryStoreBoundedDeniesWhenFull) {
   MemoryNonceStore store(3);
   check_nonce_contract(store);

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "rustynet/base/sys_error.hpp"
@@ -82,10 +83,33 @@ struct SqliteControlStore::Impl {
   Statement nonce_count;
   Statement prune_nonces;
   Statement prune_tokens;
+  Statement floor_write;
   std::unique_ptr<detail::SqliteRegistry> registry;
   std::size_t live_nonces = 0;  // rows in used_nonces, maintained to avoid COUNT(*) per request
   std::int64_t last_prune = INT64_MIN;
   std::size_t inserts_since_prune = 0;
+  // Anti-replay floor (persisted as counter 'nonce_prune_floor'): rows retained until before it
+  // may have been deleted, so a nonce retained until before it cannot be proven unused and is
+  // refused. Without it, a wall clock stepped forward (pruning everything) and then corrected
+  // would accept a replay of a still-valid token. Pruning never cuts past max_retained + 1, the
+  // latest retention ever recorded, so a forward step raises the floor only to what was
+  // really recorded and tokens issued after the correction still pass.
+  std::int64_t prune_floor = INT64_MIN;
+  std::int64_t max_retained = INT64_MIN;
+
+  base::Status<StateError> raise_floor_locked(std::int64_t cutoff) {
+    if (cutoff <= prune_floor) {
+      return {};
+    }
+    // Persisted before any row is deleted: a crash in between leaves rows a higher floor covers.
+    const StatementScope scope(floor_write.get());
+    if (sqlite3_bind_int64(floor_write.get(), 1, cutoff) != SQLITE_OK) {
+      return base::unexpected(db_error(db.get(), "bind failed"));
+    }
+    RUSTYNET_RETURN_IF_ERROR(step_done(floor_write.get()));
+    prune_floor = cutoff;
+    return {};
+  }
 
   base::Status<StateError> step_done(sqlite3_stmt* stmt) {
     const int rc = sqlite3_step(stmt);
@@ -117,9 +141,11 @@ struct SqliteControlStore::Impl {
   }
 
   base::Status<StateError> prune_locked(base::UnixTime now) {
+    const std::int64_t cutoff = max_retained == INT64_MIN ? now.seconds : std::min(now.seconds, max_retained + 1);
+    RUSTYNET_RETURN_IF_ERROR(raise_floor_locked(cutoff));
     for (sqlite3_stmt* stmt : {prune_nonces.get(), prune_tokens.get()}) {
       const StatementScope scope(stmt);
-      if (sqlite3_bind_int64(stmt, 1, now.seconds) != SQLITE_OK) {
+      if (sqlite3_bind_int64(stmt, 1, cutoff) != SQLITE_OK) {
         return base::unexpected(db_error(db.get(), "bind failed"));
       }
       RUSTYNET_RETURN_IF_ERROR(step_done(stmt));
@@ -201,6 +227,35 @@ base::Result<std::unique_ptr<SqliteControlStore>, StateError> SqliteControlStore
   RUSTYNET_ASSIGN_OR_RETURN(impl->nonce_count, prepare(handle, "SELECT COUNT(*) FROM used_nonces"));
   RUSTYNET_ASSIGN_OR_RETURN(impl->prune_nonces, prepare(handle, "DELETE FROM used_nonces WHERE retain_until < ?1"));
   RUSTYNET_ASSIGN_OR_RETURN(impl->prune_tokens, prepare(handle, "DELETE FROM revoked_tokens WHERE retain_until < ?1"));
+  RUSTYNET_ASSIGN_OR_RETURN(impl->floor_write,
+                            prepare(handle,
+                                    "INSERT INTO counters(name, value) VALUES('nonce_prune_floor', ?1) "
+                                    "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)"));
+  {
+    RUSTYNET_ASSIGN_OR_RETURN(Statement bounds,
+                              prepare(handle,
+                                      "SELECT (SELECT value FROM counters WHERE name = 'nonce_prune_floor'),"
+                                      " (SELECT max(retain_until) FROM used_nonces),"
+                                      " (SELECT max(retain_until) FROM revoked_tokens)"));
+    RUSTYNET_ASSIGN_OR_RETURN(const bool row, impl->step_has_row(bounds.get()));
+    if (!row) {
+      return base::unexpected(StateError{"control store: anti-replay bounds returned no row"});
+    }
+    const auto column = [&bounds](int index) -> std::optional<std::int64_t> {
+      if (sqlite3_column_type(bounds.get(), index) == SQLITE_NULL) {
+        return std::nullopt;
+      }
+      return static_cast<std::int64_t>(sqlite3_column_int64(bounds.get(), index));
+    };
+    for (int index = 0; index < 3; ++index) {
+      if (const auto value = column(index); value.has_value()) {
+        if (index == 0) {
+          impl->prune_floor = *value;
+        }
+        impl->max_retained = std::max(impl->max_retained, *value);
+      }
+    }
+  }
   RUSTYNET_ASSIGN_OR_RETURN(impl->live_nonces, impl->count_nonces());
   RUSTYNET_ASSIGN_OR_RETURN(impl->registry, detail::SqliteRegistry::create(handle, impl->mutex));
   return std::make_unique<SqliteControlStore>(PrivateTag{}, std::move(impl));
@@ -216,7 +271,9 @@ base::Status<StateError> SqliteControlStore::revoke_token(std::string_view token
   if (!bind_text(stmt, 1, token_id) || sqlite3_bind_int64(stmt, 2, retain_until.seconds) != SQLITE_OK) {
     return base::unexpected(db_error(impl_->db.get(), "bind failed"));
   }
-  return impl_->step_done(stmt);
+  RUSTYNET_RETURN_IF_ERROR(impl_->step_done(stmt));
+  impl_->max_retained = std::max(impl_->max_retained, retain_until.seconds);
+  return {};
 }
 
 base::Status<StateError> SqliteControlStore::revoke_subject(std::string_view subject) {
@@ -265,6 +322,9 @@ base::Result<NonceOutcome, StateError> SqliteControlStore::record_once(std::stri
                                                                        base::UnixTime now) {
   const std::lock_guard lock(impl_->mutex);
   sqlite3* db = impl_->db.get();
+  if (retain_until.seconds < impl_->prune_floor) {
+    return NonceOutcome::kReplayed;  // its record may have been pruned: first use is unprovable
+  }
   {
     sqlite3_stmt* stmt = impl_->nonce_lookup.get();
     const StatementScope scope(stmt);
@@ -276,7 +336,9 @@ base::Result<NonceOutcome, StateError> SqliteControlStore::record_once(std::stri
       if (sqlite3_column_int64(stmt, 0) >= now.seconds) {
         return NonceOutcome::kReplayed;
       }
-      // An expired entry for the same nonce: drop it and record afresh below.
+      // An expired entry for the same nonce: drop it (raising the floor past it) and record
+      // afresh below.
+      RUSTYNET_RETURN_IF_ERROR(impl_->raise_floor_locked(sqlite3_column_int64(stmt, 0) + 1));
       sqlite3_stmt* del = impl_->nonce_delete.get();
       const StatementScope del_scope(del);
       if (!bind_text(del, 1, nonce)) {
@@ -312,6 +374,7 @@ base::Result<NonceOutcome, StateError> SqliteControlStore::record_once(std::stri
   }
   ++impl_->live_nonces;
   ++impl_->inserts_since_prune;
+  impl_->max_retained = std::max(impl_->max_retained, retain_until.seconds);
   return NonceOutcome::kFresh;
 }
 
