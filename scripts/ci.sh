@@ -27,6 +27,7 @@ gates=(
   "fuzz:scripts/ci/fuzz.sh"
   "selftest:scripts/ci/selftest.sh"
   "perf-short:scripts/ci/perf-short.sh"
+  "acceptance:scripts/acceptance.sh"
 )
 [[ -n ${RUSTYNET_CI_ONLY:-} ]] && mapfile -t gates < <(printf '%s\n' "${gates[@]}" | grep -E "^(${RUSTYNET_CI_ONLY//,/|}):")
 
@@ -42,7 +43,8 @@ record() {
 
 # lint is CPU-bound while the namespace tests mostly wait on the network, so lint runs in the
 # background from the moment the compile database exists. It is joined before the gates that
-# measure time (perf-short: idle CPU, reconnect, throughput) and before the summary.
+# measure time (perf-short and acceptance's P1-AT-15: idle CPU, reconnect, throughput) and before
+# the summary.
 lint_pid=""
 join_lint() {
   [[ -n $lint_pid ]] || return 0
@@ -67,7 +69,7 @@ for entry in "${gates[@]}"; do
     lint_pid=$!
     continue
   fi
-  [[ $name == perf-short ]] && join_lint
+  [[ $name == perf-short || $name == acceptance ]] && join_lint
   echo "==== gate: $name ($script)"
   start=$SECONDS
   if "$repo/$script" 2>&1 | tee "$repo/build/ci-logs/$name.log"; then
