@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 
 namespace rustynet::policy {
@@ -52,6 +53,21 @@ struct Case {
   const char* path;
 };
 
+// Applies each case's text replacement to `good` and expects parse_node_state to refuse it with
+// the case's error kind and JSON path.
+void expect_each_mutation_rejected(const std::string& good, std::span<const Case> cases) {
+  for (const auto& c : cases) {
+    std::string text = good;
+    const auto at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.name << " in " << text;
+    text.replace(at, c.from.size(), c.to);
+    auto result = parse_node_state(text);
+    ASSERT_FALSE(result.has_value()) << c.name << ": " << text;
+    EXPECT_EQ(result.error().kind, c.kind) << c.name << ": " << result.error().describe();
+    EXPECT_EQ(result.error().path, c.path) << c.name << ": " << result.error().describe();
+  }
+}
+
 TEST(NodeStateTest, RejectsMalformedStateWithPath) {
   const std::string good = encode_node_state(sample()).value();
   std::string key_b;
@@ -83,16 +99,7 @@ TEST(NodeStateTest, RejectsMalformedStateWithPath) {
        "$.peers[0].addresses[0]"},
       {"trailing bytes", R"("version":1})", R"("version":1}{})", PolicyErrorKind::kSyntax, "$"},
   };
-  for (const auto& c : cases) {
-    std::string text = good;
-    const auto at = text.find(c.from);
-    ASSERT_NE(at, std::string::npos) << c.name << " in " << text;
-    text.replace(at, c.from.size(), c.to);
-    auto result = parse_node_state(text);
-    ASSERT_FALSE(result.has_value()) << c.name << ": " << text;
-    EXPECT_EQ(result.error().kind, c.kind) << c.name << ": " << result.error().describe();
-    EXPECT_EQ(result.error().path, c.path) << c.name << ": " << result.error().describe();
-  }
+  expect_each_mutation_rejected(good, cases);
 }
 
 NodeState relayed_sample() {
@@ -131,16 +138,7 @@ TEST(NodeStateTest, RejectsMalformedRelayWithPath) {
        PolicyErrorKind::kInvalidValue, "$.peers[1].relay.relay_id"},
       {"relay not an object", relay, R"("relay":"relay-1")", PolicyErrorKind::kSchema, "$.peers[1].relay"},
   };
-  for (const auto& c : cases) {
-    std::string text = good;
-    const auto at = text.find(c.from);
-    ASSERT_NE(at, std::string::npos) << c.name << " in " << text;
-    text.replace(at, c.from.size(), c.to);
-    auto result = parse_node_state(text);
-    ASSERT_FALSE(result.has_value()) << c.name << ": " << text;
-    EXPECT_EQ(result.error().kind, c.kind) << c.name << ": " << result.error().describe();
-    EXPECT_EQ(result.error().path, c.path) << c.name << ": " << result.error().describe();
-  }
+  expect_each_mutation_rejected(good, cases);
   NodeState bad = relayed_sample();
   bad.peers[1].relay->relay_id = "has space";
   EXPECT_FALSE(encode_node_state(bad).has_value());
