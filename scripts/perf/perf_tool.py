@@ -14,6 +14,8 @@ Subcommands:
       X25519 public keys, no endpoints, addresses 100.64.10.0 upward) into a STOPPED control's registry:
       the admin API allows 10 requests and then one per 3 minutes, so 1,000 registrations through it
       would take two days. Only for the 1,000-peer data point of the harness.
+  node-endpoints --db FILE --node NODE               the endpoints control's registry holds for NODE
+      (read-only; comma-separated "addr:port", as control publishes them)
   report --dir DIR --mode short|full ...             writes DIR/baseline.json from the raw files
 
 Every figure in the report is computed here from raw files written by the same run; nothing is
@@ -127,6 +129,15 @@ def watch_commit(args):
     die(f"policy generation in {args.db} did not change within {args.timeout} s")
 
 
+def node_endpoints(args):
+    import sqlite3
+    connection = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True, timeout=2.0, isolation_level=None)
+    row = connection.execute("SELECT endpoints FROM nodes WHERE node_id = ?", (args.node,)).fetchone()
+    if row is None:
+        die(f"node {args.node} not in {args.db}")
+    print(row[0])
+
+
 # ---- 1,000-peer data point ------------------------------------------------------------------------
 
 def bulk_nodes(args):
@@ -160,6 +171,9 @@ def p95(values):
     """Nearest-rank 95th percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+STAT_NAMES = ("min", "median", "p95", "max")
 
 
 def summary(values):
@@ -292,6 +306,38 @@ def summary_mbit(values):
         statistics.mean(values) / 1e6)}
 
 
+# ---- endpoint change: underlay address move (detail) ----------------------------------------------
+
+def address_move_detail(report_dir):
+    """Summary of address_move.detail.txt (section 5b of the harness), None when it was not run."""
+    path = os.path.join(report_dir, "address_move.detail.txt")
+    if not os.path.isfile(path):
+        return None
+    replies, registry, moves = [], [], 0
+    with open(path, encoding="ascii") as fh:
+        for line in fh:
+            if not line.strip() or line.startswith("#"):
+                continue
+            _, _, reply_ms, registry_ms = line.split()
+            moves += 1
+            if reply_ms != "none":
+                replies.append(int(reply_ms) / 1000.0)
+            if registry_ms != "none":
+                registry.append(int(registry_ms) / 1000.0)
+    if moves == 0:
+        die(f"{path} holds no samples")
+    detail = {"moves": moves, "without_reply_within_45s": moves - len(replies), "raw_file": "address_move.detail.txt",
+              "gated": False,
+              "method": "n2's underlay address alternates 10.77.0.12 <-> 10.77.0.112 while every daemon keeps "
+                        "running -> first n1 -> n2 ping reply, probe every 50 ms, up to 45 s; registry = "
+                        "control's registry holds n2's new endpoint"}
+    for name, values in (("first_reply_seconds", replies), ("registry_seconds", registry)):
+        if values:
+            stats = summary(values)
+            detail[name] = {"samples": stats["samples"]} | {key: rounded(stats[key]) for key in STAT_NAMES}
+    return detail
+
+
 # ---- environment + report -------------------------------------------------------------------------
 
 def cpu_model():
@@ -310,6 +356,15 @@ def report(args):
                        "reconnect_seconds.samples.txt",
                        method="p95 of: daemon restart (process start) -> first ping reply through the tunnel, "
                               "probe every 50 ms")
+    endpoint_values = read_numbers(os.path.join(directory, "reconnect_endpoint_change_seconds.samples.txt"))
+    endpoint = metric("reconnect_endpoint_change_seconds", "s", 5.0, p95(endpoint_values), endpoint_values,
+                      "reconnect_endpoint_change_seconds.samples.txt", detail_file="endpoint_change.detail.txt",
+                      method="p95 of: n2 moves its tunnel endpoint to another UDP port (daemon started with the new "
+                             "listen_port) -> first n1 -> n2 ping reply through the tunnel, probe every 50 ms; "
+                             "each sample also saw the new endpoint in control's registry and on n1's device")
+    moves = address_move_detail(directory)
+    if moves is not None:
+        endpoint["address_move"] = moves
     policy_values = read_numbers(os.path.join(directory, "route_policy_apply_p95_seconds.samples.txt"))
     policy = metric("route_policy_apply_p95_seconds", "s", 2.0, p95(policy_values), policy_values,
                     "route_policy_apply_p95_seconds.samples.txt",
@@ -327,7 +382,7 @@ def report(args):
                  "vmhwm_mb": rounded(max(r["hwm"] for r in readings) / 1024.0), "cpu_percent": rounded(bulk_cpu)}
         rss["with_1000_extra_peers"] = point
         cpu["with_1000_extra_peers"] = point
-    metrics = [cpu, rss, reconnect, policy, throughput_metric(directory)]
+    metrics = [cpu, rss, reconnect, endpoint, policy, throughput_metric(directory)]
     extras_path = os.path.join(directory, "extras.json")
     extras = {}
     if os.path.isfile(extras_path):
@@ -387,6 +442,10 @@ def main():
     p.add_argument("--tag", required=True)
     p.add_argument("--like", required=True)
     p.set_defaults(func=bulk_nodes)
+    p = sub.add_parser("node-endpoints")
+    p.add_argument("--db", required=True)
+    p.add_argument("--node", required=True)
+    p.set_defaults(func=node_endpoints)
     p = sub.add_parser("report")
     p.add_argument("--dir", required=True)
     p.add_argument("--mode", choices=("short", "full"), required=True)

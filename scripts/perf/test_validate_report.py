@@ -49,6 +49,32 @@ class ValidateReportTest(unittest.TestCase):
         report["metrics"] = [m for m in report["metrics"] if m["key"] != "idle_rss_mb"]
         self.assertTrue(any("idle_rss_mb: required metric is missing" in e for e in self.errors(report)))
 
+    def test_required_keys_are_the_phase1_budgets(self):
+        self.assertEqual(set(v.BUDGETS), {"idle_cpu_percent", "idle_rss_mb", "reconnect_seconds",
+                                          "reconnect_endpoint_change_seconds", "route_policy_apply_p95_seconds",
+                                          "throughput_overhead_percent"})
+        self.assertEqual(v.BUDGETS["reconnect_endpoint_change_seconds"]["threshold"], 5.0)
+        self.assertEqual(v.BUDGETS["reconnect_endpoint_change_seconds"]["min_samples"], 10)
+
+    def test_missing_endpoint_change_reconnect_fails(self):
+        # The restart reconnect alone does not cover the separate endpoint-change measurement.
+        report = copy.deepcopy(self.report)
+        report["metrics"] = [m for m in report["metrics"] if m["key"] != "reconnect_endpoint_change_seconds"]
+        self.assertTrue(any("reconnect_endpoint_change_seconds: required metric is missing" in e
+                            for e in self.errors(report)))
+
+    def test_slow_or_sparse_endpoint_change_reconnect_fails(self):
+        report = copy.deepcopy(self.report)
+        metric = self.metric(report, "reconnect_endpoint_change_seconds")
+        metric.update({"value": 30.7, "p95": 30.7, "max": 30.7, "pass": False})
+        self.assertTrue(any("reconnect_endpoint_change_seconds: 30.7 s exceeds the threshold 5.0" in e
+                            for e in self.errors(report)))
+        metric.update({"value": 1.0, "p95": 1.0, "max": 1.0, "pass": True, "samples": 9})
+        self.assertTrue(any("reconnect_endpoint_change_seconds: 9 samples, at least 10" in e
+                            for e in self.errors(report)))
+        metric.update({"samples": 10, "status": "not_measurable"})
+        self.assertTrue(any("only 'measured'" in e for e in self.errors(report)))
+
     def test_not_measurable_fails(self):
         for status in ("not_measurable", "placeholder", "unavailable", None):
             report = copy.deepcopy(self.report)
