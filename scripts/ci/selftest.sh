@@ -32,6 +32,23 @@ expect_failure() {
   fi
 }
 
+# expect_success NAME COMMAND...: the positive control before an injection (the unmodified input
+# passes), so the failure that follows is caused by the injected violation and nothing else.
+expect_success() {
+  local name=$1
+  shift
+  local output status=0
+  output=$("$@" 2>&1) || status=$?
+  if ((status == 0)); then
+    printf 'selftest: %-34s ok (passes before the injection)\n' "$name"
+    passed=$((passed + 1))
+  else
+    printf 'selftest: %-34s BROKEN (exit %d on the unmodified input)\n' "$name" "$status" >&2
+    tail -20 <<< "$output" >&2
+    failed=$((failed + 1))
+  fi
+}
+
 gate() { RUSTYNET_ROOT=$1 "$repo/scripts/ci/$2"; }
 
 # 1 format
@@ -109,6 +126,128 @@ printf 'namespace rustynet::base {\nint BadlyNamedFunction() { return 0; }\n}  /
 cmake --preset ci -S "$t" > /dev/null 2>&1 || (cd "$t" && cmake --preset ci > /dev/null 2>&1) || true
 expect_failure lint "BadlyNamedFunction" env RUSTYNET_ROOT="$t" RUSTYNET_LINT_FILES=libs/base/src/sys_error.cpp \
   "$repo/scripts/ci/lint.sh"
+
+# ---- the gates added for issue 12: tsan, fuzz, perf-short, acceptance ---------------------------
+# Each needs a build; none reuses build/ci, build/tsan or build/fuzz (a temporary copy cannot share
+# their CMake caches), so each builds one tiny extra target in its copy and injects the violation
+# there. The copies configure their presets once (~10 s each) and compile a few small files.
+
+# tsan: a test with an unsynchronised counter, selected through RUSTYNET_TSAN_TESTS. Two threads
+# write without any happens-before edge between them, so TSan reports it on every run.
+t=$(fresh_copy tsan)
+cat > "$t/tests/selftest_race_test.cpp" << 'CPP'
+// SPDX-License-Identifier: Apache-2.0
+// Injected by scripts/ci/selftest.sh: a deliberate data race the tsan gate must report.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace {
+int racy_counter = 0;  // written by two threads without synchronisation
+
+TEST(SelfTestInjectedRace, UnsynchronisedIncrement) {
+  const auto bump = [] {
+    for (int i = 0; i < 10000; ++i) {
+      racy_counter = racy_counter + 1;
+    }
+  };
+  std::thread first(bump);
+  std::thread second(bump);
+  first.join();
+  second.join();
+  EXPECT_GT(racy_counter, 0);
+}
+}  // namespace
+CPP
+printf 'rustynet_add_test(selftest_race_test SOURCES selftest_race_test.cpp)\n' >> "$t/tests/CMakeLists.txt"
+expect_failure tsan-race "WARNING: ThreadSanitizer: data race" env RUSTYNET_ROOT="$t" \
+  RUSTYNET_TSAN_TESTS=selftest_race_test RUSTYNET_JOBS=2 "$repo/scripts/ci/tsan.sh"
+
+# fuzz: a target that aborts on inputs starting with "BOOM", selected through RUSTYNET_FUZZ_TARGETS
+# (the copy builds only it). First a checked-in regression input crashes it during the replay; then,
+# without that input, the fuzzer itself must find the crash from the seed "BOO" and the gate must
+# report the target; last, a harness source without a target.
+t=$(fresh_copy fuzz)
+cat > "$t/tests/fuzz/selftest_crash_fuzz.cpp" << 'CPP'
+// SPDX-License-Identifier: Apache-2.0
+// Injected by scripts/ci/selftest.sh: a parser that crashes on inputs starting with "BOOM".
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size >= 4 && data[0] == 'B' && data[1] == 'O' && data[2] == 'O' && data[3] == 'M') {
+    std::abort();
+  }
+  return 0;
+}
+CPP
+mkdir -p "$t/tests/fuzz/corpus/fuzz_selftest_crash" "$t/tests/fuzz/regressions/fuzz_selftest_crash"
+printf 'BOO' > "$t/tests/fuzz/corpus/fuzz_selftest_crash/seed"
+printf 'BOOM' > "$t/tests/fuzz/regressions/fuzz_selftest_crash/crash-boom"
+sed -i '/^file(GENERATE OUTPUT/i rustynet_add_fuzzer(fuzz_selftest_crash SOURCES selftest_crash_fuzz.cpp)' \
+  "$t/tests/fuzz/CMakeLists.txt"
+fuzz_gate() { env RUSTYNET_ROOT="$t" RUSTYNET_FUZZ_TARGETS=fuzz_selftest_crash RUSTYNET_FUZZ_SECONDS=30 "$repo/scripts/ci/fuzz.sh"; }
+expect_failure fuzz-regression "fuzz: replay of fuzz_selftest_crash failed" fuzz_gate
+rm "$t/tests/fuzz/regressions/fuzz_selftest_crash/crash-boom"
+expect_failure fuzz-crash-found "fuzz: fuzz_selftest_crash FAILED" fuzz_gate
+printf '// no target registered for this harness\n' > "$t/tests/fuzz/orphan_fuzz.cpp"
+expect_failure fuzz-orphan-harness "has no target fuzz_orphan" fuzz_gate
+
+# perf-short: a report the validator accepts (built from the validator tests' good report, short
+# form) passes the gate's validation path; the same report without one metric, and with one value
+# over its budget, fail it naming the metric. RUSTYNET_PERF_SHORT_REPORT skips the harness.
+t=$(fresh_copy perf-short)
+mkdir -p "$work/perf-report"
+python3 - "$t/scripts/perf" "$work/perf-report" << 'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import test_validate_report
+report = test_validate_report.good_report(sys.argv[2])
+report["mode"] = "short"
+with open(os.path.join(sys.argv[2], "baseline.json"), "w", encoding="utf-8") as fh:
+    json.dump(report, fh)
+PY
+perf_gate() { env RUSTYNET_ROOT="$t" RUSTYNET_PERF_SHORT_REPORT="$work/perf-report/baseline.json" "$repo/scripts/ci/perf-short.sh"; }
+expect_success perf-short-good-report perf_gate
+cp "$work/perf-report/baseline.json" "$work/perf-report/good.json"
+python3 - "$work/perf-report/baseline.json" << 'PY'
+import json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+report["metrics"] = [m for m in report["metrics"] if m["key"] != "reconnect_seconds"]
+json.dump(report, open(sys.argv[1], "w", encoding="utf-8"))
+PY
+expect_failure perf-short-missing-metric "reconnect_seconds: required metric is missing" perf_gate
+python3 - "$work/perf-report/good.json" "$work/perf-report/baseline.json" << 'PY'
+import json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+metric = next(m for m in report["metrics"] if m["key"] == "idle_cpu_percent")
+metric.update({"value": 3.5, "p95": 3.5, "max": 3.5, "pass": False})  # consistent: only the budget is broken
+json.dump(report, open(sys.argv[2], "w", encoding="utf-8"))
+PY
+expect_failure perf-short-over-budget "idle_cpu_percent: 3.5 percent exceeds the threshold 2.0" perf_gate
+
+# acceptance: a row whose evidence is broken (the threat model cites a test that does not exist),
+# a gtest filter that runs zero tests while the binary exits 0 (a stub binary in a stub build
+# directory), and an --only that selects no row. No row here needs a real build.
+t=$(fresh_copy acceptance)
+stub="$work/acceptance-build"
+mkdir -p "$stub/tests/crypto"
+touch "$stub/CTestTestfile.cmake" "$stub/build.ninja"
+cat > "$stub/tests/crypto/crypto_test" << 'SH'
+#!/bin/sh
+# stub gtest binary: exits 0 having run nothing (what a filter matching no test must not pass as)
+echo "[==========] 0 tests from 0 test suites ran. (0 ms total)"
+echo "[  PASSED  ] 0 tests."
+SH
+chmod +x "$stub/tests/crypto/crypto_test"
+accept() { "$t/scripts/acceptance.sh" --build-dir "$stub" --artifacts "$work/acceptance-artifacts" "$@"; }
+sed -i 's/`ControlServerTest.SlowClientCutOffAfterRequestTimeout`/`ControlServerTest.SelfTestInjectedMissing`/' \
+  "$t/docs/threat-model.md"
+expect_failure acceptance-broken-evidence "test ControlServerTest.SelfTestInjectedMissing does not exist" \
+  accept --only P1-AT-09
+expect_failure acceptance-zero-tests "on crypto_test ran no test" accept --only P1-AT-11
+expect_failure acceptance-no-row "--only selected no row" accept --only P1-AT-99
 
 echo "selftest: $passed passed, $failed failed"
 ((failed == 0))

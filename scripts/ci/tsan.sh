@@ -5,12 +5,19 @@
 # the selection matches fewer tests than listed (never passes vacuously).
 #   RUSTYNET_TSAN_BUILD_DIR  build directory (default build/tsan, the preset's)
 #   RUSTYNET_JOBS            parallel jobs (default nproc)
+#   RUSTYNET_TSAN_TESTS      test names (comma or space separated) instead of the gate's list; for
+#                            scripts/ci/selftest.sh (a deliberately racy test) and local runs
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Daemon (state loop, local API, long-poll client, runtime), control server (Asio threads, shared
 # limiter/lockout/store), relay (server loop, sessions). The control load test is left out: it is a
 # throughput test whose rates TSan's 5-15x slowdown would distort; its code paths are the server's.
 tests=(rustynetd_test rustynetd_https_client_test control_server_test relay_test)
+if [[ -n ${RUSTYNET_TSAN_TESTS:-} ]]; then
+  read -ra tests <<<"${RUSTYNET_TSAN_TESTS//,/ }"
+  ((${#tests[@]} > 0)) || gate_fail "tsan: RUSTYNET_TSAN_TESTS selects no test"
+  echo "tsan: RUSTYNET_TSAN_TESTS replaces the gate's test list with: ${tests[*]}"
+fi
 build_dir=${RUSTYNET_TSAN_BUILD_DIR:-$RUSTYNET_ROOT/build/tsan}
 jobs=${RUSTYNET_JOBS:-$(nproc)}
 log_dir="$RUSTYNET_ROOT/build/ci-logs"

@@ -50,7 +50,6 @@ BackendResult<IpAddress> IpAddress::parse(std::string_view text) {
     return fail(BackendError::invalid_input("IP address contains a character outside [0-9a-fA-F:.]"));
   }
   const std::string terminated(text);
-  IpAddress address;
   if (terminated.find(':') == std::string::npos) {
     std::array<std::uint8_t, 4> v4_bytes{};
     if (::inet_pton(AF_INET, terminated.c_str(), v4_bytes.data()) != 1) {
