@@ -2,10 +2,12 @@
 // Node-state derivation and signing: symmetric policy visibility, payload-compare caching, durable generations.
 #include "mesh_state.hpp"
 
+#include <sodium.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <set>
 #include <span>
 #include <utility>
@@ -99,25 +101,34 @@ bool fill_random(std::array<std::uint8_t, N>& out) {
   return true;
 }
 
-// The session id of a relayed pair on `relay_id`: the first 16 bytes of SHA-256 over the control
-// key's (deterministic, RFC 8032) Ed25519 signature of a domain-separated description of the pair.
-// Both sides get the same id without any shared state, across control restarts, and nobody without
-// the signing key can predict it. The signature itself is never disclosed, and its domain string
-// differs from every envelope signing domain, so it cannot stand in for a signed artifact.
+// The session id of a relayed pair on `relay_id` (docs/relay.md "Session ids"): keyed BLAKE2b-128
+// (crypto_generichash) over a domain-separated, canonical (sorted) description of the pair and
+// relay, with a 32-byte key derived from the control signing key's seed by
+// crypto_kdf_derive_from_key (context "rnrelay1", subkey 1). Both sides get the same id without
+// any shared state, across control restarts; nobody without the signing key can predict it, and
+// the derived key is used for nothing else (a KDF, not a signature, so no signing oracle exists).
 crypto::RelaySessionId relay_session_id(const crypto::Ed25519SigningKey& key, std::string_view relay_id,
                                         std::string_view a, std::string_view b) {
+  static_assert(crypto_kdf_KEYBYTES == 32 && crypto_generichash_KEYBYTES == 32);
+  static_assert(std::tuple_size_v<crypto::RelaySessionId> >= crypto_generichash_BYTES_MIN);
   if (b < a) {
     std::swap(a, b);
   }
-  std::string message = "rustynet/relay-session-id/v1";
+  std::string message = "rustynet/relay-session-id/v2";
   for (const std::string_view part : {relay_id, a, b}) {
     message.push_back('\0');
     message.append(part);
   }
-  const auto signature = key.sign(bytes_of(message));
-  const auto digest = crypto::sha256(signature);
+  const base::SecretBytes seed = key.export_seed();
+  base::SecretBytes derived(crypto_generichash_KEYBYTES);
+  constexpr char kContext[crypto_kdf_CONTEXTBYTES + 1] = "rnrelay1";
   crypto::RelaySessionId id{};
-  std::copy_n(digest.begin(), id.size(), id.begin());
+  if (seed.size() != crypto_kdf_KEYBYTES ||
+      crypto_kdf_derive_from_key(derived.mutable_view().data(), derived.size(), 1, kContext, seed.view().data()) != 0 ||
+      crypto_generichash(id.data(), id.size(), bytes_of(message).data(), message.size(), derived.view().data(),
+                         derived.size()) != 0) {
+    std::abort();  // fixed, valid sizes: unreachable unless libsodium is broken
+  }
   return id;
 }
 
