@@ -324,7 +324,7 @@ n3_routes_n4() {
 }
 log "policy apply: $POLICY_SAMPLES changes at control (alternately remove / restore n3 <-> n4), observed in rnperf-n3"
 : > "$out_dir/route_policy_apply_p95_seconds.samples.txt"
-echo "# sample kind commit_to_in_force_ms cli_start_to_in_force_ms cli_ms commit_to_first_ping_reply_ms" > "$out_dir/policy.detail.txt"
+echo "# sample kind commit_to_in_force_ms cli_start_to_in_force_ms cli_ms commit_to_first_ping_reply_ms(late:ms if over 10 s)" > "$out_dir/policy.detail.txt"
 n3_routes_n4 || fail "n3 does not have n4 as a peer before the policy samples"
 no_reply=0 add_samples=0
 all_connected() {
@@ -380,9 +380,13 @@ for i in $(seq 1 "$POLICY_SAMPLES"); do
           echo "-- $node: wg show $(mr_interface "$node") (peer lines of the other node)"
           ip netns exec "$(ns "$node")" wg show "$(mr_interface "$node")" dump 2> /dev/null |
             awk -v a="${TUNNEL_KEY[n3]}" -v b="${TUNNEL_KEY[n4]}" '$1 == a || $1 == b {print $1, "endpoint", $3, "latest_handshake", $5, "rx", $6, "tx", $7}'
-          tail -n 4 "$MR_STATE/logs/rustynetd-$node.log"
+          tail -n 6 "$MR_STATE/logs/rustynetd-$node.log"
         done
       } >> "$out_dir/policy.stalls.txt"
+      # How long the stall lasts: keep probing (same cadence) up to 30 s after the commit.
+      late=$(mr_probe_ms n3 "$(mesh_ip n4)" 30 "$commit") || late=none-within-30s
+      echo "-- first reply after the stall: $late ms after the commit" >> "$out_dir/policy.stalls.txt"
+      reply="$reply(late:$late)"
     fi
   fi
   seconds_of_ms "$elapsed" >> "$out_dir/route_policy_apply_p95_seconds.samples.txt"
