@@ -245,10 +245,10 @@ base::Result<Selector, std::string> Selector::parse(std::string_view text) {
   }
   const auto colon = text.find(':');
   const auto slash = text.find('/');
-  const auto named = [&](std::string_view prefix, SelectorKind selector_kind) -> base::Result<Selector, std::string> {
-    const auto selector_name = text.substr(prefix.size());
+  const auto named = [&](std::string_view label, SelectorKind selector_kind) -> base::Result<Selector, std::string> {
+    const auto selector_name = text.substr(label.size());
     if (!is_valid_identifier(selector_name)) {
-      return unexpected(std::string(prefix) + " name must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric");
+      return unexpected(std::string(label) + " name must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric");
     }
     return Selector{selector_kind, std::string(selector_name), {}};
   };
