@@ -8,6 +8,13 @@ work=$(mktemp -d /tmp/rustynet-selftest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
+# Seconds each self-test took, its copy and set-up included (printed on its line).
+last=$SECONDS
+lap=0
+take_lap() {
+  lap=$((SECONDS - last))
+  last=$SECONDS
+}
 
 fresh_copy() {
   local dest="$work/$1"
@@ -22,11 +29,12 @@ expect_failure() {
   shift 2
   local output status=0
   output=$("$@" 2>&1) || status=$?
+  take_lap
   if ((status != 0)) && grep -qF -- "$expected" <<< "$output"; then
-    printf 'selftest: %-34s ok (failed as expected: %s)\n' "$name" "$expected"
+    printf 'selftest: %-34s ok %5s (failed as expected: %s)\n' "$name" "${lap}s" "$expected"
     passed=$((passed + 1))
   else
-    printf 'selftest: %-34s BROKEN (exit %d, expected failure mentioning "%s")\n' "$name" "$status" "$expected" >&2
+    printf 'selftest: %-34s BROKEN %5s (exit %d, expected failure mentioning "%s")\n' "$name" "${lap}s" "$status" "$expected" >&2
     tail -20 <<< "$output" >&2
     failed=$((failed + 1))
   fi
@@ -39,11 +47,12 @@ expect_success() {
   shift
   local output status=0
   output=$("$@" 2>&1) || status=$?
+  take_lap
   if ((status == 0)); then
-    printf 'selftest: %-34s ok (passes before the injection)\n' "$name"
+    printf 'selftest: %-34s ok %5s (passes before the injection)\n' "$name" "${lap}s"
     passed=$((passed + 1))
   else
-    printf 'selftest: %-34s BROKEN (exit %d on the unmodified input)\n' "$name" "$status" >&2
+    printf 'selftest: %-34s BROKEN %5s (exit %d on the unmodified input)\n' "$name" "${lap}s" "$status" >&2
     tail -20 <<< "$output" >&2
     failed=$((failed + 1))
   fi
@@ -249,5 +258,5 @@ expect_failure acceptance-broken-evidence "test ControlServerTest.SelfTestInject
 expect_failure acceptance-zero-tests "on crypto_test ran no test" accept --only P1-AT-11
 expect_failure acceptance-no-row "--only selected no row" accept --only P1-AT-99
 
-echo "selftest: $passed passed, $failed failed"
+echo "selftest: $passed passed, $failed failed (${SECONDS}s)"
 ((failed == 0))
