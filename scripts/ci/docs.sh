@@ -35,4 +35,6 @@ for b in broken:
 print(f"docs: {len(docs)} documents checked for links")
 sys.exit(1 if broken else 0)
 PY
+# Spec sections 10 and 12: traceability rows and the definition-of-done evidence exist and resolve.
+python3 scripts/ci/check_traceability.py --with-self-test "$RUSTYNET_ROOT" || gate_fail "docs: traceability check failed"
 echo "docs: ok"
