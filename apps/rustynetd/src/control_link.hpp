@@ -3,8 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
@@ -23,6 +27,19 @@ struct SyncFailure {
   std::optional<std::chrono::seconds> retry_after;  // from 429/503
 };
 
+// The body of a 200 answer to POST /v1/node/relay-ticket (docs/control-protocol.md), decoded. The
+// ticket is opaque to the daemon (the relay verifies it); it is a bearer credential for 120 s, so
+// it is never logged.
+struct RelayTicketGrant {
+  std::string relay_id;
+  std::string address;  // ip:port of the relay, as control configured it
+  std::vector<std::uint8_t> ticket;
+  std::int64_t expires_at = 0;
+};
+
+// Errors: kRejected (strict JSON, version, base64, sizes).
+[[nodiscard]] DaemonResult<RelayTicketGrant> parse_relay_ticket_response(std::string_view body);
+
 class ControlLink {
  public:
   virtual ~ControlLink() = default;
@@ -34,7 +51,11 @@ class ControlLink {
 
   // Blocks for at most wait_seconds plus a margin.
   [[nodiscard]] virtual base::Result<SyncReply, SyncFailure> sync(const SyncRequest& request) = 0;
-  // Thread-safe: makes a sync() in progress (and all later ones) return at once.
+  // Asks for this node's relay ticket towards `peer` (only for a pair control marked relayed).
+  // Thread-safe with respect to sync(): the HTTPS link uses a separate connection, so a ticket
+  // is never queued behind a long-poll. Errors: kControl (transport, HTTP status), kRejected.
+  [[nodiscard]] virtual DaemonResult<RelayTicketGrant> relay_ticket(const std::string& peer);
+  // Thread-safe: makes a sync() or relay_ticket() in progress (and all later ones) return at once.
   virtual void abort() = 0;
 };
 

@@ -212,6 +212,20 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   d.applier_ = std::make_unique<StateApplier>(
       StateApplier::Options{config.node_id, config.last_state_path, config.persistent_keepalive_seconds}, *d.trust_,
       *d.runtime_, clock);
+  // Relayed peers (docs/relay.md "Node side"): their endpoints point at local relay links. The
+  // workers get tickets once the control link exists (step 7); until then they wait.
+  RelayManager::Options relay_options;
+  relay_options.tunnel_port = config.listen_port;
+  auto relay_random = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
+  relay_random->second.seed(d.deps_.random());
+  d.relays_ = std::make_unique<RelayManager>(
+      relay_options, clock, [&d](const std::string& line) { d.log_line(line); },
+      [relay_random] {
+        const std::lock_guard lock(relay_random->first);
+        return relay_random->second();
+      });
+  d.applier_->set_endpoint_rewriter(
+      [&d](const policy::NodeState& state, DesiredState& desired) { return d.relays_->rewrite(state, desired); });
   if (auto restored = d.applier_->restore_last_state(); !restored.has_value()) {
     if (restored.error().kind == DaemonErrorKind::kBackend) {
       return base::unexpected(restored.error());
@@ -242,6 +256,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   // 7. Control link and sync loop.
   d.set_status("connecting to control");
   RUSTYNET_ASSIGN_OR_RETURN(d.link_, d.deps_.link_factory(config, std::move(identity).value(), clock));
+  d.relays_->set_ticket_source([link = d.link_.get()](const std::string& peer) { return link->relay_ticket(peer); });
   d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
   d.handshake_thread_ = std::thread([&d] { d.handshake_watch_loop(); });
   d.log_line("started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
@@ -261,6 +276,9 @@ void Daemon::stop() {
   changed_.notify_all();
   if (link_) {
     link_->abort();
+  }
+  if (relays_) {
+    relays_->stop();
   }
   if (sync_thread_.joinable()) {
     sync_thread_.join();
@@ -452,19 +470,26 @@ LocalApiHandler::Reply Daemon::status() {
 
 LocalApiHandler::Reply Daemon::peers() {
   const std::lock_guard lock(mutex_);
-  return stats_list_reply(*runtime_, "peers", [](const backend_api::TunnelStats& stats, nlohmann::json& list) {
+  return stats_list_reply(*runtime_, "peers", [this](const backend_api::TunnelStats& stats, nlohmann::json& list) {
     for (const auto& peer : stats.peers) {
+      // A relayed peer's endpoint is its local relay link; say so (the CLI prints it as is).
+      std::optional<std::string> endpoint;
+      if (peer.endpoint) {
+        endpoint = peer.endpoint->to_string();
+        if (auto relay = relays_->relay_of(peer.node_id.value())) {
+          *endpoint += " via relay " + *relay;
+        }
+      }
       nlohmann::json prefixes = nlohmann::json::array();
       for (const auto& prefix : peer.allowed_prefixes) {
         prefixes.push_back(prefix.to_string());
       }
-      list.push_back(
-          {{"node_id", peer.node_id.value()},
-           {"endpoint", peer.endpoint ? nlohmann::json(peer.endpoint->to_string()) : nlohmann::json(nullptr)},
-           {"allowed_prefixes", std::move(prefixes)},
-           {"rx_bytes", peer.rx_bytes},
-           {"tx_bytes", peer.tx_bytes},
-           {"last_handshake_unix", nullable(peer.last_handshake_unix_seconds)}});
+      list.push_back({{"node_id", peer.node_id.value()},
+                      {"endpoint", nullable(endpoint)},
+                      {"allowed_prefixes", std::move(prefixes)},
+                      {"rx_bytes", peer.rx_bytes},
+                      {"tx_bytes", peer.tx_bytes},
+                      {"last_handshake_unix", nullable(peer.last_handshake_unix_seconds)}});
     }
   });
 }

@@ -17,6 +17,7 @@
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
 #include "local_api.hpp"
+#include "relay_manager.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/crypto/algorithm_policy.hpp"
 #include "rustynet/crypto/trust_state.hpp"
@@ -78,6 +79,8 @@ class Daemon final : public LocalApiHandler {
 
   [[nodiscard]] std::string last_error();
   [[nodiscard]] bool tunnel_running();
+  // The relay links of relayed peers (status, tests).
+  [[nodiscard]] RelayManager& relays() { return *relays_; }
 
   struct Parts;  // everything built during startup, in order
   Daemon(std::string config_path, DaemonDeps deps, std::ostream& log);
@@ -105,6 +108,7 @@ class Daemon final : public LocalApiHandler {
   std::unique_ptr<crypto::TrustStore> trust_;
   std::unique_ptr<TunnelRuntime> runtime_;
   std::unique_ptr<StateApplier> applier_;
+  std::unique_ptr<RelayManager> relays_;  // own lock; taken after mutex_, never before it
   std::unique_ptr<ControlLink> link_;
   std::unique_ptr<LocalApiServer> api_;
   bool stopping_ = false;

@@ -135,6 +135,9 @@ DaemonResult<bool> StateApplier::accept(std::span<const std::uint8_t> node_state
                                         std::span<const std::uint8_t> policy) {
   RUSTYNET_ASSIGN_OR_RETURN(auto staged,
                             stage(*trust_, *clock_, options_.node_id, options_.keepalive_seconds, node_state, policy));
+  if (rewriter_) {
+    RUSTYNET_RETURN_IF_ERROR(rewriter_(staged.state, staged.desired));
+  }
   // Commit before applying (TrustStore::commit): once this generation may be in effect, an older
   // one must never verify again, even after a crash in the middle of the apply.
   if (!staged.node.already_accepted || !staged.policy.already_accepted) {

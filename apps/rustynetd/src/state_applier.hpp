@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,6 +78,12 @@ class StateApplier {
   // verify any more (e.g. expired): the caller then waits for control.
   [[nodiscard]] DaemonResult<bool> restore_last_state();
 
+  // Called in accept() after every check and before the commit and the apply, with the verified
+  // state and its translation; may change peer endpoints (the RelayManager points relayed peers
+  // at their local relay link). An error rejects the update like a failed check.
+  using EndpointRewriter = std::function<DaemonStatus(const policy::NodeState&, DesiredState&)>;
+  void set_endpoint_rewriter(EndpointRewriter rewriter) { rewriter_ = std::move(rewriter); }
+
   [[nodiscard]] std::uint64_t applied_generation() const noexcept { return applied_generation_; }
   [[nodiscard]] const std::optional<NetmapInfo>& netmap() const noexcept { return netmap_; }
   [[nodiscard]] const policy::PolicyStore& policy() const noexcept { return *policy_; }
@@ -90,6 +97,7 @@ class StateApplier {
   std::unique_ptr<policy::PolicyStore> policy_;
   std::uint64_t applied_generation_ = 0;
   std::optional<NetmapInfo> netmap_;
+  EndpointRewriter rewriter_;
 };
 
 }  // namespace rustynet::apps::daemon

@@ -4,7 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -268,10 +270,23 @@ class FakeLink final : public apps::daemon::ControlLink {
     queue_.pop_front();
     return next;
   }
+  apps::daemon::DaemonResult<apps::daemon::RelayTicketGrant> relay_ticket(const std::string& peer) override {
+    const std::lock_guard lock(mutex_);
+    ticket_requests_.push_back(peer);
+    cv_.notify_all();
+    return apps::daemon::daemon_fail(apps::daemon::DaemonErrorKind::kControl, "control answered HTTP 503");
+  }
   void abort() override {
     const std::lock_guard lock(mutex_);
     aborted_ = true;
     cv_.notify_all();
+  }
+  // Blocks until relay_ticket() was asked for `peer` (the relay workers ask from their threads).
+  bool wait_for_ticket_request(const std::string& peer, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] {
+      return std::find(ticket_requests_.begin(), ticket_requests_.end(), peer) != ticket_requests_.end();
+    });
   }
   void push(Outcome outcome) {
     const std::lock_guard lock(mutex_);
@@ -289,6 +304,7 @@ class FakeLink final : public apps::daemon::ControlLink {
   std::deque<Outcome> queue_;
   bool aborted_ = false;
   std::vector<apps::daemon::SyncRequest> requests_;
+  std::vector<std::string> ticket_requests_;
 };
 
 }  // namespace rustynet::testing

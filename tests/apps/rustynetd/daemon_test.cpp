@@ -221,6 +221,33 @@ TEST_F(DaemonTest, AppliesSignedStatesAndServesTheLocalApi) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("api.sock")));
 }
 
+TEST_F(DaemonTest, RelayedPeerIsPointedAtALocalRelayLinkAndBackToDirectWhenUnmarked) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  Daemon& d = **daemon;
+  auto relayed = testing::make_state("n1", "100.64.0.1", kPeers, testing::kAllowAllPolicy);
+  relayed.peers[0].relay = policy::RelayAssignment{"r1", policy::SocketAddress::parse("192.0.2.99:3478").value()};
+  link->push(update(5, testing::sign_pair(control, 5, relayed, testing::kAllowAllPolicy)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10))) << log.str();
+  auto peers = api(d, "peers", Access::kRead)["result"]["peers"];
+  ASSERT_EQ(peers.size(), 2U);
+  const std::string endpoint = peers[0]["endpoint"];
+  EXPECT_EQ(endpoint.rfind("127.0.0.1:", 0), 0U) << endpoint;
+  EXPECT_NE(endpoint.find(" via relay r1"), std::string::npos) << endpoint;
+  EXPECT_EQ(peers[1]["endpoint"], "192.0.2.3:51820");  // not relayed: direct
+  EXPECT_EQ(d.relays().relay_of("n2"), "r1");
+  // The link's worker asks control for a ticket (the fake refuses: it backs off and retries).
+  ASSERT_TRUE(link->wait_for_ticket_request("n2", std::chrono::seconds(10)));
+
+  // Control unmarks the pair: back to the direct endpoint, link closed.
+  link->push(update(6, pair(6, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(6, std::chrono::seconds(10))) << log.str();
+  peers = api(d, "peers", Access::kRead)["result"]["peers"];
+  EXPECT_EQ(peers[0]["endpoint"], "192.0.2.2:51820");
+  EXPECT_EQ(d.relays().relay_of("n2"), std::nullopt);
+  d.stop();
+}
+
 TEST_F(DaemonTest, RefusedStatesKeepTheOldStateAndAreReported) {
   auto daemon = start();
   ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
