@@ -5,7 +5,8 @@ parsing and the assembly of baseline.json from the raw samples the harness kept 
 
 Subcommands:
   proc-sample --out FILE --seconds N LABEL=PID...   one line per second and process:
-      "t_ms label pid utime_ticks stime_ticks vmrss_kb vmhwm_kb"  (N+1 readings, 1 s apart)
+      "t_us label pid utime_ticks stime_ticks vmrss_kb vmhwm_kb"  (N+1 readings, 1 s apart, the last one
+      at least N s after the first)
   proc-identity PID                                  "session pgid cgroup" of a process
   iperf-bps FILE                                     received bits/s of an iperf3 -J client run
   watch-commit --db FILE --ready FILE --timeout S    polls rustynet-control's database (read-only, WAL)
@@ -66,14 +67,17 @@ def proc_sample(args):
         if not label or not pid.isdigit():
             die(f"bad target {item!r} (LABEL=PID)")
         targets.append((label, int(pid)))
-    start = time.monotonic()
+    start = None
     with open(args.out, "w", encoding="ascii") as out:
         for i in range(args.seconds + 1):
-            # Fixed 1 s cadence from the start (no drift from the reading time itself).
-            delay = start + i - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            t_ms = int(time.monotonic() * 1000)
+            # Fixed 1 s cadence from the first reading (no drift from the reading time itself); never
+            # early, so the window from the first to the last reading is at least N s.
+            while start is not None and time.monotonic() < start + i:
+                time.sleep(max(0.0, start + i - time.monotonic()))
+            now = time.monotonic()
+            if start is None:
+                start = now
+            t_us = int(now * 1_000_000)
             for label, pid in targets:
                 try:
                     utime, stime, _, _ = read_stat(pid)
@@ -81,7 +85,7 @@ def proc_sample(args):
                     hwm = read_status_kb(pid, "VmHWM")
                 except (OSError, ValueError) as error:
                     die(f"{label} (pid {pid}) cannot be read during the idle window: {error}")
-                out.write(f"{t_ms} {label} {pid} {utime} {stime} {rss} {hwm}\n")
+                out.write(f"{t_us} {label} {pid} {utime} {stime} {rss} {hwm}\n")
             out.flush()
 
 
@@ -223,9 +227,9 @@ def load_proc_samples(path):
     by_label = {}
     with open(path, encoding="ascii") as fh:
         for line in fh:
-            t_ms, label, pid, utime, stime, rss, hwm = line.split()
+            t_us, label, pid, utime, stime, rss, hwm = line.split()
             by_label.setdefault(label, []).append(
-                {"t": int(t_ms) / 1000.0, "pid": int(pid), "ticks": int(utime) + int(stime), "rss": int(rss),
+                {"t": int(t_us) / 1_000_000.0, "pid": int(pid), "ticks": int(utime) + int(stime), "rss": int(rss),
                  "hwm": int(hwm)})
     return by_label
 
