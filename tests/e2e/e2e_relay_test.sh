@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end relay test (issue 10): n1 and n2 cannot route to each other (blackhole routes on the
+# underlay) but both reach the control host, which runs rustynet-control and rustynet-relay. The
+# daemons get their peer marked relayed, fetch tickets, and the tunnel runs through the relay.
+# Root only (ctest label netns). Bounded time; a trap removes every namespace on any exit.
+#
+# usage: tests/e2e/e2e_relay_test.sh [--build-dir DIR] [--keep] [--bench]
+#   DIR: a built tree (default $RUSTYNET_BUILD_DIR, else build/ci); or RUSTYNETD=... RUSTYNET=...
+#        RUSTYNET_CONTROL=... RUSTYNET_RELAY=... one by one.
+#   --bench: also measure TCP throughput (iperf3) through the tunnel, relayed vs direct, alternating
+#            BENCH_ROUNDS times (default 3), BENCH_SECONDS each (default 5); medians and spread.
+# Steps: relayed ping both ways (peers show "via relay r1", relay counters forward), relay restart
+# survived (links re-allocate with fresh tickets), unmark (relays removed from control, routes
+# restored) -> direct endpoint and ping, and back to relayed.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO
+bench=0
+build_dir=${RUSTYNET_BUILD_DIR:-$REPO/build/ci}
+keep=0
+while (($#)); do
+  case $1 in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --bench) bench=1; shift ;;
+    -h | --help) sed -n '3,16p' "$0"; exit 0 ;;
+    *) echo "e2e-relay: unknown argument '$1'" >&2; exit 64 ;;
+  esac
+done
+readonly BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_SECONDS=${BENCH_SECONDS:-5}
+budget=${E2E_BUDGET_SECONDS:-240}
+((bench)) && budget=$((budget + BENCH_ROUNDS * (2 * BENCH_SECONDS + 40)))
+readonly budget
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "e2e-relay: must run as root (network namespaces); this test is never skipped" >&2
+  exit 1
+fi
+
+export MR_PREFIX=rnrly MR_IF_PREFIX=rnr MR_CONTROL_PORT=8443
+MR_RUSTYNETD=${RUSTYNETD:-$build_dir/apps/rustynetd/rustynetd}
+MR_RUSTYNET=${RUSTYNET:-$build_dir/apps/rustynet/rustynet}
+MR_CONTROL=${RUSTYNET_CONTROL:-$build_dir/apps/rustynet-control/rustynet-control}
+RELAY_BIN=${RUSTYNET_RELAY:-$build_dir/apps/rustynet-relay/rustynet-relay}
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$RELAY_BIN"; do
+  if [[ ! -x $binary ]]; then
+    echo "e2e-relay: $binary is not built (build dir $build_dir)" >&2
+    exit 1
+  fi
+done
+tools=(wireguard-go ip ping python3)
+((bench)) && tools+=(iperf3)
+for tool in "${tools[@]}"; do
+  command -v "$tool" > /dev/null || { echo "e2e-relay: $tool missing (scripts/bootstrap.sh installs it)" >&2; exit 1; }
+done
+
+# shellcheck source=scripts/lib/mesh-run.sh
+source "$REPO/scripts/lib/mesh-run.sh"
+
+MR_STATE=$(mktemp -d /tmp/rustynet-e2e-relay.XXXXXX)
+export MR_STATE
+readonly RELAY_ADDRESS=$MESH_CONTROL_ADDRESS:3478
+N1=$(mr_mesh_address n1)
+N2=$(mr_mesh_address n2)
+U1=$(mesh_address n1)
+U2=$(mesh_address n2)
+FIGURES=()
+failures=0
+watchdog_pid=""
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
+  if ((status != 0 || failures > 0)); then
+    echo "---- logs (failure) ----"
+    mr_dump_logs 60
+  fi
+  if ((keep)); then
+    echo "e2e-relay: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
+  else
+    mesh_down "$MR_PREFIX" || echo "e2e-relay: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
+    rm -rf "$MR_STATE"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "e2e-relay: interrupted" >&2; exit 130' INT TERM
+# The watchdog's sleep gets /dev/null so an orphan cannot hold ctest's output pipe.
+# shellcheck disable=SC2217
+(sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-relay: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
+watchdog_pid=$!
+
+log() { echo "  $(date -u +%H:%M:%S.%3N) $*"; }
+check() {
+  local description=$1
+  shift
+  if "$@"; then
+    log "ok: $description"
+  else
+    log "FAIL: $description"
+    failures=$((failures + 1))
+  fi
+}
+# Stops the test at a failed step that everything after it needs.
+require() {
+  if ((failures)); then
+    echo "e2e-relay: FAIL ($failures)"
+    exit 1
+  fi
+}
+figure() {
+  FIGURES+=("$1")
+  log "figure: $1"
+}
+
+# ---- relay, control config, peers ------------------------------------------------------------
+relay_config() {
+  cat > "$MR_STATE/relay.json" << JSON
+{"version": 1, "relay_id": "r1", "listen": "$RELAY_ADDRESS", "control_public_key": "$MR_CONTROL_SIGNING_KEY",
+ "stats_interval_seconds": 1}
+JSON
+  chmod 0600 "$MR_STATE/relay.json"
+}
+
+relay_start() {
+  local before
+  before=$(relay_counters_lines)
+  mr_start relay ctl "$RELAY_BIN" --config "$MR_STATE/relay.json"
+  # UDP: no connect probe; the relay writes a counters line every second once it runs.
+  mr_wait_until 10 relay_counters_lines_at_least $((before + 1)) && mr_running relay
+}
+relay_counters_lines() {
+  local n
+  n=$(grep -c '"event":"counters"' "$MR_STATE/logs/relay.log" 2> /dev/null)
+  echo "${n:-0}"
+}
+relay_counters_lines_at_least() { (($(relay_counters_lines) >= $1)); }
+# forwarded_datagrams of the relay's latest counters line (this process: the log is appended).
+relay_forwarded() {
+  grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
+    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])'
+}
+relay_forwarded_above() { (($(relay_forwarded) > $1)); }
+
+# Control config with or without the relayed pair (n2 is "behind" relay r1: every pair with n2).
+control_relays() {
+  python3 - "$MR_STATE/control/control.json" "$1" "$RELAY_ADDRESS" << 'PY'
+import json, sys
+path, mode, address = sys.argv[1:4]
+with open(path) as f:
+    config = json.load(f)
+if mode == "on":
+    config["relays"] = [{"relay_id": "r1", "address": address, "nodes": ["n2"]}]
+else:
+    config.pop("relays", None)
+with open(path, "w") as f:
+    json.dump(config, f, indent=2)
+PY
+}
+
+control_restart() {
+  mr_stop control TERM 10
+  mr_control_start 15
+}
+
+# The endpoint NODE's daemon reports for its only peer.
+peer_endpoint() {
+  local json
+  json=$(mr_cli "$1" peers --json 2> /dev/null) || return 1
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("result", d); print(r["peers"][0]["endpoint"] or "")' "$json"
+}
+endpoint_matches() { [[ $(peer_endpoint "$1") =~ $2 ]]; }
+
+underlay_blocked() {
+  ip -n "$(mr_ns n1)" route replace blackhole "$U2/32"
+  ip -n "$(mr_ns n2)" route replace blackhole "$U1/32"
+}
+underlay_open() {
+  ip -n "$(mr_ns n1)" route del blackhole "$U2/32" 2> /dev/null || true
+  ip -n "$(mr_ns n2)" route del blackhole "$U1/32" 2> /dev/null || true
+}
+
+# Relayed mode: no underlay route between the nodes, control marks the pair relayed.
+use_relay() {
+  underlay_blocked
+  control_relays on
+  control_restart || return 1
+  mr_wait_until 20 endpoint_matches n1 '^127\.0\.0\.1:[0-9]+ via relay r1$' || return 1
+  mr_wait_until 20 endpoint_matches n2 '^127\.0\.0\.1:[0-9]+ via relay r1$' || return 1
+  mr_probe_ms n1 "$N2" 30 "$(mr_now_ms)" > /dev/null
+}
+# Direct mode: routes restored, the pair unmarked; the peers point at each other's underlay.
+use_direct() {
+  underlay_open
+  control_relays off
+  control_restart || return 1
+  mr_wait_until 20 endpoint_matches n1 "^$U2:51820\$" || return 1
+  mr_wait_until 20 endpoint_matches n2 "^$U1:51820\$" || return 1
+  mr_probe_ms n1 "$N2" 30 "$(mr_now_ms)" > /dev/null
+}
+
+iperf_listening() { ip netns exec "$(mr_ns n2)" ss -Hltn "sport = :5201" | grep -q .; }
+# Gbit/s of one TCP stream n1 -> n2 through the tunnel.
+iperf_gbit() {
+  ip netns exec "$(mr_ns n2)" iperf3 -s -1 -B "$N2" > /dev/null 2>&1 &
+  local server=$!
+  mr_wait_until 5 iperf_listening
+  ip netns exec "$(mr_ns n1)" iperf3 -c "$N2" -t "$BENCH_SECONDS" -J 2> /dev/null |
+    python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+  wait "$server" 2> /dev/null || true
+}
+
+# ---- the run ---------------------------------------------------------------------------------
+echo "e2e-relay: state $MR_STATE, budget ${budget}s"
+check "leftovers of an earlier run removed" mesh_down "$MR_PREFIX"
+check "topology up (control/relay host + n1 n2)" mesh_up "$MR_PREFIX" n1 n2
+require
+underlay_blocked
+check "n1 cannot reach n2's underlay address" mr_ping_fails n1 "$U2"
+check "n2 cannot reach n1's underlay address" mr_ping_fails n2 "$U1"
+check "n1 reaches the relay host" mr_ping_ok n1 "$MESH_CONTROL_ADDRESS" 1
+check "n2 reaches the relay host" mr_ping_ok n2 "$MESH_CONTROL_ADDRESS" 1
+require
+
+mr_make_state
+check "rustynet-control init" mr_control_init
+require
+control_relays on
+relay_config
+check "rustynet-relay starts" relay_start
+check "rustynet-control starts with relays config" mr_control_start
+require
+for node in n1 n2; do
+  check "$node: keys generated" mr_node_keys "$node"
+  check "$node: registered with control" mr_node_register "$node"
+  mr_daemon_config "$node"
+done
+mr_policy_file "$MR_STATE/policy.json" 'n1>n2' 'n2>n1'
+check "policy set: n1<->n2" mr_policy_set "$MR_STATE/policy.json"
+require
+t_start=$(mr_now_ms)
+mr_daemon_start n1
+mr_daemon_start n2
+check "n1: daemon running with a verified state" mr_daemon_wait_ready n1 20
+check "n2: daemon running with a verified state" mr_daemon_wait_ready n2 20
+require
+
+# 1. Relayed.
+if elapsed=$(mr_probe_ms n1 "$N2" 30 "$t_start"); then
+  figure "relayed tunnel: first n1->n2 reply ${elapsed} ms after the daemons were started"
+fi
+check "n1 -> n2 through the tunnel via the relay" mr_ping_ok n1 "$N2"
+check "n2 -> n1 through the tunnel via the relay" mr_ping_ok n2 "$N1"
+check "n1 shows its peer via relay r1" endpoint_matches n1 '^127\.0\.0\.1:[0-9]+ via relay r1$'
+check "n2 shows its peer via relay r1" endpoint_matches n2 '^127\.0\.0\.1:[0-9]+ via relay r1$'
+check "the relay counted forwarded datagrams" mr_wait_until 5 relay_forwarded_above 5
+log "relay counters: forwarded_datagrams=$(relay_forwarded)"
+require
+
+# 2. Relay restart: the sessions are gone; the links notice the silence (dead_after, 15 s), fetch
+# fresh tickets and allocate again from the same local sockets; the tunnel endpoints never change.
+endpoint_before=$(peer_endpoint n1)
+mr_stop relay TERM 10
+check "relay restarted" relay_start
+t_restart=$(mr_now_ms)
+if elapsed=$(mr_probe_ms n1 "$N2" 45 "$t_restart"); then
+  figure "relay restart: first n1->n2 reply ${elapsed} ms after the new relay started (link dead_after 15 s)"
+else
+  check "n1 -> n2 again within 45 s of the relay restart" false
+fi
+check "n2 -> n1 after the relay restart" mr_ping_ok n2 "$N1"
+check "the tunnel endpoint did not change" test "$(peer_endpoint n1)" = "$endpoint_before"
+check "the new relay process forwards" mr_wait_until 5 relay_forwarded_above 5
+check "n1's link allocated again" grep -q "via relay r1 active (allocation 2" "$MR_STATE/logs/rustynetd-n1.log"
+require
+
+# 3. Unmark -> direct (routes restored, relays removed from control), then back to relayed.
+t0=$(mr_now_ms)
+check "unmarked: both daemons move to the direct endpoint and ping" use_direct
+figure "relayed -> direct (control restart + new state): $(($(mr_now_ms) - t0)) ms"
+check "n2 -> n1 direct" mr_ping_ok n2 "$N1"
+t0=$(mr_now_ms)
+check "marked again: both daemons back via relay r1 and ping" use_relay
+figure "direct -> relayed (control restart + new state + ticket + allocate): $(($(mr_now_ms) - t0)) ms"
+require
+
+# 4. Throughput, alternating relayed/direct so the shared machine's noise hits both alike.
+if ((bench)); then
+  relayed_all=() direct_all=()
+  for round in $(seq "$BENCH_ROUNDS"); do
+    use_relay || check "round $round: relayed mode" false
+    relayed_all+=("$(iperf_gbit)")
+    use_direct || check "round $round: direct mode" false
+    direct_all+=("$(iperf_gbit)")
+    log "bench round $round: relayed ${relayed_all[-1]} Gbit/s, direct ${direct_all[-1]} Gbit/s"
+  done
+  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+  relayed=$(median "${relayed_all[@]}")
+  direct=$(median "${direct_all[@]}")
+  figure "TCP through the tunnel (${BENCH_SECONDS} s x ${BENCH_ROUNDS}): relayed ${relayed_all[*]} Gbit/s, direct ${direct_all[*]} Gbit/s"
+  figure "$(python3 -c "print('medians: relayed $relayed, direct $direct Gbit/s = %.1f%%' % (100.0 * $relayed / $direct if $direct > 0 else 0))")"
+fi
+
+echo "---- figures ----"
+printf '  %s\n' "${FIGURES[@]}"
+if ((failures)); then
+  echo "e2e-relay: FAIL ($failures)"
+  exit 1
+fi
+echo "e2e-relay: PASS"
