@@ -2,6 +2,7 @@
 // Failure paths against the real system: missing daemon binary, control socket permission denied,
 // interface name collisions, crash leftovers, invalid peers. Typed errors, nothing left behind.
 #include <linux/capability.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,12 +10,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "kernel/kernel_host.hpp"
 #include "rtnl.hpp"
+#include "rustynet/base/unique_fd.hpp"
 #include "rustynet/base/unix_socket.hpp"
 #include "tunnel_support.hpp"
 #include "uapi_driver.hpp"
@@ -24,6 +27,12 @@ namespace rustynet::backend_wireguard::testing {
 namespace {
 
 namespace api = backend_api;
+
+std::string link_target(const std::string& path) {
+  std::error_code error;
+  const auto target = std::filesystem::read_symlink(path, error);
+  return error ? std::string() : target.string();
+}
 
 bool has_link(const Netns& netns, const std::string& name) {
   for (const std::string& link : netns.link_names()) {
@@ -170,6 +179,33 @@ TEST_F(FailureTest, CrashLeftoverThatIsProvablyOursIsReplaced) {
   EXPECT_NE(addresses.find("100.97.0.1/24"), std::string::npos) << addresses;
   ASSERT_TRUE(backend->shutdown().has_value());
   EXPECT_FALSE(has_link(netns_, name));
+}
+
+// The tunnel process must not inherit the daemon's descriptors (e.g. its control TLS socket,
+// which Asio opens without SOCK_CLOEXEC).
+TEST_F(FailureTest, TunnelProcessInheritsNoDescriptorOfTheDaemon) {
+  base::UniqueFd leaky(::socket(AF_INET, SOCK_DGRAM, 0));  // deliberately without SOCK_CLOEXEC
+  ASSERT_TRUE(leaky.valid());
+  const std::string leaky_target = link_target("/proc/self/fd/" + std::to_string(leaky.get()));
+  ASSERT_EQ(leaky_target.rfind("socket:[", 0), 0U) << leaky_target;
+
+  const std::string name = unique_interface_name("rnf");
+  auto process =
+      UserspaceProcess::spawn(UserspaceProcessOptions{.binary_path = "/usr/bin/wireguard-go",
+                                                      .interface_name = name,
+                                                      .socket_path = uapi_socket_path(kDefaultUapiSocketDir, name),
+                                                      .netns_path = netns_.path(),
+                                                      .start_timeout = std::chrono::seconds(10),
+                                                      .terminate_with_owner = true});
+  ASSERT_TRUE(process.has_value()) << process.error().error.describe();
+  const std::filesystem::path child_fds = "/proc/" + std::to_string(process->pid()) + "/fd";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(child_fds)) {
+    ++seen;
+    EXPECT_NE(link_target(entry.path().string()), leaky_target) << "inherited as fd " << entry.path().filename();
+  }
+  EXPECT_GT(seen, 2) << "the child's descriptor table was not read";
+  process->stop();
 }
 
 TEST_F(FailureTest, DriverSelectionFollowsKernelModuleAvailability) {

@@ -3,8 +3,10 @@
 #include "userspace_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,8 +40,24 @@ std::string describe_wait_status(int status) {
 }
 
 // Only async-signal-safe calls between fork and execve: the parent may be multithreaded.
+// The daemon's other descriptors (its control TLS connection, the local API socket, key files)
+// must not leak into the tunnel process: not every library opens them O_CLOEXEC (Asio does not).
+// close_range(CLOSE_RANGE_CLOEXEC) marks them all close-on-exec in one system call; kernels older
+// than 5.11 lack the flag, so fall back to marking each descriptor up to the limit read before fork.
+void mark_inherited_fds_cloexec(int fd_limit) {
+  if (::close_range(3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+    return;
+  }
+  for (int fd = 3; fd < fd_limit; ++fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) {
+      (void)::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+  }
+}
+
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int netns_fd, int null_fd, int report_fd,
-                             bool terminate_with_owner) {
+                             bool terminate_with_owner, int fd_limit) {
   ::setpgid(0, 0);
   if (terminate_with_owner) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -51,6 +69,7 @@ std::string describe_wait_status(int status) {
   } else {
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(null_fd, STDOUT_FILENO);
+    mark_inherited_fds_cloexec(fd_limit);
     ::execve(argv[0], argv, envp);
     report = {2, errno};
   }
@@ -105,6 +124,10 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
   }
   envp.push_back(nullptr);
 
+  rlimit open_files{};
+  const int fd_limit = ::getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur < 65536U
+                           ? static_cast<int>(open_files.rlim_cur)
+                           : 65536;
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int number = errno;
@@ -112,7 +135,7 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
   }
   if (pid == 0) {
     exec_child(argv.data(), envp.data(), netns_fd.get(), null_fd.get(), report_write.get(),
-               options.terminate_with_owner);
+               options.terminate_with_owner, fd_limit);
   }
   ::setpgid(pid, pid);  // also done by the child; whichever runs first wins, both are harmless
   report_write.reset();
