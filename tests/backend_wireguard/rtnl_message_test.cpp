@@ -200,5 +200,18 @@ TEST(RtnlMessageTest, RouteDumpKeepsOnlyOurRoutesOnOurLink) {
   EXPECT_FALSE(parse_route_message(route_message(kRouteProtocol, 3, 255 /*local*/), 3).has_value());
 }
 
+// Found by fuzz_netlink_reply: libmnl walks attributes up to the 4-aligned end of a message, so
+// an unaligned nlmsg_len at the very end of the buffer let the last attribute's payload extend one
+// byte past it. Such a message is refused (the kernel always sends aligned lengths).
+TEST(RtnlMessageTest, UnalignedLengthCannotReadPastTheBuffer) {
+  Bytes message = route_message(kRouteProtocol, 3, 254);
+  put_attr(message, 5 /*RTA_GATEWAY*/, Bytes{10, 0, 0, 1});
+  message.pop_back();  // the buffer now ends one byte before the gateway attribute does
+  Bytes length;
+  put_u32(length, static_cast<std::uint32_t>(message.size()));  // nlmsg_len: 4 bytes, little-endian
+  std::copy(length.begin(), length.end(), message.begin());
+  EXPECT_FALSE(parse_route_message(message, 3).has_value());
+}
+
 }  // namespace
 }  // namespace rustynet::backend_wireguard

@@ -82,7 +82,10 @@ std::optional<WgAddress> address_from_attr(const nlattr* attr, std::uint8_t fami
 
 const nlmsghdr* header_of(std::span<const std::uint8_t> message) {
   const nlmsghdr* header = as_nlmsghdr(message);
-  if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || header->nlmsg_len > message.size()) {
+  // libmnl walks attributes up to the 4-aligned end of the message, so the aligned length must be
+  // inside the buffer too (fuzz_netlink_reply found the one-byte overread; the kernel always sends
+  // aligned lengths).
+  if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || NLMSG_ALIGN(header->nlmsg_len) > message.size()) {
     return nullptr;
   }
   return header;
@@ -324,11 +327,11 @@ int walk_messages(std::span<const std::uint8_t> bytes, F&& on_message) {
     if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || header->nlmsg_len > bytes.size()) {
       return -EBADMSG;
     }
-    const int rc = on_message(bytes.first(header->nlmsg_len), header);
+    const std::size_t advance = std::min<std::size_t>(NLMSG_ALIGN(header->nlmsg_len), bytes.size());
+    const int rc = on_message(bytes.first(advance), header);
     if (rc != 0) {
       return rc;
     }
-    const std::size_t advance = std::min<std::size_t>(NLMSG_ALIGN(header->nlmsg_len), bytes.size());
     bytes = bytes.subspan(advance);
   }
   return 0;
