@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 
 #include <array>
 #include <atomic>
@@ -153,6 +154,17 @@ struct HttpsClient::Impl {
     buffer.clear();
   }
 
+  // Between exchanges nothing is outstanding, so an idle connection that is readable, hung up or
+  // in error has been closed by the server (FIN or close_notify) or carries data nobody asked for;
+  // either way it must not carry the next request.
+  [[nodiscard]] bool idle_stream_closed_by_peer() {
+    if (::SSL_pending(stream->native_handle()) > 0) {
+      return true;
+    }
+    pollfd idle{.fd = stream->next_layer().native_handle(), .events = POLLIN, .revents = 0};
+    return ::poll(&idle, 1, 0) != 0;
+  }
+
   // Runs the io_context until `done` or the deadline. On timeout or abort the socket is closed so
   // the pending operation completes (with an error) before we return.
   base::Status<HttpsClientError> run_until(const bool& done, SteadyClock::time_point deadline, const char* step) {
@@ -256,10 +268,8 @@ struct HttpsClient::Impl {
     return {};
   }
 
-  // One request/response on the current connection. `got_bytes` tells whether any response byte
-  // arrived (a reused connection closed before that can be retried safely).
-  base::Result<HttpsResponse, HttpsClientError> exchange(const HttpsRequest& request, bool& got_bytes) {
-    got_bytes = false;
+  // One request/response on the current connection.
+  base::Result<HttpsResponse, HttpsClientError> exchange(const HttpsRequest& request) {
     const auto deadline = SteadyClock::now() + request.timeout.value_or(options.request_timeout);
     http::request<http::string_body> message(http::string_to_verb(request.method), request.path, 11);
     message.set(http::field::host, name());
@@ -296,7 +306,6 @@ struct HttpsClient::Impl {
       done = true;
     });
     auto ran = run_until(done, deadline, "read");
-    got_bytes = parser.got_some();
     RUSTYNET_RETURN_IF_ERROR(std::move(ran));
     if (result) {
       return fail(classify_read_error(result), "read: " + result.message());
@@ -395,24 +404,22 @@ base::Result<HttpsResponse, HttpsClientError> HttpsClient::send(const HttpsReque
   if (request.path.empty() || request.path.front() != '/' || request.path.find_first_of(" \r\n") != std::string::npos) {
     return fail(HttpsClientErrorKind::kInvalidConfig, "request path must be an origin-form target");
   }
-  bool reused = impl.stream.has_value();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!impl.stream) {
-      RUSTYNET_RETURN_IF_ERROR(impl.connect());
-    }
-    bool got_bytes = false;
-    auto response = impl.exchange(request, got_bytes);
-    if (response.has_value()) {
-      return response;
-    }
+  // A request is never sent twice: every request carries a single-use token, and a connection
+  // that dies after the request left may still have delivered it (a parked long-poll, say), so a
+  // resend would be refused as a replay. A kept-alive connection the server has already closed is
+  // detected before sending instead; any later failure goes back to the caller, who retries with
+  // a fresh token.
+  if (impl.stream && impl.idle_stream_closed_by_peer()) {
     impl.close_stream();
-    if (reused && !got_bytes && response.error().kind == HttpsClientErrorKind::kIo) {
-      reused = false;
-      continue;  // the server closed an idle kept-alive connection: it never saw this request
-    }
-    return response;
   }
-  return fail(HttpsClientErrorKind::kIo, "connection closed");
+  if (!impl.stream) {
+    RUSTYNET_RETURN_IF_ERROR(impl.connect());
+  }
+  auto response = impl.exchange(request);
+  if (!response.has_value()) {
+    impl.close_stream();
+  }
+  return response;
 }
 
 void HttpsClient::close() { impl_->close_stream(); }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "temp_dir.hpp"
@@ -64,6 +65,59 @@ TEST(HttpsClientTest, ServerClosingReconnectsTransparently) {
     EXPECT_EQ(response->status, 204U);
   }
   EXPECT_EQ((*client)->connections_opened(), 3U);
+}
+
+// Waits (bounded) for an event of the responder's io thread; no fixed sleeps.
+bool eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(HttpsClientTest, IdleConnectionClosedByTheServerIsReplacedBeforeSending) {
+  std::atomic<int> handled{0};
+  TlsResponder responder([&](const ResponderRequest&) {
+    handled.fetch_add(1);
+    ResponderReply reply{200, "ok"};
+    reply.close_after = true;  // says keep-alive, then closes: an idle timeout on the server
+    return reply;
+  });
+  auto client = HttpsClient::create(pinned(responder));
+  ASSERT_TRUE(client.has_value());
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    auto response = (*client)->send({"GET", "/", "", "", std::nullopt});
+    ASSERT_TRUE(response.has_value()) << response.error();
+    ASSERT_TRUE(eventually([&] { return responder.connections_closed_after_reply() == i; }));
+  }
+  EXPECT_EQ(handled.load(), 3);
+  EXPECT_EQ((*client)->connections_opened(), 3U);
+}
+
+// Every request carries a single-use token: a connection that dies after the request left may
+// have delivered it, so the client reports the failure and never resends the same request.
+TEST(HttpsClientTest, RequestIsNeverResentAfterTheConnectionDied) {
+  std::atomic<int> handled{0};
+  TlsResponder responder([&](const ResponderRequest&) {
+    ResponderReply reply{200, "ok"};
+    reply.drop = handled.fetch_add(1) == 1;  // the second request is received, then the connection dies
+    return reply;
+  });
+  auto client = HttpsClient::create(pinned(responder));
+  ASSERT_TRUE(client.has_value());
+  ASSERT_TRUE((*client)->send({"POST", "/v1/node/sync", "token-1", "{}", std::nullopt}).has_value());
+  auto lost = (*client)->send({"POST", "/v1/node/sync", "token-2", "{}", std::nullopt});
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().describe().find("token-2"), std::string::npos);
+  EXPECT_EQ(handled.load(), 2) << "the request carrying token-2 was sent again";
+  EXPECT_EQ(responder.connections_accepted(), 1U);
+  auto next = (*client)->send({"POST", "/v1/node/sync", "token-3", "{}", std::nullopt});
+  ASSERT_TRUE(next.has_value()) << next.error();
+  EXPECT_EQ(handled.load(), 3);
 }
 
 TEST(HttpsClientTest, WrongPinRefusedBeforeAnyRequest) {

@@ -61,6 +61,7 @@ struct TlsResponder::Impl {
   std::string pem;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> served{0};
+  std::atomic<std::uint64_t> closed{0};
   bool stopped = false;
 
   struct Session : std::enable_shared_from_this<Session> {
@@ -100,7 +101,7 @@ struct TlsResponder::Impl {
       response->body() = reply.body;
       response->keep_alive(reply.keep_alive);
       response->prepare_payload();
-      const bool keep = reply.keep_alive;
+      const bool keep = reply.keep_alive && !reply.close_after;
       timer.expires_after(reply.delay);
       timer.async_wait([self = shared_from_this(), keep](const beast::error_code&) {
         http::async_write(self->stream, *self->response, [self, keep](const beast::error_code& ec, std::size_t) {
@@ -110,6 +111,7 @@ struct TlsResponder::Impl {
           } else {
             beast::error_code ignored;
             self->stream.next_layer().close(ignored);
+            self->impl.closed.fetch_add(1);
           }
         });
       });
@@ -162,5 +164,6 @@ const std::string& TlsResponder::pin_sha256() const { return impl_->pin; }
 const std::string& TlsResponder::certificate_pem() const { return impl_->pem; }
 std::uint64_t TlsResponder::connections_accepted() const { return impl_->accepted.load(); }
 std::uint64_t TlsResponder::requests_served() const { return impl_->served.load(); }
+std::uint64_t TlsResponder::connections_closed_after_reply() const { return impl_->closed.load(); }
 
 }  // namespace rustynet::testing

@@ -23,6 +23,7 @@ struct ResponderReply {
   bool keep_alive = true;
   std::chrono::milliseconds delay{0};  // answer after this long (long-poll / timeout tests)
   bool drop = false;                   // close the connection without answering
+  bool close_after = false;            // answer keep-alive, then close (a server's idle timeout)
 };
 
 class TlsResponder {
@@ -43,6 +44,8 @@ class TlsResponder {
   [[nodiscard]] const std::string& certificate_pem() const;
   [[nodiscard]] std::uint64_t connections_accepted() const;
   [[nodiscard]] std::uint64_t requests_served() const;
+  // Connections the responder closed after answering (close_after or keep_alive = false).
+  [[nodiscard]] std::uint64_t connections_closed_after_reply() const;
   void stop();
 
   struct Impl;
