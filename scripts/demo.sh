@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The main job: on a fresh Debian 12 machine, as root, install dependencies, build, and run a live
-# Rustynet mesh in network namespaces: rustynet-control on a control host and three rustynetd
-# nodes (n1 n2 n3) on one bridge. Shows n1 <-> n2 over the encrypted tunnel, n3 kept out by
-# policy, then a policy change letting n3 reach n2 (time measured), and `rustynet status`.
+# Rustynet mesh in network namespaces: rustynet-control and rustynet-relay on a control host and
+# four rustynetd nodes (n1..n4) on one bridge. Shows n1 <-> n2 over the encrypted tunnel, n1 <-> n4
+# through the relay (no underlay route between them; the relay forwards ciphertext only), n3 kept
+# out by policy, then a policy change letting n3 reach n2 (time measured), and `rustynet status`.
 # See docs/demo.md.
 #
 # usage: scripts/demo.sh [--keep] [--build-dir DIR]   run the demo (cleans up on exit unless --keep)
@@ -75,16 +76,17 @@ step "Install dependencies (scripts/bootstrap.sh, idempotent)"
 "$repo/scripts/bootstrap.sh"
 
 if [[ -z $build_dir ]]; then
-  step "Build the release preset (the three programs; later runs are incremental)"
+  step "Build the release preset (the four programs; later runs are incremental)"
   (cd "$repo" && cmake --preset release > /dev/null &&
-    cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control)
+    cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control rustynet-relay)
   build_dir=$repo/build/release
 fi
 bin_dir=$build_dir/apps
 MR_RUSTYNETD=$bin_dir/rustynetd/rustynetd
 MR_RUSTYNET=$bin_dir/rustynet/rustynet
 MR_CONTROL=$bin_dir/rustynet-control/rustynet-control
-for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+RELAY_BIN=$bin_dir/rustynet-relay/rustynet-relay
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$RELAY_BIN"; do
   [[ -x $binary ]] || die "$binary is not built"
 done
 
@@ -110,10 +112,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step "Network namespaces: control host and nodes n1 n2 n3 on a bridge (10.77.0.0/24, inside the namespaces only)"
+step "Network namespaces: control host and nodes n1..n4 on a bridge (10.77.0.0/24, inside the namespaces only)"
 mesh_down "$MR_PREFIX" > /dev/null 2>&1 || true
-mesh_up "$MR_PREFIX" n1 n2 n3 || die "topology"
-say "${MR_PREFIX}-ctl 10.77.0.1   ${MR_PREFIX}-n1 10.77.0.11   ${MR_PREFIX}-n2 10.77.0.12   ${MR_PREFIX}-n3 10.77.0.13"
+mesh_up "$MR_PREFIX" n1 n2 n3 n4 || die "topology"
+say "${MR_PREFIX}-ctl 10.77.0.1   ${MR_PREFIX}-n1 10.77.0.11   ${MR_PREFIX}-n2 10.77.0.12   ${MR_PREFIX}-n3 10.77.0.13   ${MR_PREFIX}-n4 10.77.0.14"
+# n4 stands for a node behind a NAT that n1 cannot reach: no underlay route either way.
+ip -n "$(mr_ns n1)" route replace blackhole "$(mesh_address n4)/32"
+ip -n "$(mr_ns n4)" route replace blackhole "$(mesh_address n1)/32"
+if show ip netns exec "$(mr_ns n1)" ping -n -c 1 -W 1 "$(mesh_address n4)"; then
+  die "n1 reached n4's underlay address although the route is a blackhole"
+fi
+say "=> n1 and n4 cannot reach each other directly; both reach the control host"
 
 step "rustynet-control init: control signing key (encrypted custody), TLS certificate, admin key"
 mr_make_state
@@ -122,12 +131,33 @@ mr_control_init || die "rustynet-control init"
 say "control signing public key: $MR_CONTROL_SIGNING_KEY"
 say "TLS certificate pin (SHA-256): $MR_CONTROL_PIN"
 
+step "Start rustynet-relay in ${MR_PREFIX}-ctl (UDP $MESH_CONTROL_ADDRESS:3478): it verifies control-signed tickets and holds no tunnel key"
+relay_address=$MESH_CONTROL_ADDRESS:3478
+cat > "$MR_STATE/relay.json" << JSON
+{"version": 1, "relay_id": "r1", "listen": "$relay_address", "control_public_key": "$MR_CONTROL_SIGNING_KEY",
+ "stats_interval_seconds": 1}
+JSON
+chmod 0600 "$MR_STATE/relay.json"
+relay_bound() { ip netns exec "$(mr_ns ctl)" ss -Hlun "sport = :3478" | grep -q .; }
+mr_start relay ctl "$RELAY_BIN" --config "$MR_STATE/relay.json"
+{ mr_wait_until 10 relay_bound && mr_running relay; } || die "rustynet-relay did not start (log: $MR_STATE/logs/relay.log)"
+say "relay r1 running (pid $(mr_pid relay)); control marks every pair with n4 as relayed through it"
+python3 - "$MR_STATE/control/control.json" "$relay_address" << 'PY'
+import json, sys
+path, address = sys.argv[1:3]
+with open(path) as f:
+    config = json.load(f)
+config["relays"] = [{"relay_id": "r1", "address": address, "nodes": ["n4"]}]
+with open(path, "w") as f:
+    json.dump(config, f, indent=2)
+PY
+
 step "Start rustynet-control in ${MR_PREFIX}-ctl (TLS 1.3 on $MESH_CONTROL_ADDRESS:$MR_CONTROL_PORT)"
 mr_control_start 10 || die "rustynet-control did not start (log: $MR_STATE/logs/control.log)"
 say "listening (pid $(mr_pid control))"
 
 step "Per node: generate keys, register with control (rustynet control node add), write the daemon config"
-for node in n1 n2 n3; do
+for node in n1 n2 n3 n4; do
   mr_node_keys "$node" || die "$node: rustynet keys generate"
   mr_node_register "$node" > /dev/null || die "$node: rustynet control node add"
   mr_daemon_config "$node"
@@ -135,16 +165,16 @@ for node in n1 n2 n3; do
 done
 show mr_admin node list || die "rustynet control node list"
 
-step "Policy: n1 <-> n2 allowed, n3 nothing (default deny)"
-mr_policy_file "$MR_STATE/policy-1.json" 'n1>n2' 'n2>n1'
+step "Policy: n1 <-> n2 and n1 <-> n4 allowed, n3 nothing (default deny)"
+mr_policy_file "$MR_STATE/policy-1.json" 'n1>n2' 'n2>n1' 'n1>n4' 'n4>n1'
 sed 's/^/      /' "$MR_STATE/policy-1.json"
 mr_policy_set "$MR_STATE/policy-1.json" > /dev/null || die "rustynet control policy set"
 
-step "Start rustynetd on n1 n2 n3 (userspace tunnel backend), wait for their signed peer maps"
-for node in n1 n2 n3; do
+step "Start rustynetd on n1..n4 (userspace tunnel backend), wait for their signed peer maps"
+for node in n1 n2 n3 n4; do
   mr_daemon_start "$node"
 done
-for node in n1 n2 n3; do
+for node in n1 n2 n3 n4; do
   mr_daemon_wait_ready "$node" 20 || die "$node daemon did not reach running (log: $MR_STATE/logs/rustynetd-$node.log)"
   say "$node running, interface $(mr_interface "$node"), generation $(mr_cli "$node" status --json |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("result", d)["generation"])')"
@@ -156,6 +186,17 @@ mr_probe_ms n1 100.64.0.2 15 "$(mr_now_ms)" > /dev/null || die "n1 -> n2: no tun
 show ip netns exec "${MR_PREFIX}-n1" ping -n -c 3 -i 0.2 -W 1 100.64.0.2 || die "n1 -> n2"
 show ip netns exec "${MR_PREFIX}-n2" ping -n -c 3 -i 0.2 -W 1 100.64.0.1 || die "n2 -> n1"
 
+step "n1 and n4 ping each other through the relay (each daemon got a ticket from control and allocated a relay session)"
+t0=$(mr_now_ms)
+elapsed=$(mr_probe_ms n1 100.64.0.4 30 "$t0") || die "n1 -> n4: no tunnel through the relay within 30 s"
+show ip netns exec "${MR_PREFIX}-n1" ping -n -c 3 -i 0.2 -W 1 100.64.0.4 || die "n1 -> n4"
+show ip netns exec "${MR_PREFIX}-n4" ping -n -c 3 -i 0.2 -W 1 100.64.0.1 || die "n4 -> n1"
+show mr_cli n4 peers || die "rustynet peers on n4"
+grep -q "via relay r1" <<< "$(mr_cli n4 peers)" || die "n4's peer n1 is not shown via relay r1"
+forwarded=$(grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
+  python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])' 2> /dev/null || echo "?")
+say "=> relayed: n4 sees n1 via relay r1; the relay has forwarded $forwarded encrypted datagrams so far"
+
 step "n3 cannot reach n2: policy gives n3 no peer"
 show mr_cli n3 peers || true
 if show ip netns exec "${MR_PREFIX}-n3" ping -n -c 2 -i 0.5 -W 1 100.64.0.2; then
@@ -164,7 +205,7 @@ fi
 say "=> no reply, as intended"
 
 step "Policy change: allow n3 -> n2; measure until n3's ping to n2 succeeds (probe every 50 ms)"
-mr_policy_file "$MR_STATE/policy-2.json" 'n1>n2' 'n2>n1' 'n3>n2'
+mr_policy_file "$MR_STATE/policy-2.json" 'n1>n2' 'n2>n1' 'n1>n4' 'n4>n1' 'n3>n2'
 t0=$(mr_now_ms)
 mr_policy_set "$MR_STATE/policy-2.json" > /dev/null || die "rustynet control policy set"
 elapsed=$(mr_probe_ms n3 100.64.0.2 20 "$t0") || die "n3 could not reach n2 within 20 s of the policy change"
