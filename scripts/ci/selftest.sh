@@ -86,6 +86,11 @@ t=$(fresh_copy docs-link)
 printf '\nSee [missing](no-such-file.md).\n' >> "$t/docs/architecture.md"
 expect_failure docs-link "no-such-file.md" gate "$t" docs.sh
 
+# 9c docs: a traceability row removed
+t=$(fresh_copy docs-trace)
+sed -i '/^| P1-17 |/d' "$t/docs/traceability.md"
+expect_failure docs-traceability "row P1-17 is missing" gate "$t" docs.sh
+
 # layering: include edge, then link edge (CMake configure check)
 t=$(fresh_copy layering-include)
 printf '#include "rustynet/backend_wireguard/driver_kind.hpp"\n' >> "$t/libs/policy/src/decision.cpp"
