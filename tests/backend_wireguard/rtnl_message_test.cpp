@@ -213,5 +213,16 @@ TEST(RtnlMessageTest, UnalignedLengthCannotReadPastTheBuffer) {
   EXPECT_FALSE(parse_route_message(message, 3).has_value());
 }
 
+// Found by fuzz_netlink_reply after the fix above: nlmsg_len 0xFFFFFFFF aligned in 32-bit
+// arithmetic wraps to 0 and passed the bound.
+TEST(RtnlMessageTest, LengthNearTheTypeLimitIsRefused) {
+  Bytes message = header(0xFFFFFFFFU, 20 /*RTM_NEWADDR*/, 0, 1);
+  EXPECT_FALSE(parse_address_message(message).has_value());
+  message = header(0xFFFFFFFDU, 24 /*RTM_NEWROUTE*/, 0, 1);
+  EXPECT_FALSE(parse_route_message(message, 3).has_value());
+  message = header(0xFFFFFFFEU, 16 /*RTM_NEWLINK*/, 0, 1);
+  EXPECT_FALSE(parse_link_message(message).has_value());
+}
+
 }  // namespace
 }  // namespace rustynet::backend_wireguard

@@ -80,12 +80,19 @@ std::optional<WgAddress> address_from_attr(const nlattr* attr, std::uint8_t fami
   return address;
 }
 
+// nlmsg_len rounded up to NLMSG_ALIGNTO in 64 bits. NLMSG_ALIGN itself is no use here: in 32 bits
+// 0xFFFFFFFF wraps to 0, and its 32-bit mask clears the high half of a 64-bit length.
+std::size_t aligned_length(const nlmsghdr& header) {
+  constexpr std::size_t kAlign = NLMSG_ALIGNTO;
+  return (std::size_t{header.nlmsg_len} + kAlign - 1) / kAlign * kAlign;
+}
+
 const nlmsghdr* header_of(std::span<const std::uint8_t> message) {
   const nlmsghdr* header = as_nlmsghdr(message);
   // libmnl walks attributes up to the 4-aligned end of the message, so the aligned length must be
   // inside the buffer too (fuzz_netlink_reply found the one-byte overread; the kernel always sends
   // aligned lengths).
-  if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || NLMSG_ALIGN(header->nlmsg_len) > message.size()) {
+  if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || aligned_length(*header) > message.size()) {
     return nullptr;
   }
   return header;
@@ -327,7 +334,7 @@ int walk_messages(std::span<const std::uint8_t> bytes, F&& on_message) {
     if (header == nullptr || header->nlmsg_len < sizeof(nlmsghdr) || header->nlmsg_len > bytes.size()) {
       return -EBADMSG;
     }
-    const std::size_t advance = std::min<std::size_t>(NLMSG_ALIGN(header->nlmsg_len), bytes.size());
+    const std::size_t advance = std::min(aligned_length(*header), bytes.size());
     const int rc = on_message(bytes.first(advance), header);
     if (rc != 0) {
       return rc;
