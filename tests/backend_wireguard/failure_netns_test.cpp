@@ -70,6 +70,15 @@ class FailureTest : public ::testing::Test {
   api::RuntimeContext context(const std::string& name) {
     return make_context("node-a", name, "100.97.0.1/24", 0, keys_);
   }
+  // A userspace daemon serving `name` in the test namespace, started outside any backend.
+  base::Result<UserspaceProcess, SpawnError> spawn_daemon(const std::string& name) {
+    return UserspaceProcess::spawn(UserspaceProcessOptions{.binary_path = "/usr/bin/wireguard-go",
+                                                           .interface_name = name,
+                                                           .socket_path = uapi_socket_path(kDefaultUapiSocketDir, name),
+                                                           .netns_path = netns_.path(),
+                                                           .start_timeout = std::chrono::seconds(10),
+                                                           .terminate_with_owner = true});
+  }
 
   Netns netns_{"rnwgt-fail"};
   KeyPair keys_ = make_key_pair();
@@ -157,13 +166,7 @@ TEST_F(FailureTest, SameNameServedByADaemonInAnotherNamespaceCollides) {
 TEST_F(FailureTest, CrashLeftoverThatIsProvablyOursIsReplaced) {
   const std::string name = unique_interface_name("rnf");
   // Simulate a crashed run: a daemon still serving the interface, which carries our marker.
-  auto stale =
-      UserspaceProcess::spawn(UserspaceProcessOptions{.binary_path = "/usr/bin/wireguard-go",
-                                                      .interface_name = name,
-                                                      .socket_path = uapi_socket_path(kDefaultUapiSocketDir, name),
-                                                      .netns_path = netns_.path(),
-                                                      .start_timeout = std::chrono::seconds(10),
-                                                      .terminate_with_owner = true});
+  auto stale = spawn_daemon(name);
   ASSERT_TRUE(stale.has_value()) << stale.error().error.describe();
   ASSERT_TRUE(run_checked({"ip", "-n", netns_.name(), "link", "set", name, "alias", std::string(kOwnershipAlias)}));
 
@@ -190,13 +193,7 @@ TEST_F(FailureTest, TunnelProcessInheritsNoDescriptorOfTheDaemon) {
   ASSERT_EQ(leaky_target.rfind("socket:[", 0), 0U) << leaky_target;
 
   const std::string name = unique_interface_name("rnf");
-  auto process =
-      UserspaceProcess::spawn(UserspaceProcessOptions{.binary_path = "/usr/bin/wireguard-go",
-                                                      .interface_name = name,
-                                                      .socket_path = uapi_socket_path(kDefaultUapiSocketDir, name),
-                                                      .netns_path = netns_.path(),
-                                                      .start_timeout = std::chrono::seconds(10),
-                                                      .terminate_with_owner = true});
+  auto process = spawn_daemon(name);
   ASSERT_TRUE(process.has_value()) << process.error().error.describe();
   const std::filesystem::path child_fds = "/proc/" + std::to_string(process->pid()) + "/fd";
   int seen = 0;
