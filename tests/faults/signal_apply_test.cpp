@@ -135,7 +135,7 @@ class SignalDuringApplyTest : public ::testing::Test {
       : control_key(key_from(0x11)),
         keys(copy_of_provisioned_keys(dir)),
         control(control_key, kPeerCount, kGeneration),
-        notify(dir.file("notify")) {
+        notify(dir.file("notify"), kProcessBound) {
     config = base_config(dir, keys, control_key.public_key());
     config["control"]["url"] = "127.0.0.1:" + std::to_string(control.port());
     config["control"]["pin_sha256"] = control.pin();

@@ -16,52 +16,12 @@
 #include <vector>
 
 #include "daemon_fixture.hpp"
+#include "notify_socket.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
 
-// A datagram socket standing in for systemd's notify socket.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::string& path) : path_(path), fd_(::socket(AF_UNIX, SOCK_DGRAM, 0)) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::copy(path.begin(), path.end(), std::begin(address.sun_path));
-    const void* raw = &address;
-    if (::bind(fd_, static_cast<const sockaddr*>(raw), sizeof(address)) != 0) {
-      std::abort();
-    }
-    timeval tv{20, 0};  // upper bound only; messages normally arrive in milliseconds
-    (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~NotifySocket() { ::close(fd_); }
-  NotifySocket(const NotifySocket&) = delete;
-  NotifySocket& operator=(const NotifySocket&) = delete;
-  NotifySocket(NotifySocket&&) = delete;
-  NotifySocket& operator=(NotifySocket&&) = delete;
-
-  // Blocks until a datagram containing `needle` arrives; false on timeout.
-  bool wait_for(const std::string& needle) {
-    std::array<char, 4096> buffer{};
-    while (true) {
-      const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-      if (n <= 0) {
-        return false;
-      }
-      const std::string message(buffer.data(), static_cast<std::size_t>(n));
-      seen_.push_back(message);
-      if (message.find(needle) != std::string::npos) {
-        return true;
-      }
-    }
-  }
-  [[nodiscard]] const std::vector<std::string>& seen() const { return seen_; }
-
- private:
-  std::string path_;
-  int fd_;
-  std::vector<std::string> seen_;
-};
+using rustynet::testing::NotifySocket;
 
 pid_t spawn(const std::string& config, const std::string& notify_path) {
   const pid_t pid = ::fork();
