@@ -144,6 +144,65 @@ TEST(NodeStateTest, RejectsMalformedRelayWithPath) {
   EXPECT_FALSE(encode_node_state(bad).has_value());
 }
 
+NodeState candidate_sample() {
+  NodeState state = sample();
+  state.peers[0].relay_candidate = RelayAssignment{"relay-2", SocketAddress::parse("[2001:db8::9]:3478").value()};
+  return state;
+}
+
+TEST(NodeStateTest, RelayCandidateRoundTripsAndIsOptional) {
+  const NodeState state = candidate_sample();
+  auto encoded = encode_node_state(state);
+  ASSERT_TRUE(encoded.has_value()) << encoded.error().describe();
+  EXPECT_NE(encoded->find(R"("relay_candidate":{"address":"[2001:db8::9]:3478","relay_id":"relay-2"})"),
+            std::string::npos)
+      << *encoded;
+  EXPECT_EQ(encoded->find(R"("relay":)"), std::string::npos) << *encoded;
+  auto decoded = parse_node_state(*encoded);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().describe();
+  EXPECT_EQ(*decoded, state);
+  ASSERT_TRUE(decoded->peers[0].relay_candidate.has_value());
+  EXPECT_EQ(decoded->peers[0].relay_candidate->relay_id, "relay-2");
+  EXPECT_FALSE(decoded->peers[0].relay.has_value());
+  EXPECT_FALSE(decoded->peers[1].relay_candidate.has_value());
+  // A marked peer and a candidate peer in one state are fine (different peers).
+  NodeState both = candidate_sample();
+  both.peers[1].relay = RelayAssignment{"relay-1", SocketAddress::parse("198.51.100.7:4600").value()};
+  auto mixed = encode_node_state(both);
+  ASSERT_TRUE(mixed.has_value()) << mixed.error().describe();
+  EXPECT_EQ(parse_node_state(*mixed).value(), both);
+}
+
+TEST(NodeStateTest, RejectsMalformedRelayCandidateWithPath) {
+  const std::string good = encode_node_state(candidate_sample()).value();
+  const std::string field = R"("relay_candidate":{"address":"[2001:db8::9]:3478","relay_id":"relay-2"})";
+  const Case cases[] = {
+      {"unknown candidate field", field,
+       R"("relay_candidate":{"address":"[2001:db8::9]:3478","relay_id":"relay-2","x":1})", PolicyErrorKind::kSchema,
+       "$.peers[0].relay_candidate.x"},
+      {"missing candidate address", field, R"("relay_candidate":{"relay_id":"relay-2"})", PolicyErrorKind::kSchema,
+       "$.peers[0].relay_candidate.address"},
+      {"bad candidate address", field, R"("relay_candidate":{"address":"2001:db8::9:3478","relay_id":"relay-2"})",
+       PolicyErrorKind::kInvalidValue, "$.peers[0].relay_candidate.address"},
+      {"bad candidate id", field, R"("relay_candidate":{"address":"[2001:db8::9]:3478","relay_id":"r 2"})",
+       PolicyErrorKind::kInvalidValue, "$.peers[0].relay_candidate.relay_id"},
+      {"candidate not an object", field, R"("relay_candidate":["relay-2"])", PolicyErrorKind::kSchema,
+       "$.peers[0].relay_candidate"},
+      {"marked and candidate at once", field,
+       field + R"(,"relay":{"address":"198.51.100.7:4600","relay_id":"relay-1"})", PolicyErrorKind::kInvalidValue,
+       "$.peers[0].relay_candidate"},
+  };
+  expect_each_mutation_rejected(good, cases);
+  NodeState bad = candidate_sample();
+  bad.peers[0].relay = bad.peers[0].relay_candidate;
+  auto refused = encode_node_state(bad);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().path, "$.peers[0].relay_candidate");
+  NodeState zero_port = candidate_sample();
+  zero_port.peers[0].relay_candidate->address.port = 0;
+  EXPECT_FALSE(validate_node_state(zero_port).has_value());
+}
+
 TEST(NodeStateTest, RejectsOversizeInput) {
   std::string huge(kMaxNodeStateBytes + 1, ' ');
   auto result = parse_node_state(huge);

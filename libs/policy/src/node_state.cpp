@@ -92,12 +92,14 @@ base::Result<Digest32, PolicyError> hex_field(base::JsonObjectReader& reader, st
   return *bytes;
 }
 
-base::Result<std::optional<RelayAssignment>, PolicyError> parse_relay(base::JsonObjectReader& peer_reader) {
-  const nlohmann::json* value = peer_reader.optional_value("relay");
+// "relay" and "relay_candidate" share one shape: {"address", "relay_id"}.
+base::Result<std::optional<RelayAssignment>, PolicyError> parse_relay(base::JsonObjectReader& peer_reader,
+                                                                      std::string_view key) {
+  const nlohmann::json* value = peer_reader.optional_value(key);
   if (value == nullptr) {
     return std::optional<RelayAssignment>{};
   }
-  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(*value, peer_reader.child_path("relay"))));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, lift(base::JsonObjectReader::create(*value, peer_reader.child_path(key))));
   RelayAssignment relay;
   RUSTYNET_ASSIGN_OR_RETURN(relay.relay_id, lift(reader.required_string("relay_id")));
   RUSTYNET_ASSIGN_OR_RETURN(const auto address_text, lift(reader.required_string("address")));
@@ -122,7 +124,8 @@ base::Result<PeerState, PolicyError> parse_peer(const nlohmann::json& value, con
       peer.endpoints, string_list<SocketAddress>(reader, "endpoints", kMaxEndpointsPerPeer, SocketAddress::parse));
   RUSTYNET_ASSIGN_OR_RETURN(peer.allowed_prefixes,
                             string_list<IpPrefix>(reader, "allowed_prefixes", kMaxPrefixesPerPeer, IpPrefix::parse));
-  RUSTYNET_ASSIGN_OR_RETURN(peer.relay, parse_relay(reader));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.relay, parse_relay(reader, "relay"));
+  RUSTYNET_ASSIGN_OR_RETURN(peer.relay_candidate, parse_relay(reader, "relay_candidate"));
   RUSTYNET_RETURN_IF_ERROR(reader.finish().transform_error([](const base::JsonError& e) { return json_error(e); }));
   return peer;
 }
@@ -271,6 +274,20 @@ base::Status<PolicyError> validate_labels(const std::vector<std::string>& tags, 
   return {};
 }
 
+base::Status<PolicyError> validate_relay(const std::optional<RelayAssignment>& relay, const std::string& path) {
+  if (!relay.has_value()) {
+    return {};
+  }
+  if (!is_valid_identifier(relay->relay_id)) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay_id",
+                                  "relay id must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"});
+  }
+  if (relay->address.port == 0) {
+    return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".address", "port must be 1-65535"});
+  }
+  return {};
+}
+
 }  // namespace
 
 base::Status<PolicyError> validate_node_state(const NodeState& state) {
@@ -318,14 +335,11 @@ base::Status<PolicyError> validate_node_state(const NodeState& state) {
             PolicyError{PolicyErrorKind::kInvalidValue, at(path + ".endpoints", e), "port must be 1-65535"});
       }
     }
-    if (peer.relay.has_value()) {
-      if (!is_valid_identifier(peer.relay->relay_id)) {
-        return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay.relay_id",
-                                      "relay id must be 1-128 characters of [A-Za-z0-9._-] starting alphanumeric"});
-      }
-      if (peer.relay->address.port == 0) {
-        return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay.address", "port must be 1-65535"});
-      }
+    RUSTYNET_RETURN_IF_ERROR(validate_relay(peer.relay, path + ".relay"));
+    RUSTYNET_RETURN_IF_ERROR(validate_relay(peer.relay_candidate, path + ".relay_candidate"));
+    if (peer.relay.has_value() && peer.relay_candidate.has_value()) {
+      return unexpected(PolicyError{PolicyErrorKind::kInvalidValue, path + ".relay_candidate",
+                                    "a peer marked relayed cannot also carry a relay candidate"});
     }
     std::set<IpPrefix> prefixes;
     for (std::size_t p = 0; p < peer.allowed_prefixes.size(); ++p) {
@@ -409,6 +423,10 @@ base::Result<std::string, PolicyError> encode_node_state(const NodeState& state)
     entry["allowed_prefixes"] = std::move(prefixes);
     if (peer.relay.has_value()) {
       entry["relay"] = {{"address", peer.relay->address.to_string()}, {"relay_id", peer.relay->relay_id}};
+    }
+    if (peer.relay_candidate.has_value()) {
+      entry["relay_candidate"] = {{"address", peer.relay_candidate->address.to_string()},
+                                  {"relay_id", peer.relay_candidate->relay_id}};
     }
     peers.push_back(std::move(entry));
   }

@@ -30,8 +30,9 @@ struct SocketAddress {
 using TunnelPublicKey = std::array<std::uint8_t, 32>;  // opaque to policy; the backend interprets it
 using Digest32 = std::array<std::uint8_t, 32>;
 
-// The relay a peer pair goes through when control marked it relayed (docs/relay.md "Node side").
-// Both nodes of the pair receive the same relay for each other.
+// The relay a peer pair goes through when control marked it relayed, or may fall back to when a
+// direct handshake fails (docs/relay.md "Node side", "Automatic relay"). Both nodes of the pair
+// receive the same relay for each other.
 struct RelayAssignment {
   std::string relay_id;   // identifier (1-128 of [A-Za-z0-9._-], alphanumeric first): the tickets' subject
   SocketAddress address;  // where the relay listens
@@ -48,6 +49,10 @@ struct PeerState {
   // Set when traffic with this peer must go through a relay (encoded as "relay" only when set,
   // so states without it keep their exact bytes).
   std::optional<RelayAssignment> relay;
+  // Set when control allows this pair to use a relay on the node's own decision (no direct
+  // handshake within a bounded time); control issues tickets for such pairs. Exclusive with
+  // `relay` (a marked pair is always relayed). Encoded as "relay_candidate" only when set.
+  std::optional<RelayAssignment> relay_candidate;
   friend bool operator==(const PeerState&, const PeerState&) = default;
 };
 
@@ -78,7 +83,8 @@ inline constexpr std::size_t kMaxAddressesPerNode = 16;
 
 // Strict JSON, version 1 (docs/signed-state.md). Rejects: unknown fields or versions, duplicate
 // keys, trailing bytes, oversize input, malformed keys/prefixes/endpoints, a peer equal to the
-// node itself, duplicate peers or tunnel keys, duplicate route prefixes, routes via unknown peers.
+// node itself, duplicate peers or tunnel keys, duplicate route prefixes, routes via unknown peers,
+// a peer with both `relay` and `relay_candidate`.
 [[nodiscard]] base::Result<NodeState, PolicyError> parse_node_state(std::string_view text);
 
 // The same semantic checks for a state built in code.
