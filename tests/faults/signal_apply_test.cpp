@@ -163,8 +163,10 @@ class SignalDuringApplyTest : public ::testing::Test {
   }
 
   // The gated daemon: pauses in configure_peer #kGateAt until release is written.
-  std::unique_ptr<ChildProcess> start_gated(Pipe& paused, Pipe& release) {
+  std::unique_ptr<ChildProcess> start_gated(Pipe& paused, Pipe& release,
+                                            const std::vector<std::string>& extra_env = {}) {
     auto env = environment();
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
     env.push_back("RUSTYNET_FAULT_GATE_AT=" + std::to_string(kGateAt));
     env.push_back("RUSTYNET_FAULT_GATE_FD=" + std::to_string(paused.write_fd()));
     env.push_back("RUSTYNET_FAULT_RELEASE_FD=" + std::to_string(release.read_fd()));
@@ -333,6 +335,31 @@ TEST_F(SignalDuringApplyTest, SighupMidApplyReloadsAfterTheApplyAndKeepsRunning)
 
   stop_cleanly(*child);
   EXPECT_EQ(backend_report()["peers"], kPeerCount);
+  expect_generation_persisted();
+}
+
+// The systemd watchdog keeps being answered while a SIGHUP reload waits for a long apply: the
+// reload runs off the signal thread (a reload on it would silence WATCHDOG=1 until the apply ends,
+// and systemd would kill a daemon that is merely busy).
+TEST_F(SignalDuringApplyTest, SighupMidApplyKeepsAnsweringTheWatchdog) {
+  Pipe paused;
+  Pipe release;
+  auto child = start_gated(paused, release, {"WATCHDOG_USEC=400000"});  // a ping every 200 ms
+  ASSERT_TRUE(child->started());
+  ASSERT_TRUE(notify.wait_for("READY=1")) << daemon_log();
+  ASSERT_TRUE(paused.read_byte(kBound)) << daemon_log();
+
+  ASSERT_TRUE(child->signal(SIGHUP));
+  ASSERT_TRUE(notify.wait_for("RELOADING=1")) << notify.seen_text();
+  // The apply is still paused and the reload waits for it; the pings go on.
+  for (int ping = 0; ping < 3; ++ping) {
+    ASSERT_TRUE(notify.wait_for("WATCHDOG=1")) << "no watchdog ping during the reload\n" << notify.seen_text();
+  }
+  EXPECT_EQ(daemon_log().find("config reloaded"), std::string::npos) << daemon_log();
+  ASSERT_TRUE(release.write_byte());
+  ASSERT_TRUE(notify.wait_for("READY=1")) << notify.seen_text();
+  EXPECT_NE(daemon_log().find("config reloaded"), std::string::npos) << daemon_log();
+  stop_cleanly(*child);
   expect_generation_persisted();
 }
 

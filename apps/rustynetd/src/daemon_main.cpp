@@ -6,9 +6,13 @@
 #include <sys/resource.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <ostream>
+#include <thread>
 
 #include "daemon.hpp"
 #include "notify.hpp"
@@ -33,6 +37,57 @@ void harden_process() {
   (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+// Runs SIGHUP reloads off the signal thread. A reload waits for the daemon's state lock, which an
+// apply of a large state holds for seconds; the signal thread must keep answering the systemd
+// watchdog meanwhile. Requests that arrive while one is pending coalesce into one reload (each
+// reload reads the config file as it is then, so nothing is lost).
+class ReloadWorker {
+ public:
+  explicit ReloadWorker(Daemon& daemon) : thread_([this, &daemon] { run(daemon); }) {}
+  // Waits for a reload in progress (it ends once the apply holding the state lock ends).
+  ~ReloadWorker() {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  ReloadWorker(const ReloadWorker&) = delete;
+  ReloadWorker& operator=(const ReloadWorker&) = delete;
+  ReloadWorker(ReloadWorker&&) = delete;
+  ReloadWorker& operator=(ReloadWorker&&) = delete;
+
+  void request() {
+    {
+      const std::lock_guard lock(mutex_);
+      pending_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run(Daemon& daemon) {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || pending_; });
+      if (stopping_) {
+        return;
+      }
+      pending_ = false;
+      lock.unlock();
+      (void)daemon.reload_config();  // logged; an invalid reload keeps the old config
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the members it uses exist
+};
+
 int serve(const std::string& config_path, std::ostream& err, const BackendFactory& backend_factory) {
   sigset_t signals;
   sigemptyset(&signals);
@@ -56,6 +111,7 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
     return daemon.error().exit_code();
   }
   notify_service_manager("READY=1\nSTATUS=running");
+  auto reloads = std::make_unique<ReloadWorker>(**daemon);
   const auto watchdog = watchdog_interval();
   while (true) {
     siginfo_t info{};
@@ -76,10 +132,11 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
       continue;
     }
     if (signal_number == SIGHUP) {
-      (void)(*daemon)->reload_config();  // logged; an invalid reload keeps the old config
+      reloads->request();
       continue;
     }
     notify_service_manager("STOPPING=1\nSTATUS=shutting down");
+    reloads.reset();
     (*daemon)->stop();
     return 0;
   }
