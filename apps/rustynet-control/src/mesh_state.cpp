@@ -152,6 +152,9 @@ base::Result<std::string, MeshError> payload_for(const MeshState& mesh, const Me
       entry.endpoints = peer.endpoints;
       if (const RelaySite* site = mesh.relay_for_pair(node.node_id, peer.node_id); site != nullptr) {
         entry.relay = policy::RelayAssignment{site->relay_id, site->address};
+      } else if (const RelaySite* candidate = mesh.relay_candidate_for_pair(node.node_id, peer.node_id);
+                 candidate != nullptr) {
+        entry.relay_candidate = policy::RelayAssignment{candidate->relay_id, candidate->address};
       }
       for (const auto& address : peer.addresses) {
         entry.allowed_prefixes.push_back(policy::IpPrefix::host(address));
@@ -176,16 +179,36 @@ MeshState::MeshState(control::NodeRegistry& registry, crypto::Ed25519SigningKey 
     for (const auto& node : site.nodes) {
       relay_of_node_.emplace(node, &site);
     }
+    for (const auto& node : site.candidate_nodes) {
+      candidate_of_node_.emplace(node, &site);
+    }
   }
 }
 
-const RelaySite* MeshState::relay_for_pair(std::string_view a, std::string_view b) const {
-  const auto find = [this](std::string_view id) -> const RelaySite* {
-    const auto it = relay_of_node_.find(id);
-    return it == relay_of_node_.end() ? nullptr : it->second;
+namespace {
+
+// The site of the pair's smaller node id in `by_node`, else the larger's: both sides agree.
+const RelaySite* site_for_pair(const std::map<std::string, const RelaySite*, std::less<>>& by_node, std::string_view a,
+                               std::string_view b) {
+  const auto find = [&by_node](std::string_view id) -> const RelaySite* {
+    const auto it = by_node.find(id);
+    return it == by_node.end() ? nullptr : it->second;
   };
   const RelaySite* first = find(a < b ? a : b);
   return first != nullptr ? first : find(a < b ? b : a);
+}
+
+}  // namespace
+
+const RelaySite* MeshState::relay_for_pair(std::string_view a, std::string_view b) const {
+  return site_for_pair(relay_of_node_, a, b);
+}
+
+const RelaySite* MeshState::relay_candidate_for_pair(std::string_view a, std::string_view b) const {
+  if (relay_for_pair(a, b) != nullptr) {
+    return nullptr;
+  }
+  return site_for_pair(candidate_of_node_, a, b);
 }
 
 base::Result<RelayTicketGrant, MeshError> MeshState::issue_relay_ticket(std::string_view node_id,
@@ -200,7 +223,12 @@ base::Result<RelayTicketGrant, MeshError> MeshState::issue_relay_ticket(std::str
   if (peers == world_->peers.end() || peers->second.count(std::string(peer_id)) == 0) {
     return base::unexpected(MeshError{MeshErrorKind::kNotFound, "no such peer"});
   }
+  // Marked or candidate: the same two sets the signed states are built from, so a node holds a
+  // ticket only for a relay its own verified state names for that peer.
   const RelaySite* site = relay_for_pair(node_id, peer_id);
+  if (site == nullptr) {
+    site = relay_candidate_for_pair(node_id, peer_id);
+  }
   if (site == nullptr) {
     return base::unexpected(MeshError{MeshErrorKind::kForbidden, "this pair is not relayed"});
   }

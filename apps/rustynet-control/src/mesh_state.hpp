@@ -97,15 +97,21 @@ class MeshState {
   [[nodiscard]] base::Result<std::uint64_t, MeshError> put_policy(std::string_view document);
   [[nodiscard]] control::StoredPolicy policy() const;
 
-  // A relay ticket for `node_id`'s side of its session with `peer_id`. Errors: kNotFound (the
-  // peer is unknown or not visible to the node: indistinguishable), kForbidden (the pair is not
-  // relayed), kUnavailable (clock, randomness, signing). Both sides of a pair always get the same
+  // A relay ticket for `node_id`'s side of its session with `peer_id`. Issued only for a pair
+  // control marks relayed or offers a relay candidate to (the daemon falls back to the candidate
+  // on its own when a direct handshake fails, so it needs the ticket without a new state).
+  // Errors: kNotFound (the peer is unknown or not visible to the node: indistinguishable),
+  // kForbidden (the pair is neither relayed nor a candidate), kUnavailable (clock, randomness,
+  // signing). Both sides of a pair always get the same
   // session id: it is derived from the pair and the relay with the signing key (no state, so it
   // survives control restarts; see relay_session_id in mesh_state.cpp).
   [[nodiscard]] base::Result<RelayTicketGrant, MeshError> issue_relay_ticket(std::string_view node_id,
                                                                              std::string_view peer_id);
   // The relay a pair goes through, if any (symmetric).
   [[nodiscard]] const RelaySite* relay_for_pair(std::string_view a, std::string_view b) const;
+  // The relay a pair that is not marked may fall back to, if any (symmetric; nullptr for a
+  // marked pair: its relay is not optional).
+  [[nodiscard]] const RelaySite* relay_candidate_for_pair(std::string_view a, std::string_view b) const;
 
   [[nodiscard]] const crypto::Ed25519PublicKey& public_key() const noexcept { return key_.public_key(); }
 
@@ -136,7 +142,8 @@ class MeshState {
   std::uint64_t reserved_until_ = 0;   // last value durably reserved
   CachedEnvelope policy_cache_;
   std::map<std::string, CachedEnvelope, std::less<>> node_cache_;
-  std::map<std::string, const RelaySite*, std::less<>> relay_of_node_;  // into options_.relays
+  std::map<std::string, const RelaySite*, std::less<>> relay_of_node_;      // into options_.relays
+  std::map<std::string, const RelaySite*, std::less<>> candidate_of_node_;  // into options_.relays
   std::mutex listener_mutex_;
   std::function<void(std::uint64_t)> listener_;
 };

@@ -154,10 +154,8 @@ base::Result<RelaySite, ConfigError> parse_relay_site(const nlohmann::json& valu
   RelaySite site;
   RUSTYNET_ASSIGN_OR_RETURN(site.relay_id, non_empty_string(reader, "relay_id"));
   RUSTYNET_ASSIGN_OR_RETURN(const std::string address, non_empty_string(reader, "address"));
-  auto nodes = reader.required_value("nodes");
-  if (!nodes.has_value()) {
-    return base::unexpected(syntax(nodes.error()));
-  }
+  const nlohmann::json* nodes = reader.optional_value("nodes");
+  const nlohmann::json* candidates = reader.optional_value("candidate_nodes");
   RUSTYNET_RETURN_IF_ERROR(finish(reader));
   if (!policy::is_valid_identifier(site.relay_id)) {
     return base::unexpected(
@@ -168,23 +166,36 @@ base::Result<RelaySite, ConfigError> parse_relay_site(const nlohmann::json& valu
     return base::unexpected(invalid(reader.child_path("address") + ": " + parsed.error()));
   }
   site.address = *parsed;
-  const std::string nodes_path = reader.child_path("nodes");
-  if (!(*nodes)->is_array() || (*nodes)->empty() || (*nodes)->size() > kMaxNodesPerRelaySite) {
-    return base::unexpected(invalid(nodes_path + ": must be a non-empty array of node ids"));
-  }
-  for (std::size_t i = 0; i < (*nodes)->size(); ++i) {
-    const auto& item = (**nodes)[i];
-    const std::string item_path = nodes_path + "[" + std::to_string(i) + "]";
-    if (!item.is_string() || !policy::is_valid_identifier(item.get_ref<const std::string&>()) ||
-        item.get_ref<const std::string&>().size() > crypto::kMaxRelayNodeIdLength) {
-      return base::unexpected(invalid(item_path + ": must be a node id of 1-64 characters of [A-Za-z0-9._-]"));
+  const auto node_list = [&](const nlohmann::json* list, std::string_view key,
+                             std::vector<std::string>& out) -> base::Status<ConfigError> {
+    if (list == nullptr) {
+      return {};
     }
-    site.nodes.push_back(item.get<std::string>());
+    const std::string list_path = reader.child_path(key);
+    if (!list->is_array() || list->empty() || list->size() > kMaxNodesPerRelaySite) {
+      return base::unexpected(invalid(list_path + ": must be a non-empty array of node ids"));
+    }
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& item = (*list)[i];
+      const std::string item_path = list_path + "[" + std::to_string(i) + "]";
+      if (!item.is_string() || !policy::is_valid_identifier(item.get_ref<const std::string&>()) ||
+          item.get_ref<const std::string&>().size() > crypto::kMaxRelayNodeIdLength) {
+        return base::unexpected(invalid(item_path + ": must be a node id of 1-64 characters of [A-Za-z0-9._-]"));
+      }
+      out.push_back(item.get<std::string>());
+    }
+    return {};
+  };
+  if (nodes == nullptr && candidates == nullptr) {
+    return base::unexpected(invalid(path + ": needs \"nodes\" (always relayed) or \"candidate_nodes\" (relayed when "
+                                           "direct fails), or both"));
   }
+  RUSTYNET_RETURN_IF_ERROR(node_list(nodes, "nodes", site.nodes));
+  RUSTYNET_RETURN_IF_ERROR(node_list(candidates, "candidate_nodes", site.candidate_nodes));
   return site;
 }
 
-// "relays" (optional): relay ids unique, every node behind at most one relay.
+// "relays" (optional): relay ids unique, every node in at most one list of one relay.
 base::Status<ConfigError> parse_relays(base::JsonObjectReader& root, ServiceConfig& config) {
   const nlohmann::json* value = root.optional_value("relays");
   if (value == nullptr) {
@@ -203,10 +214,13 @@ base::Status<ConfigError> parse_relays(base::JsonObjectReader& root, ServiceConf
     if (!relay_ids.insert(site.relay_id).second) {
       return base::unexpected(invalid(site_path + ".relay_id: duplicate relay id"));
     }
-    for (std::size_t n = 0; n < site.nodes.size(); ++n) {
-      if (!nodes.insert(site.nodes[n]).second) {
-        return base::unexpected(
-            invalid(site_path + ".nodes[" + std::to_string(n) + "]: node is already behind a relay"));
+    for (const auto& [key, list] : {std::pair<const char*, const std::vector<std::string>*>{"nodes", &site.nodes},
+                                    {"candidate_nodes", &site.candidate_nodes}}) {
+      for (std::size_t n = 0; n < list->size(); ++n) {
+        if (!nodes.insert((*list)[n]).second) {
+          return base::unexpected(
+              invalid(site_path + "." + key + "[" + std::to_string(n) + "]: node is already listed for a relay"));
+        }
       }
     }
     config.relays.push_back(std::move(site));

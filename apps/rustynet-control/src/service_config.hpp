@@ -34,7 +34,8 @@ inline constexpr std::int64_t kConfigVersion = 1;
 //   "long_poll_max_wait_seconds": 55,                   (optional, 1..55)
 //   "max_connections": 4096,                            (optional, 1..1000000; long-polls hold one each)
 //   "nonce_capacity": 1000000,                          (optional)
-//   "relays": [{"relay_id": "r1", "address": "198.51.100.7:4600", "nodes": ["n1"]}]   (optional)
+//   "relays": [{"relay_id": "r1", "address": "198.51.100.7:4600", "nodes": ["n1"],     (optional; always relayed)
+//               "candidate_nodes": ["n5"]}]   (optional; relayed when direct fails; one of the two lists needed)
 // }
 struct ServiceConfig {
   std::string listen_address;
@@ -53,7 +54,7 @@ struct ServiceConfig {
   std::chrono::seconds long_poll_max_wait{55};
   std::size_t max_connections = 4096;
   std::size_t nonce_capacity = 1'000'000;
-  std::vector<RelaySite> relays;  // nodes that are not directly reachable and the relay they use
+  std::vector<RelaySite> relays;  // relays, the nodes always relayed and those that may fall back
 };
 
 // Every refusal has a kind (stable, for tests and exit diagnostics) and names the JSON path.

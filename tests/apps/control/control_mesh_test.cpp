@@ -173,7 +173,7 @@ class ControlMeshTest : public ::testing::Test {
   // Restarts the service with n1 behind relay r1 (n1 <-> n2 is then relayed; n2 <-> n4 is not).
   void restart_with_relay() {
     service_.reset();
-    config_.relays = {RelaySite{"r1", policy::SocketAddress::parse("198.51.100.7:4600").value(), {"n1"}}};
+    config_.relays = {RelaySite{"r1", policy::SocketAddress::parse("198.51.100.7:4600").value(), {"n1"}, {}}};
     start();
   }
 
@@ -463,6 +463,63 @@ TEST_F(ControlMeshTest, RelayTicketRefusals) {
   EXPECT_NE(call("POST", "/v1/node/relay-ticket", n1_token, body, "127.0.0.33").status, 200U);
 }
 
+// n1 is behind r1 (always relayed); n4 may fall back to r2 (candidate). n2 (db) sees n1 and n4 (web).
+TEST_F(ControlMeshTest, CandidatePairsCarryRelayCandidateAndGetTicketsOthersDoNot) {
+  service_.reset();
+  config_.relays = {RelaySite{"r1", policy::SocketAddress::parse("198.51.100.7:4600").value(), {"n1"}, {}},
+                    RelaySite{"r2", policy::SocketAddress::parse("198.51.100.8:3478").value(), {}, {"n4"}}};
+  start();
+  add_three_nodes();
+  ASSERT_EQ(add_node("n4", 4, "100.64.0.4", {"web"}).status, 201U);
+  ASSERT_EQ(add_node("n5", 5, "100.64.0.5", {"web"}).status, 201U);
+  const auto n2 = verify(sync("n2", 2, 0, 0), "n2");
+  ASSERT_EQ(peer_ids(n2), (std::vector<std::string>{"n1", "n4", "n5"}));
+  // n1: marked, never also a candidate.
+  ASSERT_TRUE(n2.peers[0].relay.has_value());
+  EXPECT_EQ(n2.peers[0].relay->relay_id, "r1");
+  EXPECT_FALSE(n2.peers[0].relay_candidate.has_value());
+  // n4: a candidate of r2, not marked; the same from n4's side.
+  EXPECT_FALSE(n2.peers[1].relay.has_value());
+  ASSERT_TRUE(n2.peers[1].relay_candidate.has_value());
+  EXPECT_EQ(n2.peers[1].relay_candidate->relay_id, "r2");
+  EXPECT_EQ(n2.peers[1].relay_candidate->address.to_string(), "198.51.100.8:3478");
+  const auto n4 = verify(sync("n4", 4, 0, 0), "n4");
+  ASSERT_EQ(peer_ids(n4), std::vector<std::string>{"n2"});
+  EXPECT_EQ(n4.peers[0].relay_candidate, n2.peers[1].relay_candidate);
+  // n5: neither.
+  EXPECT_FALSE(n2.peers[2].relay.has_value());
+  EXPECT_FALSE(n2.peers[2].relay_candidate.has_value());
+
+  // Tickets: a candidate pair gets them (on r2, one session for both sides); a pair with neither
+  // mark nor candidate does not, and neither does an invisible pair.
+  const auto control_key = service_->control_public_key();
+  const auto now = clock_.wall_now().value();
+  auto ticket_of = [&](const std::string& node, std::uint8_t index, const std::string& peer) {
+    const HttpReply reply = relay_ticket(node, index, {{"version", 1}, {"peer", peer}});
+    EXPECT_EQ(reply.status, 200U) << reply.body;
+    const auto json = nlohmann::json::parse(reply.body);
+    EXPECT_EQ(json["relay_id"], "r2");
+    EXPECT_EQ(json["address"], "198.51.100.8:3478");
+    auto claims = crypto::verify_relay_ticket(b64(json["ticket"]), control_key, "r2", now);
+    EXPECT_TRUE(claims.has_value()) << claims.error().describe();
+    EXPECT_EQ(claims->node_id, node);
+    EXPECT_EQ(claims->peer_node_id, peer);
+    return *claims;
+  };
+  const auto from_n2 = ticket_of("n2", 2, "n4");
+  const auto from_n4 = ticket_of("n4", 4, "n2");
+  EXPECT_EQ(from_n2.session_id, from_n4.session_id);
+  const HttpReply refused = relay_ticket("n2", 2, {{"version", 1}, {"peer", "n5"}});
+  EXPECT_EQ(refused.status, 403U) << refused.body;
+  EXPECT_EQ(refused.body.find("ticket\""), std::string::npos);
+  EXPECT_EQ(relay_ticket("n5", 5, {{"version", 1}, {"peer", "n2"}}).status, 403U);
+  EXPECT_EQ(relay_ticket("n4", 4, {{"version", 1}, {"peer", "n5"}}).status, 404U);  // web-web: not visible
+  // The marked pair still gets r1.
+  const HttpReply marked = relay_ticket("n2", 2, {{"version", 1}, {"peer", "n1"}});
+  ASSERT_EQ(marked.status, 200U) << marked.body;
+  EXPECT_EQ(nlohmann::json::parse(marked.body)["relay_id"], "r1");
+}
+
 TEST_F(ControlMeshTest, RelayConfigIsStrict) {
   const auto base_json = nlohmann::json::parse(base::read_file_bounded(dir_.file("control.json"), 1U << 20U).value());
   auto with_relays = [&](const nlohmann::json& relays) {
@@ -476,6 +533,18 @@ TEST_F(ControlMeshTest, RelayConfigIsStrict) {
   ASSERT_EQ(parsed->relays.size(), 1U);
   EXPECT_EQ(parsed->relays[0].nodes, (std::vector<std::string>{"n1", "n2"}));
   EXPECT_TRUE(parse_service_config(base_json.dump())->relays.empty());  // optional
+  auto with_candidates = good;
+  with_candidates.erase("nodes");
+  with_candidates["candidate_nodes"] = {"n3"};
+  auto candidates = with_relays(nlohmann::json::array({with_candidates}));
+  ASSERT_TRUE(candidates.has_value()) << candidates.error().message;
+  EXPECT_TRUE(candidates->relays[0].nodes.empty());
+  EXPECT_EQ(candidates->relays[0].candidate_nodes, std::vector<std::string>{"n3"});
+  auto both_lists = good;
+  both_lists["candidate_nodes"] = {"n3"};
+  ASSERT_TRUE(with_relays(nlohmann::json::array({both_lists})).has_value());
+  auto no_list = good;
+  no_list.erase("nodes");
 
   auto changed = [&](const char* key, const nlohmann::json& value) {
     auto site = good;
@@ -496,6 +565,16 @@ TEST_F(ControlMeshTest, RelayConfigIsStrict) {
       {"duplicate relay id", nlohmann::json::array({good, good})},
       {"node behind two relays", nlohmann::json::array({good, other})},
       {"not an array", good},
+      {"neither nodes nor candidate_nodes", nlohmann::json::array({no_list})},
+      {"empty candidate_nodes", nlohmann::json::array({changed("candidate_nodes", nlohmann::json::array())})},
+      {"bad candidate id", nlohmann::json::array({changed("candidate_nodes", nlohmann::json::array({"n 3"}))})},
+      {"node always relayed and a candidate", nlohmann::json::array({changed("candidate_nodes", {"n2"})})},
+      {"candidate of two relays",
+       nlohmann::json::array({changed("candidate_nodes", {"n3"}), [&] {
+                                auto site = other;
+                                site["candidate_nodes"] = {"n3"};
+                                return site;
+                              }()})},
   };
   for (const auto& [name, relays] : bad) {
     auto result = with_relays(relays);
