@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// RelayLink: hello exchange from the relay-facing socket, then batched forwarding both ways.
+// RelayLink: hello exchange from the relay-facing socket, then batched forwarding both ways (GRO in, GSO out).
 #include "rustynet/relay/relay_link.hpp"
 
 #include <poll.h>
@@ -15,16 +15,43 @@ namespace rustynet::relay {
 namespace {
 
 constexpr std::size_t kBatch = 64;
-constexpr std::size_t kDatagramCapacity = 65'536;
+// Wide enough for a GRO run (and for any single datagram: nothing is ever cut).
+constexpr std::size_t kDatagramCapacity = detail::kMaxUdpPayload + 1;
+
+// One socket of the link: its receive vectors, the send batch for datagrams leaving through it, and stats.
+struct Side {
+  Side(UdpSocket s, const UdpOffload& offload) : socket(std::move(s)) {
+    stats.gro_enabled = offload.gro && detail::enable_gro(socket.fd());
+    send.set_gso(offload.gso && detail::gso_supported(socket.fd()));
+  }
+
+  [[nodiscard]] std::size_t segment_size(std::size_t i) { return stats.gro_enabled ? receive.segment_size(i) : 0; }
+
+  [[nodiscard]] UdpIoStats io_stats() const {
+    UdpIoStats out = stats;
+    out.gso_enabled = send.gso();
+    out.sent_messages = send.stats().messages;
+    out.gso_messages = send.stats().gso_messages;
+    out.gso_fallbacks = send.stats().gso_fallbacks;
+    return out;
+  }
+
+  UdpSocket socket;
+  detail::ReceiveBatch receive{kBatch, kDatagramCapacity};
+  detail::SendBatch send{kBatch};
+  UdpIoStats stats;
+};
+
+bool transient(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
 
 }  // namespace
 
 struct RelayLink::Impl {
   Impl(UdpSocket up, UdpSocket down, const Options& o, const base::Clock& c)
-      : upstream(std::move(up)), local(std::move(down)), options(o), clock(&c) {}
+      : upstream(std::move(up), o.offload), local(std::move(down), o.offload), options(o), clock(&c) {}
 
-  UdpSocket upstream;
-  UdpSocket local;
+  Side upstream;  // towards the relay; datagrams for the relay leave through upstream.send
+  Side local;     // loopback, towards the tunnel; datagrams for the tunnel leave through local.send
   Options options;
   const base::Clock* clock;
   RelayEndpoint local_endpoint;
@@ -32,32 +59,36 @@ struct RelayLink::Impl {
   socklen_t relay_length = 0;
   detail::SocketAddress tunnel_address{};
   socklen_t tunnel_length = 0;
-  detail::DatagramBatch<kBatch> from_tunnel{kDatagramCapacity};
-  detail::DatagramBatch<kBatch> from_relay{kDatagramCapacity};
-  detail::SendBatch<kBatch> to_relay;
-  detail::SendBatch<kBatch> to_tunnel;
   std::vector<std::uint8_t> keepalive = build_keepalive();
   base::MonotonicTime last_heard{};
   base::MonotonicTime last_keepalive{};
   std::uint64_t up_count = 0;
   std::uint64_t down_count = 0;
 
+  // Tunnel -> relay: everything the tunnel sends to the loopback socket goes to the relay unchanged.
   base::Status<base::SysError> drain_tunnel() {
     for (int round = 0; round < 16; ++round) {
-      const int got = from_tunnel.receive(local.fd());
+      const int got = local.receive.receive(local.socket.fd());
       if (got < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        if (transient(errno)) {
           return {};
         }
         return base::unexpected(base::last_sys_error("recvmmsg (tunnel side)"));
       }
+      local.stats.receive_calls += got > 0 ? 1 : 0;
       for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
-        if (!from_tunnel.truncated(i)) {
-          to_relay.add(from_tunnel.datagram(i), relay_address, relay_length);
-          ++up_count;
+        ++local.stats.received_messages;
+        if (local.receive.truncated(i)) {
+          continue;
         }
+        detail::for_each_segment(local.receive.payload(i), local.segment_size(i), [&](std::span<std::uint8_t> d) {
+          ++local.stats.received_datagrams;
+          upstream.send.add(upstream.socket.fd(), d, relay_address, relay_length);
+          ++up_count;
+        });
       }
-      (void)to_relay.flush(upstream.fd());
+      upstream.send.flush(upstream.socket.fd());
+      (void)upstream.send.take_failed();  // the tunnel protocol retransmits; nothing to tell anyone here
       if (static_cast<std::size_t>(got) < kBatch) {
         return {};
       }
@@ -65,30 +96,40 @@ struct RelayLink::Impl {
     return {};
   }
 
+  // Relay -> tunnel: only datagrams from the relay's address; its control messages are consumed here.
   base::Status<base::SysError> drain_relay() {
     const RelayEndpoint relay = options.relay;
     for (int round = 0; round < 16; ++round) {
-      const int got = from_relay.receive(upstream.fd());
+      const int got = upstream.receive.receive(upstream.socket.fd());
       if (got < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        if (transient(errno)) {
           return {};
         }
         return base::unexpected(base::last_sys_error("recvmmsg (relay side)"));
       }
+      upstream.stats.receive_calls += got > 0 ? 1 : 0;
+      bool heard = false;
       for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
-        const auto source = detail::from_socket_address(from_relay.source(i));
-        if (!source.has_value() || *source != relay || from_relay.truncated(i)) {
+        ++upstream.stats.received_messages;
+        const auto source = detail::from_socket_address(upstream.receive.source(i));
+        if (!source.has_value() || *source != relay || upstream.receive.truncated(i)) {
           continue;  // only the relay may feed the tunnel
         }
-        last_heard = clock->monotonic_now();
-        const auto datagram = from_relay.datagram(i);
-        if (is_control_message(datagram)) {
-          continue;  // keepalive acks: last_heard is all we need
-        }
-        to_tunnel.add(datagram, tunnel_address, tunnel_length);
-        ++down_count;
+        heard = true;
+        detail::for_each_segment(upstream.receive.payload(i), upstream.segment_size(i), [&](std::span<std::uint8_t> d) {
+          ++upstream.stats.received_datagrams;
+          if (is_control_message(d)) {
+            return;  // keepalive acks: last_heard is all we need
+          }
+          local.send.add(local.socket.fd(), d, tunnel_address, tunnel_length);
+          ++down_count;
+        });
       }
-      (void)to_tunnel.flush(local.fd());
+      if (heard) {
+        last_heard = clock->monotonic_now();
+      }
+      local.send.flush(local.socket.fd());
+      (void)local.send.take_failed();
       if (static_cast<std::size_t>(got) < kBatch) {
         return {};
       }
@@ -120,6 +161,8 @@ RelayLink::~RelayLink() = default;
 RelayEndpoint RelayLink::local_endpoint() const { return impl_->local_endpoint; }
 std::uint64_t RelayLink::forwarded_to_relay() const noexcept { return impl_->up_count; }
 std::uint64_t RelayLink::forwarded_to_tunnel() const noexcept { return impl_->down_count; }
+UdpIoStats RelayLink::relay_side_stats() const { return impl_->upstream.io_stats(); }
+UdpIoStats RelayLink::tunnel_side_stats() const { return impl_->local.io_stats(); }
 
 base::Result<ServerMessage, std::string> RelayLink::allocate(std::span<const std::uint8_t> ticket, int attempts,
                                                              std::chrono::milliseconds per_try) {
@@ -127,12 +170,12 @@ base::Result<ServerMessage, std::string> RelayLink::allocate(std::span<const std
   std::array<std::uint8_t, 512> buffer{};
   for (int attempt = 0; attempt < attempts; ++attempt) {
     RUSTYNET_ASSIGN_OR_RETURN(std::vector<std::uint8_t> hello, build_hello(ticket, cookie));
-    if (auto sent = impl_->upstream.send_to(impl_->options.relay, hello); !sent.has_value()) {
+    if (auto sent = impl_->upstream.socket.send_to(impl_->options.relay, hello); !sent.has_value()) {
       return base::unexpected(sent.error().describe());
     }
     const auto deadline = impl_->clock->monotonic_now() + per_try;
     while (impl_->clock->monotonic_now() < deadline) {
-      auto got = impl_->upstream.receive(buffer, per_try);
+      auto got = impl_->upstream.socket.receive(buffer, per_try);
       if (!got.has_value()) {
         return base::unexpected(got.error().describe());
       }
@@ -161,7 +204,7 @@ base::Result<ServerMessage, std::string> RelayLink::allocate(std::span<const std
 
 base::Result<bool, base::SysError> RelayLink::pump(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
-  std::array<pollfd, 2> fds{{{s.upstream.fd(), POLLIN, 0}, {s.local.fd(), POLLIN, 0}}};
+  std::array<pollfd, 2> fds{{{s.upstream.socket.fd(), POLLIN, 0}, {s.local.socket.fd(), POLLIN, 0}}};
   const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
   if (ready < 0 && errno != EINTR) {
     return base::unexpected(base::last_sys_error("poll"));
@@ -176,7 +219,7 @@ base::Result<bool, base::SysError> RelayLink::pump(std::chrono::milliseconds tim
   }
   const auto now = s.clock->monotonic_now();
   if (now - s.last_keepalive >= s.options.keepalive_interval) {
-    (void)s.upstream.send_to(s.options.relay, s.keepalive);
+    (void)s.upstream.socket.send_to(s.options.relay, s.keepalive);
     s.last_keepalive = now;
   }
   return now - s.last_heard < s.options.dead_after;

@@ -1,125 +1,125 @@
 // SPDX-License-Identifier: Apache-2.0
-// RelayServer: batched UDP receive, RelayCore decisions, batched send from the receive buffers.
+// RelayServer: batched UDP receive (GRO), RelayCore decisions per datagram, batched send (GSO) from the receive
+// buffers.
 #include "rustynet/relay/relay_server.hpp"
 
 #include <poll.h>
-#include <sys/socket.h>
 
 #include <array>
 #include <cerrno>
-#include <vector>
 
+#include "batch_io.hpp"
 #include "rustynet/relay/protocol.hpp"
 #include "rustynet/relay/udp_socket.hpp"
 #include "socket_address.hpp"
 
 namespace rustynet::relay {
 
+namespace {
+
+// Replies (cookies, accepts, keepalive acks) waiting in the send batch; flushed early when all are used.
+constexpr std::size_t kReplySlots = 64;
+
+}  // namespace
+
 struct RelayServer::Impl {
-  Impl(UdpSocket s, RelayCore c, const base::Clock& k) : socket(std::move(s)), core(std::move(c)), clock(&k) {}
+  Impl(UdpSocket s, RelayCore c, const base::Clock& k, std::size_t capacity)
+      : socket(std::move(s)), core(std::move(c)), clock(&k), rx(kBatchSize, capacity), tx(kBatchSize) {}
 
   UdpSocket socket;
   RelayCore core;
   const base::Clock* clock;
   RelayEndpoint local;
-  std::size_t datagram_capacity = 0;
-  std::vector<std::uint8_t> rx_buffers;  // kBatchSize * datagram_capacity
-  std::array<std::array<std::uint8_t, kMaxReplySize>, kBatchSize> replies{};
-  std::array<detail::SocketAddress, kBatchSize> sources{};
-  std::array<iovec, kBatchSize> rx_iov{};
-  std::array<mmsghdr, kBatchSize> rx_msgs{};
-  std::array<detail::SocketAddress, kBatchSize> destinations{};
-  std::array<iovec, kBatchSize> tx_iov{};
-  std::array<mmsghdr, kBatchSize> tx_msgs{};
+  bool gro = false;
+  detail::ReceiveBatch rx;
+  detail::SendBatch tx;
+  std::array<std::array<std::uint8_t, kMaxReplySize>, kReplySlots> replies{};
+  std::size_t replies_used = 0;
+  detail::SocketAddress destination{};
+  UdpIoStats stats;
   base::MonotonicTime last_expiry{};
 
-  std::uint8_t* rx_slot(std::size_t i) { return rx_buffers.data() + i * datagram_capacity; }
-
-  void prepare_receive() {
-    for (std::size_t i = 0; i < kBatchSize; ++i) {
-      rx_iov[i] = iovec{rx_slot(i), datagram_capacity};
-      rx_msgs[i] = mmsghdr{};
-      rx_msgs[i].msg_hdr.msg_name = &sources[i];
-      rx_msgs[i].msg_hdr.msg_namelen = sizeof(detail::SocketAddress);
-      rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
-      rx_msgs[i].msg_hdr.msg_iovlen = 1;
+  void flush() {
+    tx.flush(socket.fd());
+    replies_used = 0;
+    for (std::size_t failed = tx.take_failed(); failed > 0; --failed) {
+      // A refused destination (unreachable, full buffer) loses only its own datagrams.
+      core.note_send_error();
     }
   }
 
-  void flush(std::size_t count) {
-    std::size_t offset = 0;
-    while (offset < count) {
-      const int sent = ::sendmmsg(socket.fd(), &tx_msgs[offset], static_cast<unsigned>(count - offset), 0);
-      if (sent < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        // The first message failed (unreachable destination, full buffer): drop it, send the rest.
-        core.note_send_error();
-        ++offset;
-        continue;
-      }
-      offset += static_cast<std::size_t>(sent);
+  // One datagram (a whole message, or one segment of a GRO message) through the core's decision.
+  void handle(const RelayEndpoint& source, std::size_t message, std::span<std::uint8_t> datagram,
+              base::MonotonicTime now) {
+    ++stats.received_datagrams;
+    if (datagram.size() > core.limits().max_datagram_bytes) {
+      core.note_oversize();  // only possible with GRO buffers; without GRO the kernel truncates instead
+      return;
+    }
+    if (replies_used == replies.size()) {
+      flush();
+    }
+    std::array<std::uint8_t, kMaxReplySize>& reply = replies[replies_used];
+    const Decision decision = core.handle(source, datagram, reply, now);
+    if (decision.action == Action::kForward) {
+      const socklen_t length = detail::to_socket_address(decision.destination, destination);
+      tx.add(socket.fd(), datagram, destination, length);
+    } else if (decision.action == Action::kReply) {
+      ++replies_used;
+      tx.add(socket.fd(), std::span<std::uint8_t>(reply).first(decision.reply_size), rx.source(message),
+             rx.source_length(message), /*coalesce=*/false);
     }
   }
 
-  // Receives one batch; returns how many datagrams arrived (0 when the socket is drained).
+  // Receives one batch; returns how many messages arrived (0 when the socket is drained).
   base::Result<std::size_t, base::SysError> batch() {
-    prepare_receive();
-    const int received = ::recvmmsg(socket.fd(), rx_msgs.data(), kBatchSize, MSG_DONTWAIT, nullptr);
+    const int received = rx.receive(socket.fd());
     if (received < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         return std::size_t{0};
       }
       return base::unexpected(base::last_sys_error("recvmmsg"));
     }
+    if (received > 0) {
+      ++stats.receive_calls;
+    }
     const auto now = clock->monotonic_now();
-    std::size_t out = 0;
     for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
-      const msghdr& header = rx_msgs[i].msg_hdr;
-      if ((header.msg_flags & MSG_TRUNC) != 0) {
+      ++stats.received_messages;
+      if (rx.truncated(i)) {
+        ++stats.received_datagrams;
         core.note_oversize();
         continue;
       }
-      const auto source = detail::from_socket_address(sources[i]);
+      const auto source = detail::from_socket_address(rx.source(i));
       if (!source.has_value()) {
         continue;
       }
-      const std::span<const std::uint8_t> datagram(rx_slot(i), rx_msgs[i].msg_len);
-      const Decision decision = core.handle(*source, datagram, replies[i], now);
-      if (decision.action == Action::kDrop) {
-        continue;
-      }
-      socklen_t length = 0;
-      if (decision.action == Action::kForward) {
-        length = detail::to_socket_address(decision.destination, destinations[out]);
-        tx_iov[out] = iovec{rx_slot(i), datagram.size()};
-      } else {
-        destinations[out] = sources[i];
-        length = header.msg_namelen;
-        tx_iov[out] = iovec{replies[i].data(), decision.reply_size};
-      }
-      tx_msgs[out] = mmsghdr{};
-      tx_msgs[out].msg_hdr.msg_name = &destinations[out];
-      tx_msgs[out].msg_hdr.msg_namelen = length;
-      tx_msgs[out].msg_hdr.msg_iov = &tx_iov[out];
-      tx_msgs[out].msg_hdr.msg_iovlen = 1;
-      ++out;
+      // Every segment of a GRO message comes from the same source (the kernel coalesces one flow), but each
+      // is decided on its own: counters, rate limits and control messages stay per datagram.
+      detail::for_each_segment(rx.payload(i), gro ? rx.segment_size(i) : 0,
+                               [&](std::span<std::uint8_t> datagram) { handle(*source, i, datagram, now); });
     }
-    flush(out);
+    flush();
     return static_cast<std::size_t>(received);
   }
 };
 
 base::Result<RelayServer, base::SysError> RelayServer::create(const RelayEndpoint& listen, RelayCore core,
-                                                              const base::Clock& clock) {
+                                                              const base::Clock& clock, UdpOffload offload) {
   RUSTYNET_ASSIGN_OR_RETURN(UdpSocket socket, UdpSocket::bind(listen));
   socket.set_buffer_sizes(8 << 20);
   RUSTYNET_ASSIGN_OR_RETURN(RelayEndpoint local, socket.local_endpoint());
-  auto impl = std::make_unique<Impl>(std::move(socket), std::move(core), clock);
+  const bool gro = offload.gro && detail::enable_gro(socket.fd());
+  const bool gso = offload.gso && detail::gso_supported(socket.fd());
+  // With GRO one message may carry a run of datagrams up to the UDP length limit; without it a buffer one
+  // byte larger than the limit would do, and the kernel flags larger datagrams as truncated.
+  const std::size_t capacity = gro ? detail::kMaxUdpPayload : core.limits().max_datagram_bytes;
+  auto impl = std::make_unique<Impl>(std::move(socket), std::move(core), clock, capacity);
   impl->local = local;
-  impl->datagram_capacity = impl->core.limits().max_datagram_bytes;
-  impl->rx_buffers.assign(kBatchSize * impl->datagram_capacity, 0);
+  impl->gro = gro;
+  impl->tx.set_gso(gso);
+  impl->stats.gro_enabled = gro;
   impl->last_expiry = clock.monotonic_now();
   return RelayServer(std::move(impl));
 }
@@ -133,6 +133,16 @@ RelayEndpoint RelayServer::local_endpoint() const { return impl_->local; }
 RelayCore& RelayServer::core() noexcept { return impl_->core; }
 const RelayCore& RelayServer::core() const noexcept { return impl_->core; }
 
+UdpIoStats RelayServer::io_stats() const noexcept {
+  UdpIoStats stats = impl_->stats;
+  const auto& sent = impl_->tx.stats();
+  stats.gso_enabled = impl_->tx.gso();
+  stats.sent_messages = sent.messages;
+  stats.gso_messages = sent.gso_messages;
+  stats.gso_fallbacks = sent.gso_fallbacks;
+  return stats;
+}
+
 base::Result<std::size_t, base::SysError> RelayServer::poll_once(std::chrono::milliseconds timeout,
                                                                  std::size_t max_batches) {
   pollfd pfd{impl_->socket.fd(), POLLIN, 0};
@@ -142,13 +152,14 @@ base::Result<std::size_t, base::SysError> RelayServer::poll_once(std::chrono::mi
   }
   std::size_t total = 0;
   if (ready > 0) {
+    const std::uint64_t before = impl_->stats.received_datagrams;
     for (std::size_t b = 0; b < max_batches; ++b) {
-      RUSTYNET_ASSIGN_OR_RETURN(std::size_t received, impl_->batch());
-      total += received;
-      if (received < kBatchSize) {
+      RUSTYNET_ASSIGN_OR_RETURN(std::size_t messages, impl_->batch());
+      if (messages < kBatchSize) {
         break;
       }
     }
+    total = static_cast<std::size_t>(impl_->stats.received_datagrams - before);
   }
   const auto now = impl_->clock->monotonic_now();
   if (now - impl_->last_expiry >= std::chrono::seconds(1)) {

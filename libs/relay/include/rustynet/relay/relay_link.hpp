@@ -13,12 +13,14 @@
 #include "rustynet/base/sys_error.hpp"
 #include "rustynet/relay/endpoint.hpp"
 #include "rustynet/relay/protocol.hpp"
+#include "rustynet/relay/udp_socket.hpp"
 
 namespace rustynet::relay {
 
 // Owns two UDP sockets: one towards the relay (the address the relay binds) and one on loopback
 // that the local tunnel peer uses as its peer endpoint. Datagrams are forwarded unchanged in
-// batches (recvmmsg/sendmmsg); only relay control messages are interpreted. Single-threaded.
+// batches (recvmmsg/sendmmsg, UDP GRO/GSO when available); only relay control messages are
+// interpreted. Single-threaded.
 // Intended user: the daemon (docs/relay.md "Node side"); today the namespace test's tool.
 class RelayLink {
  public:
@@ -29,6 +31,7 @@ class RelayLink {
     RelayEndpoint tunnel;         // the local tunnel's own listen address
     std::chrono::milliseconds keepalive_interval{std::chrono::seconds(10)};
     std::chrono::milliseconds dead_after{std::chrono::seconds(30)};  // no ack/data this long: dead
+    UdpOffload offload{};  // GRO/GSO on both sockets when the kernel has them (docs/relay.md "I/O")
   };
 
   // `clock` must outlive the link. Errors: socket/bind failures.
@@ -51,6 +54,9 @@ class RelayLink {
   [[nodiscard]] RelayEndpoint local_endpoint() const;
   [[nodiscard]] std::uint64_t forwarded_to_relay() const noexcept;
   [[nodiscard]] std::uint64_t forwarded_to_tunnel() const noexcept;
+  // I/O of the relay-facing and the loopback socket (receives on that socket, sends through it).
+  [[nodiscard]] UdpIoStats relay_side_stats() const;
+  [[nodiscard]] UdpIoStats tunnel_side_stats() const;
 
  private:
   struct Impl;

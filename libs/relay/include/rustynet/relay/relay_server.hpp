@@ -11,19 +11,23 @@
 #include "rustynet/base/sys_error.hpp"
 #include "rustynet/relay/endpoint.hpp"
 #include "rustynet/relay/relay_core.hpp"
+#include "rustynet/relay/udp_socket.hpp"
 
 namespace rustynet::relay {
 
 // Owns one UDP socket and a RelayCore. All buffers are allocated once in create(): receiving,
 // deciding and forwarding a datagram allocate nothing; a forwarded datagram is sent from the buffer
-// it was received into. Single-threaded: call poll_once()/run() from one thread only.
+// it was received into (runs to one address coalesced into one GSO send, never mixing addresses).
+// Single-threaded: call poll_once()/run() from one thread only.
 class RelayServer {
  public:
   static constexpr std::size_t kBatchSize = 64;
 
-  // Binds `listen` (port 0: kernel picks). `clock` must outlive the server.
+  // Binds `listen` (port 0: kernel picks). `clock` must outlive the server. `offload`: UDP GRO/GSO when
+  // the kernel has them (docs/relay.md "I/O"); every datagram of a GRO run is still decided on its own.
   [[nodiscard]] static base::Result<RelayServer, base::SysError> create(const RelayEndpoint& listen, RelayCore core,
-                                                                        const base::Clock& clock);
+                                                                        const base::Clock& clock,
+                                                                        UdpOffload offload = UdpOffload{});
   RelayServer(RelayServer&&) noexcept;
   RelayServer& operator=(RelayServer&&) noexcept;
   RelayServer(const RelayServer&) = delete;
@@ -31,8 +35,9 @@ class RelayServer {
   ~RelayServer();
 
   [[nodiscard]] RelayEndpoint local_endpoint() const;
-  // Waits up to `timeout` for datagrams, then drains up to `max_batches` batches and runs expiry
-  // when a second has passed since the last run. Returns the number of datagrams received.
+  // Waits up to `timeout` for datagrams, then drains up to `max_batches` batches (of kBatchSize messages;
+  // a GRO message holds several datagrams) and runs expiry when a second has passed since the last run.
+  // Returns the number of datagrams received.
   // Errors: poll/recvmmsg failures other than EINTR/EAGAIN.
   [[nodiscard]] base::Result<std::size_t, base::SysError> poll_once(std::chrono::milliseconds timeout,
                                                                     std::size_t max_batches = 16);
@@ -41,6 +46,7 @@ class RelayServer {
 
   [[nodiscard]] RelayCore& core() noexcept;
   [[nodiscard]] const RelayCore& core() const noexcept;
+  [[nodiscard]] UdpIoStats io_stats() const noexcept;
 
  private:
   struct Impl;

@@ -15,6 +15,27 @@
 
 namespace rustynet::relay {
 
+// UDP segmentation offloads (Linux). GSO: a run of equal-size datagrams to one address is sent as one
+// message that the kernel splits as late as possible. GRO: a run from one source arrives as one buffer
+// with its segment size. Each is used only when the kernel accepts it and falls back to one datagram per
+// message otherwise; forwarded bytes are identical either way. On by default.
+struct UdpOffload {
+  bool gso = true;
+  bool gro = true;
+};
+
+// What one batched socket path did (tests, benchmarks, stats). Monotonic counters.
+struct UdpIoStats {
+  bool gso_enabled = false;              // coalesced sends in use (false after a kernel refusal)
+  bool gro_enabled = false;              // the kernel accepted UDP_GRO on this socket
+  std::uint64_t receive_calls = 0;       // recvmmsg calls that returned at least one message
+  std::uint64_t received_messages = 0;   // messages received (a GRO message holds several datagrams)
+  std::uint64_t received_datagrams = 0;  // datagrams in them
+  std::uint64_t sent_messages = 0;       // messages the kernel accepted
+  std::uint64_t gso_messages = 0;        // of those, carrying several datagrams
+  std::uint64_t gso_fallbacks = 0;       // GSO messages refused and resent one datagram at a time
+};
+
 struct Received {
   std::size_t size = 0;
   RelayEndpoint source;
