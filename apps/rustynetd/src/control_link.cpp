@@ -2,6 +2,7 @@
 // The HTTPS implementation of ControlLink.
 #include "control_link.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <mutex>
 
@@ -63,10 +64,13 @@ class HttpsControlLink final : public ControlLink {
     }
     control::HttpsRequest http{"POST", "/v1/node/sync", *token, encode_sync_request(request),
                                std::chrono::seconds(request.wait_seconds) + kLongPollMargin};
+    const std::uint64_t interrupts_before = interrupts_.load();
     auto response = client_->send(http);
     if (!response.has_value()) {
+      // An interrupt during the send ended it (the client reports it as kIo "interrupted").
+      const bool interrupted = interrupts_.load() != interrupts_before;
       return base::unexpected(
-          SyncFailure{DaemonError{DaemonErrorKind::kControl, response.error().describe()}, std::nullopt});
+          SyncFailure{DaemonError{DaemonErrorKind::kControl, response.error().describe()}, std::nullopt, interrupted});
     }
     if (response->status == 204) {
       return SyncReply{};
@@ -105,6 +109,12 @@ class HttpsControlLink final : public ControlLink {
     ticket_client_->abort();
   }
 
+  void interrupt() override {
+    interrupts_.fetch_add(1);
+    client_->interrupt();
+    ticket_client_->interrupt();  // its kept connection has the same vanished source address
+  }
+
  private:
   base::Result<std::string, control::TokenError> issue_token() {
     const std::lock_guard lock(issuer_mutex_);
@@ -115,6 +125,7 @@ class HttpsControlLink final : public ControlLink {
   std::unique_ptr<control::HttpsClient> ticket_client_;
   std::mutex ticket_mutex_;
   std::mutex issuer_mutex_;  // sync() and relay_ticket() run on different threads
+  std::atomic<std::uint64_t> interrupts_{0};
   control::TokenIssuer issuer_;
   std::string node_id_;
 };

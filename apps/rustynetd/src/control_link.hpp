@@ -25,6 +25,7 @@ struct SyncReply {
 struct SyncFailure {
   DaemonError error;
   std::optional<std::chrono::seconds> retry_after;  // from 429/503
+  bool interrupted = false;                         // interrupt() ended it (retry at once, no backoff)
 };
 
 // The body of a 200 answer to POST /v1/node/relay-ticket (docs/control-protocol.md), decoded. The
@@ -57,6 +58,11 @@ class ControlLink {
   [[nodiscard]] virtual DaemonResult<RelayTicketGrant> relay_ticket(const std::string& peer);
   // Thread-safe: makes a sync() or relay_ticket() in progress (and all later ones) return at once.
   virtual void abort() = 0;
+  // Thread-safe, one-shot: the underlay addresses changed, so the kept connection to control may
+  // sit on an address that is gone. A sync() in progress returns at once with
+  // SyncFailure::interrupted; otherwise the next request starts on a fresh connection. Later
+  // requests are unaffected (unlike abort()). Default: nothing (the sync runs to its deadline).
+  virtual void interrupt() {}
 };
 
 // POST /v1/node/sync over control::HttpsClient, each request with a fresh node token (sub =

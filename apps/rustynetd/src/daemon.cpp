@@ -27,10 +27,10 @@ namespace {
 constexpr std::size_t kMaxCryptoPolicyBytes = std::size_t{64} * 1024U;
 // A 204 sooner than this after the request is treated like an error for pacing purposes.
 constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
-// How long a freshly configured peer may take to complete its first handshake before this node
-// re-initiates (TunnelRuntime::reinitiate_silent_peers). A handshake takes one round trip; a
-// second leaves room for a loaded Raspberry Pi and still beats WireGuard's own 5 s retry.
-constexpr std::chrono::milliseconds kFirstHandshakeGrace{1000};
+// How often freshly configured peers are checked while the runtime watches any
+// (TunnelRuntime::watch_fresh_peers; its FreshPeerTimings say when it acts: 1 s without a
+// handshake, 2 s one-way). Polling only during those ~10 s after an apply; idle costs nothing.
+constexpr std::chrono::milliseconds kFreshPeerCheck{250};
 
 DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
                                                                         const base::Clock& clock,
@@ -259,6 +259,17 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   d.relays_->set_ticket_source([link = d.link_.get()](const std::string& peer) { return link->relay_ticket(peer); });
   d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
   d.handshake_thread_ = std::thread([&d] { d.handshake_watch_loop(); });
+  // 8. Underlay address monitor (optional: without it a move is noticed at the long-poll timeout).
+  AddressMonitor::Options monitor_options;
+  monitor_options.tunnel_interface = config.interface_name;
+  auto monitor = AddressMonitor::start(
+      std::move(monitor_options), [&d](const AddressChange& change) { d.underlay_changed(change); },
+      [&d](const std::string& line) { d.log_line(line); });
+  if (monitor.has_value()) {
+    d.addresses_ = std::move(monitor).value();
+  } else {
+    d.log_line("address monitor not started: " + monitor.error().describe());
+  }
   d.log_line("started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
   return daemon;
 }
@@ -274,6 +285,9 @@ void Daemon::stop() {
     stopping_ = true;
   }
   changed_.notify_all();
+  if (addresses_) {
+    addresses_->stop();  // before the link: its callback interrupts the link
+  }
   if (link_) {
     link_->abort();
   }
@@ -308,6 +322,7 @@ void Daemon::sync_loop() {
   Backoff backoff;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    resync_now_ = false;  // this request starts after every underlay change seen so far
     SyncRequest request;
     request.known_generation = applier_->applied_generation();
     request.wait_seconds = config_.control.long_poll_seconds;
@@ -323,7 +338,10 @@ void Daemon::sync_loop() {
       break;
     }
     std::optional<std::chrono::milliseconds> delay;
-    if (!reply.has_value()) {
+    if (!reply.has_value() && reply.error().interrupted) {
+      // underlay_changed() ended the long-poll: ask again at once on a fresh connection.
+      log_line("control sync interrupted (underlay addresses changed); syncing again");
+    } else if (!reply.has_value()) {
       connected_ = false;
       last_error_ = reply.error().error.describe();
       delay = backoff.next(deps_.random());
@@ -368,44 +386,72 @@ void Daemon::sync_loop() {
     }
     changed_.notify_all();
     if (delay) {
-      changed_.wait_for(lock, *delay, [this] { return stopping_; });
+      changed_.wait_for(lock, *delay, [this] { return stopping_ || resync_now_; });
     }
   }
 }
 
 void Daemon::schedule_reinitiation() {
   if (runtime_ && runtime_->awaiting_handshakes()) {
-    reinitiate_at_ = std::chrono::steady_clock::now() + kFirstHandshakeGrace;
+    runtime_->stamp_fresh_peers(deps_.clock->monotonic_now());
     changed_.notify_all();
   }
 }
 
 void Daemon::handshake_watch_loop() {
+  const auto names = [](const std::vector<backend_api::NodeId>& ids) {
+    std::string out;
+    for (const auto& id : ids) {
+      out += (out.empty() ? "" : ", ") + id.value();
+    }
+    return out;
+  };
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (!reinitiate_at_) {
-      changed_.wait(lock, [this] { return stopping_ || reinitiate_at_.has_value(); });
+    if (!runtime_->awaiting_handshakes()) {
+      changed_.wait(lock, [this] { return stopping_ || runtime_->awaiting_handshakes(); });
       continue;
     }
-    const auto deadline = *reinitiate_at_;
-    // Woken early by a newer apply (deadline moved) or by stop(): re-evaluate.
-    if (changed_.wait_until(lock, deadline, [this, deadline] { return stopping_ || reinitiate_at_ != deadline; })) {
+    if (changed_.wait_for(lock, kFreshPeerCheck, [this] { return stopping_; })) {
+      break;
+    }
+    auto actions = runtime_->watch_fresh_peers(deps_.clock->monotonic_now());
+    if (!actions.has_value()) {
+      last_error_ = actions.error().describe();
+      log_line("watching fresh peers: " + last_error_);
       continue;
     }
-    reinitiate_at_.reset();
-    auto recreated = runtime_->reinitiate_silent_peers();
-    if (!recreated.has_value()) {
-      last_error_ = recreated.error().describe();
-      log_line("re-initiating silent peers: " + last_error_);
-    } else if (!recreated->empty()) {
-      std::string names;
-      for (const auto& id : *recreated) {
-        names += (names.empty() ? "" : ", ") + id.value();
-      }
-      log_line("no handshake yet with " + names + " " + std::to_string(kFirstHandshakeGrace.count()) +
-               " ms after configuring; re-initiated");
+    if (!actions->reinitiated.empty()) {
+      log_line("no handshake yet with " + names(actions->reinitiated) + " 1000 ms after configuring; re-initiated");
+    }
+    if (!actions->reinitiated_one_way.empty()) {
+      log_line("nothing received from " + names(actions->reinitiated_one_way) +
+               " for 2000 ms after the handshake while sending (crossed handshakes); re-initiated");
+    }
+    if (!actions->keepalive_on.empty()) {
+      log_line("persistent keepalive on for " + names(actions->keepalive_on));
     }
   }
+}
+
+void Daemon::underlay_changed(const AddressChange& change) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    resync_now_ = true;
+    std::string announced;
+    if (auto peers = runtime_->announce_underlay_change(); !peers.has_value()) {
+      last_error_ = peers.error().describe();
+      announced = "announcing to peers failed: " + last_error_;
+    } else {
+      announced = "announced to " + std::to_string(*peers) + " peer(s)";
+    }
+    log_line("underlay addresses changed (" + change.describe() + "): re-syncing with control, " + announced);
+  }
+  changed_.notify_all();
+  link_->interrupt();
 }
 
 bool Daemon::wait_for_generation(std::uint64_t generation, std::chrono::milliseconds timeout) {

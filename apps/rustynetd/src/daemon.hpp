@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "address_monitor.hpp"
 #include "control_link.hpp"
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
@@ -81,6 +82,10 @@ class Daemon final : public LocalApiHandler {
   [[nodiscard]] bool tunnel_running();
   // The relay links of relayed peers (status, tests).
   [[nodiscard]] RelayManager& relays() { return *relays_; }
+  // The host's underlay addresses changed (AddressMonitor; tests call it directly): the parked
+  // long-poll is interrupted and control is asked again at once on a fresh connection (control
+  // records the new source address), and every peer gets a packet from the new address.
+  void underlay_changed(const AddressChange& change);
 
   struct Parts;  // everything built during startup, in order
   Daemon(std::string config_path, DaemonDeps deps, std::ostream& log);
@@ -88,10 +93,11 @@ class Daemon final : public LocalApiHandler {
  private:
   Reply reload_reply();
   void sync_loop();
-  // Waits for the re-initiation deadline set after an apply that configured fresh peers, then
-  // calls TunnelRuntime::reinitiate_silent_peers() (crossed handshakes, see tunnel_runtime.hpp).
+  // While the runtime watches freshly configured peers, checks them every kFreshPeerCheck
+  // (TunnelRuntime::watch_fresh_peers: crossed handshakes, see tunnel_runtime.hpp); otherwise
+  // sleeps on the state condition variable until an apply configures fresh peers.
   void handshake_watch_loop();
-  void schedule_reinitiation();  // mutex_ held
+  void schedule_reinitiation();  // mutex_ held; after an apply
   void log_line(const std::string& line);
   void set_status(const std::string& text);
 
@@ -117,7 +123,8 @@ class Daemon final : public LocalApiHandler {
   std::string last_error_;
   bool apply_failed_ = false;
   std::uint64_t attempts_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> reinitiate_at_;
+  bool resync_now_ = false;                    // underlay changed: the sync loop skips its wait and asks again
+  std::unique_ptr<AddressMonitor> addresses_;  // nullptr if it could not start (logged)
   std::thread sync_thread_;
   std::thread handshake_thread_;
 };

@@ -41,7 +41,44 @@ DaemonStatus TunnelRuntime::start(const std::vector<backend_api::InterfaceAddres
   return {};
 }
 
-BackendStatus TunnelRuntime::apply_diff(const DesiredState& from, const DesiredState& to, std::string& step) {
+TunnelRuntime::FreshPeers TunnelRuntime::next_fresh_peers(const DesiredState& from, const DesiredState& to,
+                                                          bool incremental) const {
+  FreshPeers next;
+  for (const auto& [id, peer] : to.peers) {
+    const auto before = from.peers.find(id);
+    const bool fresh = before == from.peers.end() || !(before->second.public_key == peer.public_key);
+    if (!fresh) {
+      if (const auto kept = fresh_.find(id); kept != fresh_.end()) {
+        next.insert(*kept);  // still watched (same key; maybe a new endpoint)
+      }
+      continue;
+    }
+    if (!peer.endpoint.has_value()) {
+      continue;  // nowhere to send an initiation (or a keepalive) to
+    }
+    FreshPeer entry;
+    if (identity_.node_id < id) {
+      entry.reinitiator = true;
+    } else if (incremental && peer.persistent_keepalive_seconds.has_value()) {
+      entry.keepalive_deferred = true;
+    } else {
+      continue;
+    }
+    next.emplace(id, entry);
+  }
+  return next;
+}
+
+backend_api::PeerConfig TunnelRuntime::in_effect(const backend_api::PeerConfig& peer, const FreshPeers& fresh) {
+  backend_api::PeerConfig out = peer;
+  if (const auto it = fresh.find(peer.node_id); it != fresh.end() && it->second.keepalive_deferred) {
+    out.persistent_keepalive_seconds.reset();
+  }
+  return out;
+}
+
+BackendStatus TunnelRuntime::apply_diff(const DesiredState& from, const DesiredState& to, const FreshPeers& fresh,
+                                        std::string& step) {
   const StateDiff diff = diff_states(from, to);
   // 1. Withdraw routes that go away, so no route points at a peer about to be removed.
   if (diff.routes_changed && diff.kept_routes != from.routes) {
@@ -62,7 +99,12 @@ BackendStatus TunnelRuntime::apply_diff(const DesiredState& from, const DesiredS
   // 4. New and changed peers only: unchanged peers are not touched (their sessions stay up).
   if (!diff.added_or_changed.empty()) {
     step = "configure peers";
-    RUSTYNET_RETURN_IF_ERROR(backend_->configure_peers(diff.added_or_changed));
+    std::vector<backend_api::PeerConfig> configs;
+    configs.reserve(diff.added_or_changed.size());
+    for (const auto& peer : diff.added_or_changed) {
+      configs.push_back(in_effect(peer, fresh));
+    }
+    RUSTYNET_RETURN_IF_ERROR(backend_->configure_peers(configs));
   }
   // 5. The complete route set.
   if (diff.routes_changed) {
@@ -98,8 +140,9 @@ BackendStatus TunnelRuntime::restore(const DesiredState& target) {
     const backend_api::NodeId& id = entry.first;
     const auto it = std::find_if(stats.peers.begin(), stats.peers.end(),
                                  [&id](const backend_api::PeerStats& seen) { return seen.node_id == id; });
-    if (it == stats.peers.end() || !(config_of(*it) == entry.second)) {
-      reconfigure.push_back(entry.second);
+    const backend_api::PeerConfig wanted = in_effect(entry.second, fresh_);
+    if (it == stats.peers.end() || !(config_of(*it) == wanted)) {
+      reconfigure.push_back(wanted);
     }
   }
   if (!reconfigure.empty()) {
@@ -124,7 +167,9 @@ DaemonStatus TunnelRuntime::recover(const DaemonError& cause) {
   if (!last_good.addresses.empty()) {
     if (start(last_good.addresses).has_value()) {
       std::string step;
-      if (apply_diff(current_, last_good, step).has_value()) {
+      FreshPeers fresh = next_fresh_peers(DesiredState{}, last_good, false);
+      if (apply_diff(current_, last_good, fresh, step).has_value()) {
+        fresh_ = std::move(fresh);
         current_ = last_good;
         return daemon_fail(DaemonErrorKind::kApply, cause.message + "; backend restarted with the last good state");
       }
@@ -149,13 +194,14 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
     }
     // Roll back target if the rest fails: the new lifecycle starts empty.
     std::string step;
-    if (auto applied = apply_diff(current_, next, step); !applied.has_value()) {
+    FreshPeers fresh = next_fresh_peers(DesiredState{}, next, false);
+    if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
       const DaemonError cause{DaemonErrorKind::kApply, step + ": " + applied.error().describe()};
       (void)shutdown();
       current_ = last_good;
       return recover(cause);
     }
-    note_fresh_peers(DesiredState{}, next);
+    fresh_ = std::move(fresh);
     current_ = next;
     return {};
   }
@@ -163,37 +209,26 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
     const DesiredState last_good = current_;
     RUSTYNET_RETURN_IF_ERROR(start(next.addresses));
     std::string step;
-    if (auto applied = apply_diff(current_, next, step); !applied.has_value()) {
+    FreshPeers fresh = next_fresh_peers(DesiredState{}, next, false);
+    if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
       const DaemonError cause{DaemonErrorKind::kApply, step + ": " + applied.error().describe()};
       (void)shutdown();
       current_ = last_good;
       ++rollbacks_;
       return base::unexpected(cause);
     }
-    note_fresh_peers(DesiredState{}, next);
+    fresh_ = std::move(fresh);
     current_ = next;
     return {};
   }
   std::string step;
-  if (auto applied = apply_diff(current_, next, step); !applied.has_value()) {
+  FreshPeers fresh = next_fresh_peers(current_, next, true);
+  if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
     return recover(DaemonError{DaemonErrorKind::kApply, step + ": " + applied.error().describe()});
   }
-  note_fresh_peers(current_, next);
+  fresh_ = std::move(fresh);
   current_ = next;
   return {};
-}
-
-void TunnelRuntime::note_fresh_peers(const DesiredState& from, const DesiredState& to) {
-  std::erase_if(awaiting_handshake_, [&to](const backend_api::NodeId& id) { return !to.peers.contains(id); });
-  for (const auto& [id, peer] : to.peers) {
-    if (!peer.endpoint.has_value() || !(identity_.node_id < id)) {
-      continue;  // nowhere to send an initiation, or the other side is this pair's re-initiator
-    }
-    const auto before = from.peers.find(id);
-    if (before == from.peers.end() || !(before->second.public_key == peer.public_key)) {
-      awaiting_handshake_.insert(id);
-    }
-  }
 }
 
 BackendStatus TunnelRuntime::recreate_peers(const std::vector<backend_api::NodeId>& peers, std::string& step) {
@@ -210,7 +245,7 @@ BackendStatus TunnelRuntime::recreate_peers(const std::vector<backend_api::NodeI
   for (const auto& id : peers) {
     step = "re-create peer " + id.value();
     RUSTYNET_RETURN_IF_ERROR(backend_->remove_peer(id));
-    RUSTYNET_RETURN_IF_ERROR(backend_->configure_peer(current_.peers.at(id)));
+    RUSTYNET_RETURN_IF_ERROR(backend_->configure_peer(in_effect(current_.peers.at(id), fresh_)));
   }
   if (withdraw) {
     step = "restore routes";
@@ -219,33 +254,153 @@ BackendStatus TunnelRuntime::recreate_peers(const std::vector<backend_api::NodeI
   return {};
 }
 
-DaemonResult<std::vector<backend_api::NodeId>> TunnelRuntime::reinitiate_silent_peers() {
-  const std::set<backend_api::NodeId> awaiting = std::exchange(awaiting_handshake_, {});
-  std::vector<backend_api::NodeId> silent;
-  if (phase_ != RuntimePhase::kRunning || awaiting.empty()) {
-    return silent;
+void TunnelRuntime::stamp_fresh_peers(SteadyTime now) {
+  for (auto& [id, entry] : fresh_) {
+    if (!entry.since) {
+      entry.since = now;
+    }
   }
+}
+
+std::vector<backend_api::NodeId> TunnelRuntime::keepalive_deferred() const {
+  std::vector<backend_api::NodeId> out;
+  for (const auto& [id, entry] : fresh_) {
+    if (entry.keepalive_deferred) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+DaemonResult<FreshPeerActions> TunnelRuntime::watch_fresh_peers(SteadyTime now) {
+  FreshPeerActions actions;
+  if (phase_ != RuntimePhase::kRunning) {
+    fresh_.clear();
+    return actions;
+  }
+  if (fresh_.empty()) {
+    return actions;
+  }
+  stamp_fresh_peers(now);
   auto stats = backend_->stats();
   if (!stats.has_value()) {
+    // Give up on peers past the watch limit even without stats (no endless retries).
+    std::erase_if(fresh_, [&](const auto& item) { return now - *item.second.since >= timings_.watch_limit; });
     return daemon_fail(DaemonErrorKind::kBackend, "stats: " + stats.error().describe());
   }
   const auto& exit = exit_mode_.exit_node();
-  for (const auto& peer : stats->peers) {
-    const bool is_exit = exit.has_value() && *exit == peer.node_id;  // removal would need exit mode off
-    if (awaiting.contains(peer.node_id) && !peer.last_handshake_unix_seconds.has_value() && !is_exit &&
-        current_.peers.contains(peer.node_id)) {
-      silent.push_back(peer.node_id);
+  std::vector<backend_api::PeerConfig> keepalive_on;
+  for (auto it = fresh_.begin(); it != fresh_.end();) {
+    const backend_api::NodeId& id = it->first;
+    FreshPeer& entry = it->second;
+    const auto seen = std::find_if(stats->peers.begin(), stats->peers.end(),
+                                   [&id](const backend_api::PeerStats& peer) { return peer.node_id == id; });
+    const auto desired = current_.peers.find(id);
+    if (seen == stats->peers.end() || desired == current_.peers.end()) {
+      it = fresh_.erase(it);
+      continue;
+    }
+    const bool handshake = seen->last_handshake_unix_seconds.has_value();
+    const auto age = now - *entry.since;
+    if (entry.keepalive_deferred) {
+      if (handshake || age >= timings_.keepalive_defer_limit) {
+        keepalive_on.push_back(desired->second);
+        actions.keepalive_on.push_back(id);
+        it = fresh_.erase(it);
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    // The re-initiator. Removing the exit node would need exit mode off first: never re-created.
+    const bool is_exit = exit.has_value() && *exit == id;
+    if (!handshake) {
+      if (!entry.recreated && age >= timings_.first_handshake_grace && !is_exit) {
+        actions.reinitiated.push_back(id);
+        entry.recreated = true;
+        entry.since = now;  // watched again from the re-creation (one-way check below)
+        entry.at_handshake.reset();
+        ++it;
+      } else if (age >= timings_.watch_limit) {
+        it = fresh_.erase(it);
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    if (!entry.at_handshake) {
+      entry.at_handshake = FreshPeer::Counters{now, seen->rx_bytes, seen->tx_bytes};
+      ++it;
+      continue;
+    }
+    const auto& base = *entry.at_handshake;
+    if (seen->rx_bytes > base.rx) {
+      it = fresh_.erase(it);  // the other side's packets arrive: same keypair, healthy
+    } else if (seen->tx_bytes > base.tx && now - base.at >= timings_.one_way_window && !is_exit) {
+      // Sending for a while and nothing accepted back: the other side sends on a session this
+      // node no longer has (crossed initiations). A fresh peer initiates and the other answers.
+      actions.reinitiated_one_way.push_back(id);
+      it = fresh_.erase(it);
+    } else if (age >= timings_.watch_limit) {
+      it = fresh_.erase(it);
+    } else {
+      ++it;
     }
   }
-  if (silent.empty()) {
-    return silent;
-  }
   std::string step;
-  if (auto recreated = recreate_peers(silent, step); !recreated.has_value()) {
-    auto recovered = recover(DaemonError{DaemonErrorKind::kApply, step + ": " + recreated.error().describe()});
+  BackendStatus done;
+  if (!keepalive_on.empty()) {
+    step = "keepalive on";
+    done = backend_->configure_peers(keepalive_on);
+  }
+  std::vector<backend_api::NodeId> recreate = actions.reinitiated;
+  recreate.insert(recreate.end(), actions.reinitiated_one_way.begin(), actions.reinitiated_one_way.end());
+  if (done.has_value() && !recreate.empty()) {
+    done = recreate_peers(recreate, step);
+  }
+  if (!done.has_value()) {
+    auto recovered = recover(DaemonError{DaemonErrorKind::kApply, step + ": " + done.error().describe()});
     return base::unexpected(recovered.error());
   }
-  return silent;
+  return actions;
+}
+
+DaemonResult<std::size_t> TunnelRuntime::announce_underlay_change() {
+  // Any keepalive works for "switched on"; 25 s is the daemon's default and is switched off again.
+  constexpr std::uint16_t kAnnounceKeepalive = 25;
+  if (phase_ != RuntimePhase::kRunning) {
+    return std::size_t{0};
+  }
+  std::vector<backend_api::PeerConfig> flipped;
+  std::vector<backend_api::PeerConfig> restored;
+  for (const auto& [id, peer] : current_.peers) {
+    backend_api::PeerConfig effective = in_effect(peer, fresh_);
+    if (!effective.persistent_keepalive_seconds && peer.persistent_keepalive_seconds) {
+      continue;  // keepalive deferred: a fresh pair; sending now could cross the other's initiation
+    }
+    backend_api::PeerConfig flip = effective;
+    if (flip.persistent_keepalive_seconds) {
+      flip.persistent_keepalive_seconds.reset();
+    } else {
+      flip.persistent_keepalive_seconds = kAnnounceKeepalive;
+    }
+    flipped.push_back(std::move(flip));
+    restored.push_back(std::move(effective));
+  }
+  if (restored.empty()) {
+    return std::size_t{0};
+  }
+  std::string step = "announce: keepalive switched";
+  BackendStatus done = backend_->configure_peers(flipped);
+  if (done.has_value()) {
+    step = "announce: keepalive restored";
+    done = backend_->configure_peers(restored);
+  }
+  if (!done.has_value()) {
+    auto recovered = recover(DaemonError{DaemonErrorKind::kApply, step + ": " + done.error().describe()});
+    return base::unexpected(recovered.error());
+  }
+  return restored.size();
 }
 
 DaemonStatus TunnelRuntime::set_exit_mode(const backend_api::ExitMode& mode) {
@@ -265,7 +420,7 @@ DaemonStatus TunnelRuntime::shutdown() {
   }
   phase_ = RuntimePhase::kStopped;
   exit_mode_ = backend_api::ExitMode::off();
-  awaiting_handshake_.clear();
+  fresh_.clear();
   if (auto stopped = backend_->shutdown(); !stopped.has_value()) {
     return daemon_fail(DaemonErrorKind::kBackend, "backend shutdown: " + stopped.error().describe());
   }

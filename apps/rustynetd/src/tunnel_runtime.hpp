@@ -2,9 +2,11 @@
 // TunnelRuntime: the daemon's one state machine over the backend (start/apply/routes/exit/shutdown).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,30 @@ struct TunnelIdentity {
 };
 
 enum class RuntimePhase : std::uint8_t { kStopped, kRunning };
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// How long the runtime watches a freshly configured peer (docs/daemon.md "Crossed handshakes").
+struct FreshPeerTimings {
+  // Re-initiator: no handshake this long after configuring -> re-create the peer (once).
+  std::chrono::milliseconds first_handshake_grace{1000};
+  // Re-initiator: a handshake, then tx grows while rx stays flat this long -> re-create (once).
+  std::chrono::milliseconds one_way_window{2000};
+  // The other side: its keepalive is switched on at a handshake, or at the latest after this.
+  std::chrono::milliseconds keepalive_defer_limit{3000};
+  // A fresh peer still unresolved this long after configuring is no longer watched.
+  std::chrono::milliseconds watch_limit{10000};
+};
+
+// What watch_fresh_peers() did.
+struct FreshPeerActions {
+  std::vector<backend_api::NodeId> reinitiated;          // no handshake within the grace
+  std::vector<backend_api::NodeId> reinitiated_one_way;  // handshake, but nothing received while sending
+  std::vector<backend_api::NodeId> keepalive_on;         // deferred keepalive switched on
+  [[nodiscard]] bool empty() const noexcept {
+    return reinitiated.empty() && reinitiated_one_way.empty() && keepalive_on.empty();
+  }
+};
 
 // Owns the backend; the only code that calls it. Not thread-safe (the daemon serialises calls).
 //
@@ -62,25 +88,63 @@ class TunnelRuntime {
   [[nodiscard]] std::uint64_t rollbacks() const noexcept { return rollbacks_; }
 
   // Crossed handshakes. When control pushes a new map to two nodes at once, both configure each
-  // other within one round trip and both initiate a handshake; WireGuard drops a response whose
-  // initiator has meanwhile answered the other side's initiation, so both initiations fail and
-  // each side waits out its 5 s retry (measured in the e2e test under load: 5.2-5.6 s). The
-  // runtime remembers peers it configured fresh (new, or with a new key) that have an endpoint
-  // and for which this node is the pair's re-initiator (the smaller node id, so exactly one side
-  // acts). reinitiate_silent_peers(), called about a second later, re-creates every remembered
-  // peer that still has no handshake (routes through it withdrawn first and restored after):
-  // a fresh peer initiates at once, and the other side, no longer initiating, answers it.
-  [[nodiscard]] bool awaiting_handshakes() const noexcept { return !awaiting_handshake_.empty(); }
-  // Returns the peers re-created (the set is cleared either way: one attempt per configuration).
+  // other within one round trip and, with persistent keepalive, both initiate a handshake at once.
+  // If the initiations cross, both may fail (each waits out WireGuard's 5 s retry), or both
+  // complete with the two sides on different keypairs (one side's data is dropped by the other
+  // until a rekey some 15 s later). The runtime therefore watches peers it configured fresh (new,
+  // or with a new key), per pair, with one side acting (docs/daemon.md):
+  //  - the smaller node id (the re-initiator; only if it has an endpoint for the peer) re-creates
+  //    the peer once if it has no handshake after first_handshake_grace, and once more if after
+  //    a handshake its tx grows while rx stays flat for one_way_window;
+  //  - the larger node id, for a peer added to a running tunnel (not at start: then the other
+  //    side has this node already and nothing crosses), configures it without persistent
+  //    keepalive, so it does not initiate on its own, and switches the configured keepalive on
+  //    (configure_peer update in place) once a handshake is seen, or after keepalive_defer_limit.
+  // The deferred keepalive is runtime-only: current() keeps the configured value, and rollback
+  // (restore) re-applies the value in effect, so neither fights the other.
+  [[nodiscard]] bool awaiting_handshakes() const noexcept { return !fresh_.empty(); }
+  // Starts the clocks of fresh peers configured since the last call (call right after apply()).
+  void stamp_fresh_peers(SteadyTime now);
+  // One check of every watched peer against one stats() read; acts as described above.
   // Errors: kBackend (stats), kApply (a step failed; rolled back like apply()).
-  [[nodiscard]] DaemonResult<std::vector<backend_api::NodeId>> reinitiate_silent_peers();
+  [[nodiscard]] DaemonResult<FreshPeerActions> watch_fresh_peers(SteadyTime now);
+  // The peers this node configured without keepalive for now (tests, status).
+  [[nodiscard]] std::vector<backend_api::NodeId> keepalive_deferred() const;
+
+  // After an underlay address change: makes the tunnel send at once to every peer (except those
+  // whose keepalive is deferred), so peers learn this node's new address in one packet (roaming)
+  // instead of at the next keepalive or rekey. Done through the backend contract only: each
+  // peer's persistent keepalive is switched (on <-> off) and back, in two batched configure
+  // calls; a data plane sends a keepalive when persistent keepalive is switched on (both WireGuard
+  // implementations do). Returns the number of peers. Errors: kApply (rolled back like apply()).
+  [[nodiscard]] DaemonResult<std::size_t> announce_underlay_change();
+
+  void set_fresh_peer_timings(const FreshPeerTimings& timings) { timings_ = timings; }
 
  private:
+  struct FreshPeer {
+    bool reinitiator = false;         // smaller node id of the pair (and has an endpoint)
+    bool keepalive_deferred = false;  // larger node id: configured without keepalive for now
+    std::optional<SteadyTime> since;  // configured (or re-created) at
+    bool recreated = false;           // the no-handshake re-creation was used
+    struct Counters {
+      SteadyTime at;
+      std::uint64_t rx = 0;
+      std::uint64_t tx = 0;
+    };
+    std::optional<Counters> at_handshake;  // first seen with a handshake
+  };
+  using FreshPeers = std::map<backend_api::NodeId, FreshPeer>;
+
+  // The fresh-peer set after moving from `from` to `to`; `incremental`: an update of a running
+  // tunnel (keepalive deferral applies), not a start.
+  [[nodiscard]] FreshPeers next_fresh_peers(const DesiredState& from, const DesiredState& to, bool incremental) const;
+  // `peer` as configured on the backend under `fresh` (keepalive off while deferred).
+  [[nodiscard]] static backend_api::PeerConfig in_effect(const backend_api::PeerConfig& peer, const FreshPeers& fresh);
   [[nodiscard]] backend_api::BackendStatus apply_diff(const DesiredState& from, const DesiredState& to,
-                                                      std::string& step);
+                                                      const FreshPeers& fresh, std::string& step);
   [[nodiscard]] backend_api::BackendStatus restore(const DesiredState& target);
   [[nodiscard]] DaemonStatus recover(const DaemonError& cause);
-  void note_fresh_peers(const DesiredState& from, const DesiredState& to);
   [[nodiscard]] backend_api::BackendStatus recreate_peers(const std::vector<backend_api::NodeId>& peers,
                                                           std::string& step);
 
@@ -90,7 +154,8 @@ class TunnelRuntime {
   DesiredState current_;
   backend_api::ExitMode exit_mode_ = backend_api::ExitMode::off();
   std::uint64_t rollbacks_ = 0;
-  std::set<backend_api::NodeId> awaiting_handshake_;
+  FreshPeers fresh_;
+  FreshPeerTimings timings_;
 };
 
 }  // namespace rustynet::apps::daemon

@@ -136,6 +136,7 @@ struct HttpsClient::Impl {
   std::optional<beast::ssl_stream<Tcp::socket>> stream;
   beast::flat_buffer buffer;
   std::atomic<bool> aborted{false};
+  std::atomic<bool> interrupted{false};  // one-shot, consumed by the send that sees it
   std::atomic<std::uint64_t> opened{0};
 
   [[nodiscard]] const std::string& name() const {
@@ -169,7 +170,7 @@ struct HttpsClient::Impl {
   // the pending operation completes (with an error) before we return.
   base::Status<HttpsClientError> run_until(const bool& done, SteadyClock::time_point deadline, const char* step) {
     io.restart();
-    while (!done && !aborted.load()) {
+    while (!done && !aborted.load() && !interrupted.load()) {
       if (io.run_one_until(deadline) == 0) {
         break;
       }
@@ -178,9 +179,13 @@ struct HttpsClient::Impl {
       return {};
     }
     const bool was_aborted = aborted.load();
+    const bool was_interrupted = !was_aborted && interrupted.exchange(false);
     close_stream();
     if (was_aborted) {
       return fail(HttpsClientErrorKind::kAborted, std::string(step) + ": aborted");
+    }
+    if (was_interrupted) {
+      return fail(HttpsClientErrorKind::kIo, std::string(step) + ": interrupted");
     }
     return fail(HttpsClientErrorKind::kTimeout, std::string(step) + ": deadline exceeded");
   }
@@ -409,7 +414,8 @@ base::Result<HttpsResponse, HttpsClientError> HttpsClient::send(const HttpsReque
   // resend would be refused as a replay. A kept-alive connection the server has already closed is
   // detected before sending instead; any later failure goes back to the caller, who retries with
   // a fresh token.
-  if (impl.stream && impl.idle_stream_closed_by_peer()) {
+  // An interrupt that came between sends: the kept connection may sit on a vanished address.
+  if (impl.interrupted.exchange(false) || (impl.stream && impl.idle_stream_closed_by_peer())) {
     impl.close_stream();
   }
   if (!impl.stream) {
@@ -426,6 +432,11 @@ void HttpsClient::close() { impl_->close_stream(); }
 
 void HttpsClient::abort() {
   impl_->aborted.store(true);
+  asio::post(impl_->io, [] {});  // wakes a run_one_until() in progress
+}
+
+void HttpsClient::interrupt() {
+  impl_->interrupted.store(true);
   asio::post(impl_->io, [] {});  // wakes a run_one_until() in progress
 }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -217,6 +218,10 @@ class ScriptedBackend final : public backend_api::TunnelBackend {
         if (handshaken.contains(peer.node_id.value())) {
           peer.last_handshake_unix_seconds = 1'700'000'000;
         }
+        if (const auto it = traffic.find(peer.node_id.value()); it != traffic.end()) {
+          peer.rx_bytes = it->second.first;
+          peer.tx_bytes = it->second.second;
+        }
       }
     }
     return out;
@@ -241,6 +246,7 @@ class ScriptedBackend final : public backend_api::TunnelBackend {
   std::map<std::string, int> configured;
   std::map<std::string, int> removed;
   std::set<std::string> handshaken;  // peers stats() reports with a completed handshake
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> traffic;  // rx, tx bytes stats() reports
 
  private:
   backend_api::BackendStatus tick(const char* what) {
@@ -261,10 +267,18 @@ class FakeLink final : public apps::daemon::ControlLink {
   Outcome sync(const apps::daemon::SyncRequest& request) override {
     std::unique_lock lock(mutex_);
     requests_.push_back(request);
-    cv_.wait(lock, [&] { return aborted_ || !queue_.empty(); });
+    cv_.notify_all();
+    parked_ = true;
+    cv_.wait(lock, [&] { return aborted_ || interrupt_pending_ || !queue_.empty(); });
+    parked_ = false;
     if (aborted_) {
       return base::unexpected(apps::daemon::SyncFailure{
           apps::daemon::DaemonError{apps::daemon::DaemonErrorKind::kControl, "aborted"}, std::nullopt});
+    }
+    if (std::exchange(interrupt_pending_, false)) {
+      return base::unexpected(apps::daemon::SyncFailure{
+          apps::daemon::DaemonError{apps::daemon::DaemonErrorKind::kControl, "io: read: interrupted"}, std::nullopt,
+          true});
     }
     Outcome next = std::move(queue_.front());
     queue_.pop_front();
@@ -280,6 +294,23 @@ class FakeLink final : public apps::daemon::ControlLink {
     const std::lock_guard lock(mutex_);
     aborted_ = true;
     cv_.notify_all();
+  }
+  // Like the HTTPS link: ends a parked sync (interrupted); between syncs it only drops the
+  // (here imaginary) kept connection, so the next sync is unaffected.
+  void interrupt() override {
+    const std::lock_guard lock(mutex_);
+    ++interrupts_;
+    interrupt_pending_ = parked_;
+    cv_.notify_all();
+  }
+  [[nodiscard]] int interrupts() {
+    const std::lock_guard lock(mutex_);
+    return interrupts_;
+  }
+  // Blocks until `count` syncs have started (the latest may be parked).
+  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
   }
   // Blocks until relay_ticket() was asked for `peer` (the relay workers ask from their threads).
   bool wait_for_ticket_request(const std::string& peer, std::chrono::milliseconds timeout) {
@@ -303,6 +334,9 @@ class FakeLink final : public apps::daemon::ControlLink {
   std::condition_variable cv_;
   std::deque<Outcome> queue_;
   bool aborted_ = false;
+  bool parked_ = false;
+  bool interrupt_pending_ = false;
+  int interrupts_ = 0;
   std::vector<apps::daemon::SyncRequest> requests_;
   std::vector<std::string> ticket_requests_;
 };

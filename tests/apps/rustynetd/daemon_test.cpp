@@ -221,6 +221,40 @@ TEST_F(DaemonTest, AppliesSignedStatesAndServesTheLocalApi) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("api.sock")));
 }
 
+// An underlay address change (AddressMonitor -> underlay_changed) interrupts the parked long-poll
+// once (not abort(): the link stays usable) and the loop asks control again at once, without
+// backoff and without reporting an error; every peer is sent an announcement.
+TEST_F(DaemonTest, UnderlayChangeInterruptsTheParkedLongPollAndSyncsAgainAtOnce) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();
+  Daemon& d = **daemon;
+  link->push(update(5, pair(5, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10))) << log.str();
+  ASSERT_TRUE(link->wait_for_requests(2, std::chrono::seconds(5)));  // the next long-poll is parked
+
+  d.underlay_changed(AddressChange{{"eth0 192.0.2.20"}, {"eth0 192.0.2.10"}});
+  ASSERT_TRUE(d.wait_for_attempts(2, std::chrono::seconds(5)));
+  ASSERT_TRUE(link->wait_for_requests(3, std::chrono::seconds(5))) << log.str();
+  EXPECT_EQ(link->interrupts(), 1);
+  const auto requests = link->snapshot();
+  EXPECT_EQ(requests[2].known_generation, 5U);
+  EXPECT_NE(log.str().find("underlay addresses changed (added eth0 192.0.2.20; removed eth0 192.0.2.10): "
+                           "re-syncing with control, announced to 2 peer(s)"),
+            std::string::npos)
+      << log.str();
+  EXPECT_NE(log.str().find("control sync interrupted"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("control sync failed"), std::string::npos) << log.str();
+  EXPECT_EQ(d.last_error(), "");
+  EXPECT_EQ(api(d, "status", Access::kRead)["result"]["control"]["connected"], true);
+
+  // The link still works (one-shot, unlike abort()): the re-sync is answered normally.
+  link->push(update(6, pair(6, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(6, std::chrono::seconds(10))) << log.str();
+  d.stop();
+  d.underlay_changed(AddressChange{{"eth0 192.0.2.30"}, {}});  // after stop: ignored
+  EXPECT_EQ(link->interrupts(), 1);
+}
+
 TEST_F(DaemonTest, RelayedPeerIsPointedAtALocalRelayLinkAndBackToDirectWhenUnmarked) {
   auto daemon = start();
   ASSERT_TRUE(daemon.has_value()) << daemon.error().describe();

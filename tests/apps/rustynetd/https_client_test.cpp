@@ -219,6 +219,56 @@ TEST(HttpsClientTest, AbortStopsALongPollFromAnotherThread) {
   EXPECT_EQ(after.error().kind, HttpsClientErrorKind::kAborted);
 }
 
+// interrupt() is one-shot: the parked request fails at once and its connection is dropped, the
+// next request works on a fresh connection (an underlay address change, docs/daemon.md).
+TEST(HttpsClientTest, InterruptStopsALongPollOnceAndLaterSendsWork) {
+  TlsResponder responder([](const ResponderRequest& request) {
+    ResponderReply reply{204, ""};
+    if (request.target == "/park") {
+      reply.delay = std::chrono::milliseconds(3000);
+    }
+    return reply;
+  });
+  auto client = HttpsClient::create(pinned(responder));
+  ASSERT_TRUE(client.has_value());
+  ASSERT_TRUE((*client)->send({"GET", "/", "", "", std::nullopt}).has_value());
+  std::thread interrupter([&] {
+    ASSERT_TRUE(eventually([&] { return responder.requests_served() >= 1U; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the long-poll park
+    (*client)->interrupt();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto parked = (*client)->send({"POST", "/park", "", "{}", std::chrono::seconds(10)});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  interrupter.join();
+  ASSERT_FALSE(parked.has_value());
+  EXPECT_EQ(parked.error().kind, HttpsClientErrorKind::kIo);
+  EXPECT_NE(parked.error().message.find("interrupted"), std::string::npos) << parked.error();
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2000));
+  // Used up: the next request goes out (on a new connection) and so does the one after it.
+  for (int i = 0; i < 2; ++i) {
+    auto after = (*client)->send({"GET", "/", "", "", std::nullopt});
+    ASSERT_TRUE(after.has_value()) << after.error();
+    EXPECT_EQ(after->status, 204U);
+  }
+  EXPECT_EQ((*client)->connections_opened(), 2U);
+}
+
+TEST(HttpsClientTest, InterruptBetweenSendsDropsTheKeptConnection) {
+  TlsResponder responder(echo);
+  auto client = HttpsClient::create(pinned(responder));
+  ASSERT_TRUE(client.has_value());
+  ASSERT_TRUE((*client)->send({"GET", "/a", "", "", std::nullopt}).has_value());
+  (*client)->interrupt();
+  (*client)->interrupt();  // absorbed by the first
+  auto next = (*client)->send({"GET", "/b", "", "", std::nullopt});
+  ASSERT_TRUE(next.has_value()) << next.error();
+  EXPECT_EQ(next->body, "GET /b  ");
+  EXPECT_EQ((*client)->connections_opened(), 2U);
+  ASSERT_TRUE((*client)->send({"GET", "/c", "", "", std::nullopt}).has_value());
+  EXPECT_EQ((*client)->connections_opened(), 2U);
+}
+
 TEST(HttpsClientTest, ConnectionRefusedIsTyped) {
   HttpsClientOptions options;
   options.host = "127.0.0.1";

@@ -85,7 +85,8 @@ struct HttpsResponse {
 // the request is sent once more on a fresh connection: the server cannot have seen it.
 //
 // Thread-safety: send()/close() from one thread at a time; abort() from any thread (it makes the
-// in-flight send() and every later one fail with kAborted; a stop switch for shutdown).
+// in-flight send() and every later one fail with kAborted; a stop switch for shutdown);
+// interrupt() from any thread (one-shot, see there).
 class HttpsClient {
  public:
   // Validates the options (TLS policy, exactly one of pin/CA, pin syntax, CA file loadable).
@@ -106,6 +107,13 @@ class HttpsClient {
   void close();
   // Thread-safe, idempotent.
   void abort();
+  // Thread-safe, one-shot (for a network change: the kept connection's source address may be
+  // gone). The connection is dropped: a send() in progress fails at once with kIo (message
+  // "<step>: interrupted"; the kind list stays as callers switch over it); if
+  // none is in progress, the next send() drops the kept connection and connects afresh. Either
+  // way the interrupt is used up; later sends work normally. A second interrupt() before the
+  // first is used up is absorbed by it.
+  void interrupt();
 
   // TCP connections opened so far (keep-alive observability for tests and status).
   [[nodiscard]] std::uint64_t connections_opened() const noexcept;
