@@ -257,6 +257,40 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   d.set_status("connecting to control");
   RUSTYNET_ASSIGN_OR_RETURN(d.link_, d.deps_.link_factory(config, std::move(identity).value(), clock));
   d.relays_->set_ticket_source([link = d.link_.get()](const std::string& peer) { return link->relay_ticket(peer); });
+  // Automatic relay of candidate peers (docs/relay.md "Automatic relay"): handshake stats in, and
+  // a re-apply of the verified state when a peer's path changes. Both take mutex_ (before the
+  // manager's lock, which is never held while they run). From here on startup no longer touches
+  // the applier without mutex_.
+  d.relays_->set_auto_relay(
+      [&d]() -> DaemonResult<PeerObservations> {
+        const std::lock_guard lock(d.mutex_);
+        PeerObservations seen;
+        if (d.stopping_ || d.runtime_->phase() != RuntimePhase::kRunning) {
+          return seen;
+        }
+        auto stats = d.runtime_->stats();
+        if (!stats.has_value()) {
+          return daemon_fail(DaemonErrorKind::kBackend, stats.error().describe());
+        }
+        for (const auto& peer : stats->peers) {
+          seen[peer.node_id.value()] = PeerObservation{
+              peer.last_handshake_unix_seconds,
+              peer.endpoint ? std::optional<std::string>(peer.endpoint->to_string()) : std::nullopt, peer.rx_bytes};
+        }
+        return seen;
+      },
+      [&d]() -> DaemonStatus {
+        const std::lock_guard lock(d.mutex_);
+        if (d.stopping_) {
+          return {};
+        }
+        RUSTYNET_ASSIGN_OR_RETURN(const bool changed, d.applier_->reapply());
+        if (changed) {
+          d.log_line("re-applied generation " + std::to_string(d.applier_->applied_generation()) +
+                     " with new relay endpoints");
+        }
+        return {};
+      });
   d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
   d.handshake_thread_ = std::thread([&d] { d.handshake_watch_loop(); });
   // 8. Underlay address monitor (optional: without it a move is noticed at the long-poll timeout).

@@ -135,6 +135,7 @@ DaemonResult<bool> StateApplier::accept(std::span<const std::uint8_t> node_state
                                         std::span<const std::uint8_t> policy) {
   RUSTYNET_ASSIGN_OR_RETURN(auto staged,
                             stage(*trust_, *clock_, options_.node_id, options_.keepalive_seconds, node_state, policy));
+  DesiredState translated = staged.desired;  // before the rewrite: reapply() starts from it
   if (rewriter_) {
     RUSTYNET_RETURN_IF_ERROR(rewriter_(staged.state, staged.desired));
   }
@@ -167,6 +168,23 @@ DaemonResult<bool> StateApplier::accept(std::span<const std::uint8_t> node_state
     info.peers.push_back(peer.node_id);
   }
   netmap_ = std::move(info);
+  accepted_state_ = std::move(staged.state);
+  accepted_desired_ = std::move(translated);
+  return changed;
+}
+
+DaemonResult<bool> StateApplier::reapply() {
+  if (!accepted_state_ || !accepted_desired_) {
+    return false;
+  }
+  DesiredState desired = *accepted_desired_;
+  if (rewriter_) {
+    RUSTYNET_RETURN_IF_ERROR(rewriter_(*accepted_state_, desired));
+  }
+  const bool changed = runtime_->phase() != RuntimePhase::kRunning || !(runtime_->current() == desired);
+  if (changed) {
+    RUSTYNET_RETURN_IF_ERROR(runtime_->apply(desired));
+  }
   return changed;
 }
 

@@ -84,6 +84,13 @@ class StateApplier {
   using EndpointRewriter = std::function<DaemonStatus(const policy::NodeState&, DesiredState&)>;
   void set_endpoint_rewriter(EndpointRewriter rewriter) { rewriter_ = std::move(rewriter); }
 
+  // Re-runs the endpoint rewriter and TunnelRuntime::apply on the state the last successful
+  // accept() verified and translated (the automatic relay changed its mind about a peer's path).
+  // Nothing is parsed, verified or committed again, and no input other than the rewriter's
+  // endpoint substitution can differ from that apply. Ok(false) when nothing was accepted yet or
+  // the backend state did not change. Errors: the rewriter's, kApply / kBackend (rolled back).
+  [[nodiscard]] DaemonResult<bool> reapply();
+
   [[nodiscard]] std::uint64_t applied_generation() const noexcept { return applied_generation_; }
   [[nodiscard]] const std::optional<NetmapInfo>& netmap() const noexcept { return netmap_; }
   [[nodiscard]] const policy::PolicyStore& policy() const noexcept { return *policy_; }
@@ -98,6 +105,9 @@ class StateApplier {
   std::uint64_t applied_generation_ = 0;
   std::optional<NetmapInfo> netmap_;
   EndpointRewriter rewriter_;
+  // The last accepted state and its translation before the rewriter ran (for reapply()).
+  std::optional<policy::NodeState> accepted_state_;
+  std::optional<DesiredState> accepted_desired_;
 };
 
 }  // namespace rustynet::apps::daemon

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// RelayManager against an in-process loopback relay: endpoint substitution, forwarding, relay restart, unmarking.
+// RelayManager against an in-process loopback relay: endpoint substitution, forwarding, relay restart, unmarking,
+// and the automatic relay of candidate peers (ManualClock, fake stats, real StateApplier re-apply).
 #include "relay_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -13,9 +14,11 @@
 
 #include "daemon_fixture.hpp"
 #include "rustynet/crypto/relay_ticket.hpp"
+#include "rustynet/crypto/subkey.hpp"
 #include "rustynet/relay/relay_core.hpp"
 #include "rustynet/relay/relay_server.hpp"
 #include "rustynet/relay/udp_socket.hpp"
+#include "state_applier.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
@@ -79,9 +82,22 @@ struct Node {
             [] { return std::uint64_t{7}; }) {
     manager.set_ticket_source(std::move(source));
   }
+  Node(const std::string& self, const base::Clock& clock, RelayTicketSource source, RelayManager::Options opts)
+      : id(self),
+        tunnel(relay::UdpSocket::bind(kLoopback).value()),
+        manager(
+            with_port(opts, tunnel.local_endpoint().value().port), clock, [](const std::string&) {},
+            [] { return std::uint64_t{7}; }) {
+    manager.set_ticket_source(std::move(source));
+  }
+  static RelayManager::Options with_port(RelayManager::Options opts, std::uint16_t port) {
+    opts.tunnel_port = port;
+    return opts;
+  }
   static RelayManager::Options options(std::uint16_t port) {
     RelayManager::Options out;
     out.tunnel_port = port;
+    out.auto_tick = milliseconds(0);
     out.pump_interval = milliseconds(20);
     out.backoff_initial = milliseconds(20);
     out.backoff_max = milliseconds(100);
@@ -257,6 +273,390 @@ TEST_F(RelayManagerTest, TicketFailureBacksOffAndRecovers) {
   (void)rewrite(n1, true);
   ASSERT_TRUE(n1.manager.wait_for_allocations("n2", 1, kWait));
   EXPECT_LE(failures.load(), 0);
+}
+
+// ---- Automatic relay of candidate peers --------------------------------------------------------
+
+constexpr auto kDirect = "192.0.2.7:51820";
+
+// One node whose state gives n2 a relay candidate. The "applier" is a fake: reapply re-runs
+// rewrite() on the same state (like StateApplier::reapply) and records the endpoint the backend
+// would get; the observations are what the test says the backend reports.
+class AutoRelayTest : public RelayManagerTest {
+ protected:
+  AutoRelayTest() : node_("n1", clock_, source_for("n1"), Node::options(0)) {
+    state_ = candidate_state();
+    node_.manager.set_auto_relay(
+        [this]() -> DaemonResult<PeerObservations> {
+          const std::lock_guard lock(mutex_);
+          PeerObservations out;
+          out["n2"] = PeerObservation{handshake_, roamed_.value_or(endpoint_), rx_};
+          return out;
+        },
+        [this]() -> DaemonStatus {
+          const std::lock_guard lock(mutex_);  // the daemon's lock, taken before the manager's
+          ++reapplies_;
+          return apply_locked();
+        });
+    const std::lock_guard lock(mutex_);
+    EXPECT_TRUE(apply_locked().has_value());
+  }
+
+  [[nodiscard]] policy::NodeState candidate_state() const {
+    auto state = state_for("n1", false);
+    state.peers[0].relay_candidate =
+        policy::RelayAssignment{"r1", policy::SocketAddress::parse(relay_address_).value()};
+    return state;
+  }
+
+  DaemonStatus apply_locked() {
+    auto desired = desired_state_from(state_, 25).value();
+    RUSTYNET_RETURN_IF_ERROR(node_.manager.rewrite(state_, desired));
+    endpoint_ = desired.peers.begin()->second.endpoint->to_string();
+    roamed_.reset();  // configuring an endpoint replaces a learned one
+    return {};
+  }
+
+  // Advances the clock and evaluates once (what the daemon's evaluation thread does every second).
+  void step(std::chrono::nanoseconds by) {
+    clock_.advance(by);
+    node_.manager.evaluate_auto();
+  }
+  std::string endpoint() {
+    const std::lock_guard lock(mutex_);
+    return endpoint_;
+  }
+  int reapplies() {
+    const std::lock_guard lock(mutex_);
+    return reapplies_;
+  }
+  std::string mode() {
+    const auto status = node_.manager.auto_snapshot();
+    return status.size() == 1 ? status[0].mode : "none";
+  }
+  void handshake_now() {
+    const std::lock_guard lock(mutex_);
+    handshake_ = clock_.wall_now().value().seconds;
+  }
+  // Moves a candidate peer to the relay: 15 s without a handshake.
+  void relay_by_timeout() {
+    step(std::chrono::seconds(15));
+    ASSERT_EQ(mode(), "relayed");
+  }
+
+  std::mutex mutex_;  // stands in for the daemon's mutex_
+  Node node_;
+  policy::NodeState state_;
+  std::string endpoint_;
+  std::optional<std::string> roamed_;  // an endpoint the "backend" learned from traffic
+  std::optional<std::int64_t> handshake_;
+  std::uint64_t rx_ = 0;
+  int reapplies_ = 0;
+};
+
+TEST_F(AutoRelayTest, CandidateWithoutHandshakeIsRelayedAfter15SecondsNotBefore) {
+  EXPECT_EQ(endpoint(), kDirect);  // starts direct: a candidate is not a mark
+  EXPECT_EQ(mode(), "direct");
+  EXPECT_TRUE(node_.manager.snapshot().empty());  // no link, no ticket yet
+  step(std::chrono::seconds(14));
+  step(std::chrono::milliseconds(999));
+  EXPECT_EQ(endpoint(), kDirect);
+  EXPECT_EQ(reapplies(), 0);
+  EXPECT_EQ(node_.manager.relay_of("n2"), std::nullopt);
+  step(std::chrono::milliseconds(1));  // 15 s
+  EXPECT_EQ(mode(), "relayed");
+  EXPECT_EQ(reapplies(), 1);
+  const std::string link = endpoint();
+  EXPECT_EQ(link.rfind("127.0.0.1:", 0), 0U) << link;
+  EXPECT_EQ(node_.manager.relay_of("n2"), "r1");
+  // The link fetches a ticket (control issues them for candidate pairs) and allocates.
+  ASSERT_TRUE(node_.manager.wait_for_allocations("n2", 1, kWait));
+  const auto links = node_.manager.snapshot();
+  ASSERT_EQ(links.size(), 1U);
+  EXPECT_EQ(links[0].reason, "auto");
+  EXPECT_EQ(links[0].local_endpoint, link);
+  EXPECT_EQ(node_.manager.auto_snapshot()[0].relayed, 1U);
+  // A new state generation with the same candidate keeps the decision and the link.
+  {
+    const std::lock_guard lock(mutex_);
+    ASSERT_TRUE(apply_locked().has_value());
+  }
+  EXPECT_EQ(endpoint(), link);
+}
+
+TEST_F(AutoRelayTest, HandshakeInTimeStaysDirectUntilTheSessionIsLost) {
+  step(std::chrono::seconds(5));
+  handshake_now();
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "direct-confirmed");
+  step(std::chrono::seconds(30));  // well past 15 s: confirmed, stays direct
+  EXPECT_EQ(endpoint(), kDirect);
+  EXPECT_EQ(reapplies(), 0);
+  // Handshakes renew (as a live session does every ~2 min); then they stop for > 200 s.
+  step(std::chrono::seconds(100));
+  handshake_now();
+  step(std::chrono::seconds(200));
+  EXPECT_EQ(mode(), "direct-confirmed");
+  EXPECT_EQ(endpoint(), kDirect);
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "relayed");
+  EXPECT_EQ(endpoint().rfind("127.0.0.1:", 0), 0U);
+}
+
+TEST_F(AutoRelayTest, SuccessfulProbeMovesBackToDirectAndClosesTheLink) {
+  relay_by_timeout();
+  const std::string link = endpoint();
+  step(std::chrono::seconds(59));
+  EXPECT_EQ(mode(), "relayed");
+  step(std::chrono::seconds(1));  // 60 s relayed: probe
+  EXPECT_EQ(mode(), "probing");
+  EXPECT_EQ(endpoint(), kDirect);                               // the tunnel tries the direct endpoint...
+  EXPECT_EQ(node_.manager.snapshot().at(0).reason, "probing");  // ...while the link stays up
+  EXPECT_EQ(node_.manager.relay_of("n2"), std::nullopt);
+  {
+    const std::lock_guard lock(mutex_);
+    rx_ = 1000;  // traffic counted before the switch took effect is no evidence
+  }
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "probing");
+  handshake_now();  // a handshake completes at the direct endpoint
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "direct-confirmed");
+  EXPECT_EQ(endpoint(), kDirect);
+  EXPECT_TRUE(node_.manager.snapshot().empty());
+  EXPECT_EQ(node_.manager.auto_snapshot()[0].probes, 1U);
+  step(std::chrono::minutes(2));
+  EXPECT_EQ(endpoint(), kDirect);
+  EXPECT_NE(endpoint(), link);
+}
+
+TEST_F(AutoRelayTest, TrafficFromTheDirectEndpointAlsoConfirmsAProbe) {
+  relay_by_timeout();
+  step(std::chrono::seconds(60));
+  ASSERT_EQ(mode(), "probing");
+  step(std::chrono::seconds(1));  // baseline
+  {
+    const std::lock_guard lock(mutex_);
+    rx_ += 148;  // the peer answered, and the backend still reports the direct endpoint
+  }
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "direct-confirmed");
+  EXPECT_EQ(endpoint(), kDirect);
+}
+
+TEST_F(AutoRelayTest, FailedProbeStaysRelayedOnTheSameLinkAndProbesAgain) {
+  relay_by_timeout();
+  const std::string link = endpoint();
+  ASSERT_TRUE(node_.manager.wait_for_allocations("n2", 1, kWait));
+  step(std::chrono::seconds(60));
+  ASSERT_EQ(mode(), "probing");
+  step(std::chrono::seconds(14));
+  EXPECT_EQ(mode(), "probing");
+  step(std::chrono::seconds(1));  // 15 s without evidence
+  EXPECT_EQ(mode(), "relayed");
+  EXPECT_EQ(endpoint(), link);  // the same link: no new allocation needed
+  EXPECT_EQ(node_.manager.relay_of("n2"), "r1");
+  EXPECT_EQ(node_.manager.snapshot().at(0).allocations, 1U);
+  // Next probe 60 s later; this time the peer shows up through the relay (the backend learned
+  // the link's address): the probe fails at once.
+  step(std::chrono::seconds(60));
+  ASSERT_EQ(mode(), "probing");
+  {
+    const std::lock_guard lock(mutex_);
+    roamed_ = link;
+    rx_ += 500;
+    handshake_ = clock_.wall_now().value().seconds;
+  }
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "relayed");
+  EXPECT_EQ(endpoint(), link);
+  EXPECT_EQ(node_.manager.auto_snapshot()[0].probes, 2U);
+}
+
+TEST_F(AutoRelayTest, MarkedPeerIsNeverProbedOrUnmarkedLocally) {
+  {
+    const std::lock_guard lock(mutex_);
+    state_ = state_for("n1", true);
+    ASSERT_TRUE(apply_locked().has_value());
+  }
+  const std::string link = endpoint();
+  EXPECT_EQ(link.rfind("127.0.0.1:", 0), 0U);
+  EXPECT_TRUE(node_.manager.auto_snapshot().empty());
+  handshake_now();
+  for (int i = 0; i < 20; ++i) {
+    step(std::chrono::seconds(30));
+    handshake_now();
+  }
+  EXPECT_EQ(reapplies(), 0);
+  EXPECT_EQ(endpoint(), link);
+  EXPECT_EQ(node_.manager.relay_of("n2"), "r1");
+  EXPECT_EQ(node_.manager.snapshot().at(0).reason, "marked");
+}
+
+TEST_F(AutoRelayTest, ControlDecidesOverTheCandidate) {
+  relay_by_timeout();
+  const std::string link = endpoint();
+  {
+    // Control marks the pair: the same relay, now as a mark; the link stays.
+    const std::lock_guard lock(mutex_);
+    state_ = state_for("n1", true);
+    ASSERT_TRUE(apply_locked().has_value());
+  }
+  EXPECT_EQ(endpoint(), link);
+  EXPECT_TRUE(node_.manager.auto_snapshot().empty());
+  {
+    // Control withdraws both: direct, no link, nothing left to decide.
+    const std::lock_guard lock(mutex_);
+    state_ = state_for("n1", false);
+    ASSERT_TRUE(apply_locked().has_value());
+  }
+  EXPECT_EQ(endpoint(), kDirect);
+  EXPECT_TRUE(node_.manager.snapshot().empty());
+  step(std::chrono::minutes(5));
+  EXPECT_EQ(endpoint(), kDirect);
+  {
+    // A candidate again: starts direct with a fresh 15 s.
+    const std::lock_guard lock(mutex_);
+    state_ = candidate_state();
+    ASSERT_TRUE(apply_locked().has_value());
+  }
+  EXPECT_EQ(mode(), "direct");
+  step(std::chrono::seconds(14));
+  EXPECT_EQ(endpoint(), kDirect);
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "relayed");
+}
+
+TEST_F(AutoRelayTest, UnusableWallClockDecidesNothing) {
+  clock_.set_wall_usable(false);
+  step(std::chrono::minutes(2));
+  EXPECT_EQ(mode(), "direct");
+  EXPECT_EQ(endpoint(), kDirect);
+  clock_.set_wall_usable(true);
+  step(std::chrono::seconds(1));
+  EXPECT_EQ(mode(), "relayed");
+}
+
+// The evaluation thread (auto_tick > 0) with a "sync loop" applying states concurrently under the
+// same outer lock: decisions still happen, and lock order holds (TSan runs this binary).
+TEST_F(RelayManagerTest, EvaluationThreadRelaysAndReappliesConcurrentlyWithStateUpdates) {
+  auto options = Node::options(0);
+  options.auto_tick = milliseconds(5);
+  Node n1("n1", clock_, source_for("n1"), options);
+  std::mutex daemon_mutex;
+  auto state = state_for("n1", false);
+  state.peers[0].relay_candidate = policy::RelayAssignment{"r1", policy::SocketAddress::parse(relay_address_).value()};
+  std::string applied;
+  const auto apply = [&]() -> DaemonStatus {
+    auto desired = desired_state_from(state, 25).value();
+    RUSTYNET_RETURN_IF_ERROR(n1.manager.rewrite(state, desired));
+    applied = desired.peers.begin()->second.endpoint->to_string();
+    return {};
+  };
+  {
+    const std::lock_guard lock(daemon_mutex);
+    ASSERT_TRUE(apply().has_value());
+  }
+  n1.manager.set_auto_relay(
+      [&]() -> DaemonResult<PeerObservations> {
+        const std::lock_guard lock(daemon_mutex);
+        return PeerObservations{{"n2", PeerObservation{std::nullopt, applied, 0}}};
+      },
+      [&]() -> DaemonStatus {
+        const std::lock_guard lock(daemon_mutex);
+        return apply();
+      });
+  std::atomic<bool> done{false};
+  std::thread sync([&] {
+    while (!done.load()) {
+      const std::lock_guard lock(daemon_mutex);
+      EXPECT_TRUE(apply().has_value());
+    }
+  });
+  clock_.advance(std::chrono::seconds(16));
+  EXPECT_TRUE(n1.manager.wait_for_link(
+      "n2", [](const RelayManager::LinkStatus& link) { return link.reason == "auto" && link.allocations >= 1; },
+      kWait));
+  done.store(true);
+  sync.join();
+  {
+    const std::lock_guard lock(daemon_mutex);
+    EXPECT_EQ(applied.rfind("127.0.0.1:", 0), 0U) << applied;
+  }
+  n1.manager.stop();  // joins the evaluation thread
+}
+
+// StateApplier::reapply with the real pipeline: a signed state with a candidate, accepted once;
+// the automatic relay then moves the peer's endpoint in the backend without any new state.
+TEST_F(RelayManagerTest, StateApplierReapplyMovesOnlyTheCandidateEndpoint) {
+  testing::TempDir dir;
+  const auto control = key_from(0x11);
+  auto trust =
+      crypto::TrustStore::initialize({dir.file("trust.state"), true, {}},
+                                     crypto::derive_trust_state_mac_key(key_from(0x21)).value(), {control.public_key()})
+          .value();
+  auto owned = std::make_unique<testing::ScriptedBackend>();
+  testing::ScriptedBackend& backend = *owned;
+  base::SecretBytes key(32);
+  std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
+  TunnelRuntime runtime(std::move(owned),
+                        TunnelIdentity{backend_api::NodeId::parse("n1").value(), "rn0", 51820, 1420, std::move(key)});
+  StateApplier applier(StateApplier::Options{"n1", dir.file("last"), 25}, trust, runtime, clock_);
+  EXPECT_EQ(applier.reapply().value(), false);  // nothing accepted yet
+  Node n1("n1", clock_, source_for("n1"));
+  applier.set_endpoint_rewriter(
+      [&](const policy::NodeState& state, DesiredState& desired) { return n1.manager.rewrite(state, desired); });
+  auto state = make_state(
+      "n1", "100.64.0.1",
+      {TestPeer{"n2", "100.64.0.2", 2, "192.0.2.2:51820"}, TestPeer{"n3", "100.64.0.3", 3, "192.0.2.3:51820"}},
+      rustynet::testing::kAllowAllPolicy);
+  state.peers[0].relay_candidate = policy::RelayAssignment{"r1", policy::SocketAddress::parse(relay_address_).value()};
+  const auto signed_state = testing::sign_pair(control, 5, state, rustynet::testing::kAllowAllPolicy);
+  ASSERT_TRUE(applier.accept(signed_state.node_state, signed_state.policy).has_value());
+  const auto endpoint_of = [&](const std::string& peer) {
+    const auto stats = runtime.stats().value();
+    for (const auto& p : stats.peers) {
+      if (p.node_id.value() == peer) {
+        return p.endpoint->to_string();
+      }
+    }
+    return std::string("missing");
+  };
+  EXPECT_EQ(endpoint_of("n2"), "192.0.2.2:51820");
+  n1.manager.set_auto_relay(
+      [&]() -> DaemonResult<PeerObservations> {
+        PeerObservations out;
+        const auto stats = runtime.stats().value();
+        for (const auto& p : stats.peers) {
+          out[p.node_id.value()] = PeerObservation{p.last_handshake_unix_seconds, p.endpoint->to_string(), p.rx_bytes};
+        }
+        return out;
+      },
+      [&]() -> DaemonStatus { return applier.reapply().transform([](bool) {}); });
+  const auto before = runtime.current();
+  backend.reset_counts();
+  clock_.advance(std::chrono::seconds(15));
+  n1.manager.evaluate_auto();
+  const std::string link = endpoint_of("n2");
+  EXPECT_EQ(link.rfind("127.0.0.1:", 0), 0U) << link;
+  EXPECT_EQ(endpoint_of("n3"), "192.0.2.3:51820");
+  EXPECT_EQ(backend.configured, (std::map<std::string, int>{{"n2", 1}}));  // one peer reconfigured
+  EXPECT_TRUE(backend.removed.empty());
+  // Everything but n2's endpoint is exactly the verified state's translation.
+  auto expected = before;
+  expected.peers.begin()->second.endpoint = backend_api::SocketEndpoint::parse(link).value();
+  EXPECT_TRUE(runtime.current() == expected);
+  EXPECT_EQ(applier.applied_generation(), 5U);
+  // A probe later: the backend reports traffic at the direct endpoint -> direct again.
+  clock_.advance(std::chrono::seconds(60));
+  n1.manager.evaluate_auto();
+  EXPECT_EQ(endpoint_of("n2"), "192.0.2.2:51820");
+  n1.manager.evaluate_auto();  // baseline
+  backend.traffic["n2"] = {4096, 0};
+  n1.manager.evaluate_auto();
+  EXPECT_EQ(endpoint_of("n2"), "192.0.2.2:51820");
+  EXPECT_TRUE(runtime.current() == before);
+  EXPECT_TRUE(n1.manager.snapshot().empty());
 }
 
 }  // namespace
