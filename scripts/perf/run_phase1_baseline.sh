@@ -12,7 +12,9 @@
 #   --with-1000-peers / --no-1000-peers   the 1,000-peer idle RSS data point (default: full mode only)
 #   --keep           leave namespaces rnperf-* and the state dir up (remove: scripts/lib/netns-mesh.sh down rnperf)
 # Environment: PERF_RECONNECT_SAMPLES, PERF_ENDPOINT_SAMPLES, PERF_POLICY_SAMPLES, PERF_ADDRESS_MOVES
-#   (sample counts), PERF_BUDGET_SECONDS (watchdog).
+#   (sample counts), PERF_BUDGET_SECONDS (watchdog), PERF_ONLY (a comma list of sections to run after
+#   the mesh is up: idle,reconnect,endpoint,policy,throughput,address; for chasing one figure; such a
+#   run writes no baseline.json, only the raw files).
 # Topology: rustynet-control (rnperf-ctl) + rustynetd on n1..n4 (rnperf-n1..4, tunnels rnp1..4), full
 # mesh policy, so n1 has 3 live peers. The throughput baseline is a hand-configured wireguard-go
 # tunnel between n1 and n2 (interfaces rnpb1/rnpb2, 10.99.0.0/24) in the same namespaces.
@@ -46,20 +48,24 @@ done
 # the validator's minimums still apply to the report.
 if ((short)); then
   MODE=short IDLE_SECONDS=15 RECONNECT_SAMPLES=3 ENDPOINT_SAMPLES=3 POLICY_SAMPLES=6 AB_PAIRS=3 IPERF_SECONDS=3
-  ADDRESS_MOVES=0 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-240}
+  ADDRESS_MOVES=4 ADDRESS_MOVE_TIMEOUT=15 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-240}
 else
   MODE=full IDLE_SECONDS=60 RECONNECT_SAMPLES=12 ENDPOINT_SAMPLES=12 POLICY_SAMPLES=24 AB_PAIRS=8 IPERF_SECONDS=6
-  ADDRESS_MOVES=10 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-1200}
+  ADDRESS_MOVES=12 ADDRESS_MOVE_TIMEOUT=45 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-1200}
 fi
 RECONNECT_SAMPLES=${PERF_RECONNECT_SAMPLES:-$RECONNECT_SAMPLES}
 ENDPOINT_SAMPLES=${PERF_ENDPOINT_SAMPLES:-$ENDPOINT_SAMPLES}
 POLICY_SAMPLES=${PERF_POLICY_SAMPLES:-$POLICY_SAMPLES}
 ADDRESS_MOVES=${PERF_ADDRESS_MOVES:-$ADDRESS_MOVES}
+# PERF_ONLY=a,b: run only those sections (after the mesh is up) and write no report.
+readonly PERF_ONLY=${PERF_ONLY:-}
+want() { [[ -z $PERF_ONLY || ",$PERF_ONLY," == *",$1,"* ]]; }
 # The 1,000-peer data point (idle RSS/CPU of n1 with 1,003 peers) runs in full mode by default.
 if [[ -z $bulk ]]; then bulk=$((1 - short)); fi
+[[ -n $PERF_ONLY ]] && bulk=0
 BULK_PEERS=$((bulk ? 1000 : 0)) BULK_IDLE_SECONDS=$((short ? 10 : 30))
 readonly MODE IDLE_SECONDS BULK_PEERS BULK_IDLE_SECONDS RECONNECT_SAMPLES ENDPOINT_SAMPLES POLICY_SAMPLES AB_PAIRS IPERF_SECONDS
-readonly ADDRESS_MOVES BUDGET_SECONDS
+readonly ADDRESS_MOVES ADDRESS_MOVE_TIMEOUT BUDGET_SECONDS
 readonly NODES="n1 n2 n3 n4"
 readonly WG_GO=/usr/bin/wireguard-go
 TOOL="python3 $REPO/scripts/perf/perf_tool.py"
@@ -205,6 +211,7 @@ log "mesh up: 4 daemons, full mesh, n1 has $n1_peers live peers"
 control_connected() { [[ $(json_field "$(mr_cli "$1" status --json)" 'r["control"]["connected"]') == True ]]; }
 mr_wait_until 10 control_connected n1 || fail "n1 is not connected to control"
 sleep 3 # let the last handshakes and state fetches of the start settle
+if want idle; then
 targets=()
 for node in $NODES; do
   daemon_pid=$(mr_pid "rustynetd-$node")
@@ -219,8 +226,10 @@ n1_peers_after=$(json_field "$(mr_cli n1 peers --json)" 'sum(1 for p in r["peers
 ((n1_peers_after >= 3)) || fail "n1 has $n1_peers_after peers with a handshake after the idle window"
 echo "{\"idle_cpu_percent\": {\"live_peers\": $n1_peers_after, \"control_connected\": true}," \
   "\"idle_rss_mb\": {\"live_peers\": $n1_peers_after}}" > "$out_dir/extras.idle.json"
+fi
 
 # ---- 3. reconnect after a daemon restart ----------------------------------------------------------
+if want reconnect; then
 log "reconnect: $RECONNECT_SAMPLES daemon restarts of n1, probe n1 -> n2 every 50 ms"
 : > "$out_dir/reconnect_seconds.samples.txt"
 for i in $(seq 1 "$RECONNECT_SAMPLES"); do
@@ -234,6 +243,7 @@ for i in $(seq 1 "$RECONNECT_SAMPLES"); do
   mr_daemon_wait_ready n1 10 || fail "n1 daemon not running after restart $i"
   sleep 0.3
 done
+fi
 
 # ---- 3b. reconnect after a peer's endpoint change -----------------------------------------------
 # n2's tunnel endpoint moves to another UDP port (51830 and 51820 alternately): its daemon is stopped
@@ -285,6 +295,7 @@ endpoint_published() {
   [[ $(registry_endpoints "$1") == "$2" && $(device_endpoint n1 "$1") == "$2" ]]
 }
 n2_port=51820
+if want endpoint; then
 log "endpoint change: $ENDPOINT_SAMPLES moves of n2's listen port (daemon restarted on it), probe n1 -> n2 every 50 ms"
 : > "$out_dir/reconnect_endpoint_change_seconds.samples.txt"
 echo "# sample new_endpoint start_to_first_reply_ms start_to_published_ms" > "$out_dir/endpoint_change.detail.txt"
@@ -305,6 +316,7 @@ for i in $(seq 1 "$ENDPOINT_SAMPLES"); do
   mr_daemon_wait_ready n2 10 || fail "n2 daemon not running after endpoint change $i"
   sleep 0.3
 done
+fi
 
 # ---- 4. policy change -> in force on the node -----------------------------------------------------
 # t0 = the moment rustynet-control commits the new policy generation (its database polled every
@@ -322,6 +334,7 @@ n3_lacks_n4() {
 n3_routes_n4() {
   n3_has_n4 && ip -n "$(ns n3)" route get "$(mesh_ip n4)" 2> /dev/null | grep -q " dev $(mr_interface n3) "
 }
+if want policy; then
 log "policy apply: $POLICY_SAMPLES changes at control (alternately remove / restore n3 <-> n4), observed in rnperf-n3"
 : > "$out_dir/route_policy_apply_p95_seconds.samples.txt"
 echo "# sample kind commit_to_in_force_ms cli_start_to_in_force_ms cli_ms commit_to_first_ping_reply_ms(late:ms if over 10 s)" > "$out_dir/policy.detail.txt"
@@ -395,8 +408,10 @@ for i in $(seq 1 "$POLICY_SAMPLES"); do
   sleep 0.3
 done
 echo "{\"add_samples\": $add_samples, \"add_samples_without_ping_reply_within_10s\": $no_reply}" > "$out_dir/extras.policy.json"
+fi
 
 # ---- 5. throughput: managed tunnel vs hand-configured wireguard-go --------------------------------
+if want throughput; then
 managed_mtu=$(ip -n "$(ns n1)" -o link show "$(mr_interface n1)" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
 [[ -n $managed_mtu ]] || fail "cannot read the managed tunnel MTU"
 # The baseline wireguard-go is started the way rustynetd starts its own (libs/backend_wireguard
@@ -469,38 +484,47 @@ with open(sys.argv[2], "w") as fh:
     json.dump(extras, fh)
 PY
 rm -f "$out_dir/extras.idle.json" "$out_dir/extras.policy.json"
+fi
 
-# ---- 5b. detail: n2's underlay address moves while every daemon keeps running --------------------
-# Not the gated endpoint-change metric (3b): here n2's eth0 address alternates between 10.77.0.12 and
-# 10.77.0.112 (same bridge, same /24; promote_secondaries so deleting the old primary keeps the new
-# one) while rustynetd keeps running, like a laptop that changes networks. t0 = both address changes
-# done; probe n1 -> n2 every 50 ms for up to 45 s; control's registry is watched for n2's new endpoint.
-# Reported beside reconnect_endpoint_change_seconds as "address_move" (docs/performance.md "Known
-# findings": the daemon only notices when its parked long-poll times out). An even count ends on .12.
-readonly MOVED_ADDRESS=${MESH_SUBNET_PREFIX}.112 ADDRESS_MOVE_TIMEOUT=45
-if ((ADDRESS_MOVES > 0)); then
-  log "address move (detail): $ADDRESS_MOVES moves of n2's underlay address, probe n1 -> n2 every 50 ms (<= ${ADDRESS_MOVE_TIMEOUT} s)"
-  ip netns exec "$(ns n2)" sysctl -q -w net.ipv4.conf.eth0.promote_secondaries=1 || fail "promote_secondaries in n2"
-  echo "# sample new_address move_to_first_reply_ms move_to_registry_ms (none: not within ${ADDRESS_MOVE_TIMEOUT} s)" \
-    > "$out_dir/address_move.detail.txt"
-  registry_has() { [[ $(registry_endpoints n2) == "$1" ]]; }
-  for i in $(seq 1 "$ADDRESS_MOVES"); do
-    if ((i % 2)); then from=$(mesh_address n2) to=$MOVED_ADDRESS; else from=$MOVED_ADDRESS to=$(mesh_address n2); fi
-    ip -n "$(ns n2)" addr add "$to/24" dev eth0 || fail "address move $i: add $to on n2"
-    ip -n "$(ns n2)" addr del "$from/24" dev eth0 || fail "address move $i: delete $from on n2"
-    t0=$(mr_now_ms)
-    # Watch control's registry in the background while probing.
-    (poll_until_ms "$ADDRESS_MOVE_TIMEOUT" registry_has "$to:$n2_port" > "$MR_STATE/registry.ms") &
-    watcher=$!
-    reply=$(mr_probe_ms n1 "$(mesh_ip n2)" "$ADDRESS_MOVE_TIMEOUT" "$t0") || reply=none
-    registry=none
-    if wait "$watcher"; then registry=$(($(cat "$MR_STATE/registry.ms") - t0)); fi
-    echo "$i $to $reply $registry" >> "$out_dir/address_move.detail.txt"
-    log "  address move $i (n2 -> $to): first reply n1 -> n2 after $reply ms, registry after $registry ms"
-    mr_wait_until "$ADDRESS_MOVE_TIMEOUT" mr_ping_once n1 "$(mesh_ip n2)" || fail "n1 -> n2 not back after address move $i"
-    sleep 0.3
-  done
-  [[ $to == "$(mesh_address n2)" ]] || fail "PERF_ADDRESS_MOVES must be even (n2 must end on its own address)"
+# ---- 5b. reconnect after an underlay address move (reconnect_address_change_seconds) --------------
+# n2's eth0 address alternates between 10.77.0.12 and 10.77.0.112 (same bridge, same /24;
+# promote_secondaries so deleting the old primary keeps the new one) while every daemon keeps running,
+# like a laptop that changes networks. t0 = both address changes done; n1 -> n2 is probed every 50 ms;
+# the sample is the first reply (no reply within ADDRESS_MOVE_TIMEOUT counts as the timeout, so it fails
+# the 5 s budget instead of vanishing). Control's registry is watched for n2's new endpoint (detail).
+# rustynetd's address monitor (docs/daemon.md "Underlay address changes") interrupts n2's parked
+# long-poll and announces the move to n2's peers. An even count ends on .12.
+readonly MOVED_ADDRESS=${MESH_SUBNET_PREFIX}.112
+((ADDRESS_MOVES > 0)) || fail "PERF_ADDRESS_MOVES must be > 0 (reconnect_address_change_seconds is a gated metric)"
+((ADDRESS_MOVES % 2 == 0)) || fail "PERF_ADDRESS_MOVES must be even (n2 must end on its own address)"
+if want address; then
+log "address move: $ADDRESS_MOVES moves of n2's underlay address, probe n1 -> n2 every 50 ms (<= ${ADDRESS_MOVE_TIMEOUT} s)"
+ip netns exec "$(ns n2)" sysctl -q -w net.ipv4.conf.eth0.promote_secondaries=1 || fail "promote_secondaries in n2"
+: > "$out_dir/reconnect_address_change_seconds.samples.txt"
+echo "# sample new_address move_to_first_reply_ms move_to_registry_ms (none: not within ${ADDRESS_MOVE_TIMEOUT} s)" \
+  > "$out_dir/address_move.detail.txt"
+registry_has() { [[ $(registry_endpoints n2) == "$1" ]]; }
+for i in $(seq 1 "$ADDRESS_MOVES"); do
+  if ((i % 2)); then from=$(mesh_address n2) to=$MOVED_ADDRESS; else from=$MOVED_ADDRESS to=$(mesh_address n2); fi
+  ip -n "$(ns n2)" addr add "$to/24" dev eth0 || fail "address move $i: add $to on n2"
+  ip -n "$(ns n2)" addr del "$from/24" dev eth0 || fail "address move $i: delete $from on n2"
+  t0=$(mr_now_ms)
+  # Watch control's registry in the background while probing.
+  (poll_until_ms "$ADDRESS_MOVE_TIMEOUT" registry_has "$to:$n2_port" > "$MR_STATE/registry.ms") &
+  watcher=$!
+  if reply=$(mr_probe_ms n1 "$(mesh_ip n2)" "$ADDRESS_MOVE_TIMEOUT" "$t0"); then
+    seconds_of_ms "$reply" >> "$out_dir/reconnect_address_change_seconds.samples.txt"
+  else
+    reply=none
+    echo "$ADDRESS_MOVE_TIMEOUT.000 no reply within the probe timeout" >> "$out_dir/reconnect_address_change_seconds.samples.txt"
+  fi
+  registry=none
+  if wait "$watcher"; then registry=$(($(cat "$MR_STATE/registry.ms") - t0)); fi
+  echo "$i $to $reply $registry" >> "$out_dir/address_move.detail.txt"
+  log "  address move $i (n2 -> $to): first reply n1 -> n2 after $reply ms, registry after $registry ms"
+  mr_wait_until 45 mr_ping_once n1 "$(mesh_ip n2)" || fail "n1 -> n2 not back after address move $i"
+  sleep 0.3
+done
 fi
 
 # ---- 6. extra: n1 with 1,000 more peers in its peer map --------------------------------------------
@@ -542,6 +566,10 @@ PY
 fi
 
 # ---- 7. the report --------------------------------------------------------------------------------
+if [[ -n $PERF_ONLY ]]; then
+  log "PERF_ONLY=$PERF_ONLY: raw files in $out_dir, no baseline.json (done in $(($(date +%s) - harness_start)) s)"
+  exit 0
+fi
 commit=$(git -C "$REPO" rev-parse HEAD 2> /dev/null || echo unknown)
 [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2> /dev/null) ]] && commit="$commit-dirty"
 log "writing $out_dir/baseline.json"

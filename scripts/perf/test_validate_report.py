@@ -51,8 +51,8 @@ class ValidateReportTest(unittest.TestCase):
 
     def test_required_keys_are_the_phase1_budgets(self):
         self.assertEqual(set(v.BUDGETS), {"idle_cpu_percent", "idle_rss_mb", "reconnect_seconds",
-                                          "reconnect_endpoint_change_seconds", "route_policy_apply_p95_seconds",
-                                          "throughput_overhead_percent"})
+                                          "reconnect_endpoint_change_seconds", "reconnect_address_change_seconds",
+                                          "route_policy_apply_p95_seconds", "throughput_overhead_percent"})
         self.assertEqual(v.BUDGETS["reconnect_endpoint_change_seconds"]["threshold"], 5.0)
         self.assertEqual(v.BUDGETS["reconnect_endpoint_change_seconds"]["min_samples"], 10)
 
@@ -74,6 +74,35 @@ class ValidateReportTest(unittest.TestCase):
                             for e in self.errors(report)))
         metric.update({"samples": 10, "status": "not_measurable"})
         self.assertTrue(any("only 'measured'" in e for e in self.errors(report)))
+
+    def test_missing_address_change_reconnect_fails(self):
+        # The port move (endpoint change) does not cover a running node whose underlay address moves.
+        self.assertEqual(v.BUDGETS["reconnect_address_change_seconds"]["threshold"], 5.0)
+        self.assertEqual(v.BUDGETS["reconnect_address_change_seconds"]["min_samples"], 10)
+        report = copy.deepcopy(self.report)
+        report["metrics"] = [m for m in report["metrics"] if m["key"] != "reconnect_address_change_seconds"]
+        self.assertTrue(any("reconnect_address_change_seconds: required metric is missing" in e
+                            for e in self.errors(report)))
+
+    def test_slow_or_sparse_address_change_reconnect_fails(self):
+        report = copy.deepcopy(self.report)
+        metric = self.metric(report, "reconnect_address_change_seconds")
+        # The figures before the daemon watched its addresses (docs/performance.md): p95 15.06 s.
+        metric.update({"value": 15.06, "p95": 15.06, "max": 15.06, "pass": False})
+        self.assertTrue(any("reconnect_address_change_seconds: 15.06 s exceeds the threshold 5.0" in e
+                            for e in self.errors(report)))
+        metric.update({"pass": True})
+        self.assertTrue(any("reconnect_address_change_seconds: pass flag True disagrees" in e
+                            for e in self.errors(report)))
+        metric.update({"value": 0.4, "min": 0.2, "median": 0.3, "p95": 0.4, "max": 0.4, "pass": True, "samples": 9})
+        self.assertTrue(any("reconnect_address_change_seconds: 9 samples, at least 10" in e
+                            for e in self.errors(report)))
+        report["mode"] = "short"
+        metric["samples"] = 2
+        self.assertTrue(any("reconnect_address_change_seconds: 2 samples, at least 3" in e
+                            for e in v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE)))
+        metric["samples"] = 3
+        self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
 
     def test_not_measurable_fails(self):
         for status in ("not_measurable", "placeholder", "unavailable", None):

@@ -23,6 +23,8 @@ BUDGETS = {
     "reconnect_seconds": {"unit": "s", "threshold": 5.0, "comparator": "le", "min_samples": 10},
     # Issue 11: reconnect after a daemon restart "and, separately, a peer's endpoint change" (same budget).
     "reconnect_endpoint_change_seconds": {"unit": "s", "threshold": 5.0, "comparator": "le", "min_samples": 10},
+    # The same budget when a running node's underlay address moves (docs/performance.md, section 5b).
+    "reconnect_address_change_seconds": {"unit": "s", "threshold": 5.0, "comparator": "le", "min_samples": 10},
     "route_policy_apply_p95_seconds": {"unit": "s", "threshold": 2.0, "comparator": "le", "min_samples": 20},
     "throughput_overhead_percent": {"unit": "percent", "threshold": 15.0, "comparator": "le", "min_samples": 3},
 }
