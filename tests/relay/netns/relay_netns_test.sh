@@ -102,10 +102,13 @@ issue_tickets() {
   "$TOOL" ticket node-b node-a 7 relay-ns "$WORK/ticket-b"
 }
 issue_tickets
+# RELAY_LINK_OFFLOAD=off (ctest relay_netns_test_no_offload) runs the links without UDP GSO/GRO.
 ip netns exec "$NS_A" "$TOOL" link 10.201.1.2:3478 127.0.0.1:40001 127.0.0.1:51820 "$WORK/ticket-a" 2> "$WORK/link-a.log" &
-PIDS+=($!)
+LINK_A=$!
+PIDS+=("$LINK_A")
 ip netns exec "$NS_B" "$TOOL" link 10.201.2.2:3478 127.0.0.1:40001 127.0.0.1:51820 "$WORK/ticket-b" 2> "$WORK/link-b.log" &
-PIDS+=($!)
+LINK_B=$!
+PIDS+=("$LINK_B")
 
 wait_ping() {
   for _ in $(seq "$1"); do
@@ -209,6 +212,15 @@ if [[ $MODE == bench ]]; then
   python3 -c "print('bench: relayed/direct = %.1f%%' % (100.0*$relayed/$direct))"
   echo "bench: median rtt relayed $(median "${relayed_rtt_all[@]}") ms, direct $(median "${direct_rtt_all[@]}") ms"
   python3 -c "print('bench: relay CPU %.2f s for %.2f Gbit = %.2f CPU-s per Gbit' % ($relay_cpu_seconds, $relayed_gbit, $relay_cpu_seconds/$relayed_gbit))"
+fi
+# The links print what their sockets did when they stop (datagrams per message, GSO sends, fallbacks).
+kill "$LINK_A" "$LINK_B" 2> /dev/null || true
+wait "$LINK_A" "$LINK_B" 2> /dev/null || true
+echo "links (offload ${RELAY_LINK_OFFLOAD:-on}):"
+grep -h "side:" "$WORK/link-a.log" "$WORK/link-b.log" || fail "links did not report their socket stats"
+if [[ $MODE == bench && ${RELAY_LINK_OFFLOAD:-on} != off ]]; then
+  # A bulk TCP transfer gives the sending link runs of equal-size datagrams: GSO must have been used.
+  grep -q "relay side: gso on, .*([1-9][0-9]* gso" "$WORK/link-a.log" || fail "link A never sent a GSO run"
 fi
 tail -n 3 "$WORK/relay.log"
 echo "PASS"

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rustynet/base/clock.hpp"
@@ -93,6 +95,10 @@ int link(const std::vector<std::string>& args) {
   options.tunnel = RelayEndpoint::parse(args[3]).value();
   options.keepalive_interval = std::chrono::seconds(2);
   options.dead_after = std::chrono::seconds(6);
+  // RELAY_LINK_OFFLOAD=off: the plain one-datagram-per-message path (the test runs both ways).
+  const char* offload = std::getenv("RELAY_LINK_OFFLOAD");  // NOLINT(concurrency-mt-unsafe): single-threaded tool
+  const bool use_offload = offload == nullptr || std::string(offload) != "off";
+  options.offload = relay::UdpOffload{use_offload, use_offload};
   const bool once = args.size() > 5 && args[5] == "--once";
   auto& clock = rustynet::base::system_clock();
   auto created = relay::RelayLink::create(options, clock);
@@ -136,6 +142,13 @@ int link(const std::vector<std::string>& args) {
       return 1;
     }
     linked = *alive;
+  }
+  for (const auto& [name, io] :
+       {std::pair{"relay side", link.relay_side_stats()}, std::pair{"tunnel side", link.tunnel_side_stats()}}) {
+    std::cerr << "link: " << name << ": gso " << (io.gso_enabled ? "on" : "off") << ", gro "
+              << (io.gro_enabled ? "on" : "off") << ", received " << io.received_datagrams << " datagrams in "
+              << io.received_messages << " messages, sent " << io.sent_messages << " messages (" << io.gso_messages
+              << " gso, " << io.gso_fallbacks << " fallbacks)\n";
   }
   return 0;
 }
