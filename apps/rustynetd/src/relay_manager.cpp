@@ -200,8 +200,9 @@ bool RelayManager::decide(const std::string& peer, AutoPeer& record, const PeerO
   switch (record.mode) {
     case AutoMode::kDirect:
       if (!record.confirmed) {
-        // A handshake completed since this mode was entered (1 s resolution of the stats).
-        if (handshake && record.entered_wall && *handshake >= *record.entered_wall - 1) {
+        // A handshake completed since this mode was entered (1 s resolution of the stats); if the
+        // wall clock was unusable on entry, any handshake counts.
+        if (handshake && (!record.entered_wall || *handshake >= *record.entered_wall - 1)) {
           record.confirmed = true;
           return false;
         }
