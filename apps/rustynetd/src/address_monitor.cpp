@@ -42,7 +42,8 @@ int bind_netlink(int fd, std::uint32_t groups) {
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
   address.nl_groups = groups;
-  return ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  return ::bind(fd, reinterpret_cast<const sockaddr*>(&address),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+                sizeof address);
 }
 
 bool is_ipv6_link_local(std::string_view address) {

@@ -84,7 +84,7 @@ class AddressMonitor {
     bool subscribe = true;    // open the rtnetlink socket (tests: false, and wake with poke())
   };
 
-  // Takes the baseline snapshot and starts the thread. Errors: kInternal (eventfd, thread);
+  // Takes the baseline snapshot and starts the thread. Errors: kInternal (eventfd);
   // a netlink or snapshot failure is not an error (logged; see above).
   [[nodiscard]] static DaemonResult<std::unique_ptr<AddressMonitor>> start(Options options, OnChange on_change,
                                                                            Log log);

@@ -334,14 +334,15 @@ DaemonResult<FreshPeerActions> TunnelRuntime::watch_fresh_peers(SteadyTime now) 
       continue;
     }
     const auto& base = *entry.at_handshake;
-    if (seen->rx_bytes > base.rx) {
-      it = fresh_.erase(it);  // the other side's packets arrive: same keypair, healthy
-    } else if (seen->tx_bytes > base.tx && now - base.at >= timings_.one_way_window && !is_exit) {
-      // Sending for a while and nothing accepted back: the other side sends on a session this
-      // node no longer has (crossed initiations). A fresh peer initiates and the other answers.
+    // Any rx growth: the other side's packets arrive, so both use the same keypair (healthy).
+    const bool healthy = seen->rx_bytes > base.rx;
+    // Sending for a while and nothing accepted back: the other side sends on a session this node
+    // no longer has (crossed initiations). A fresh peer initiates and the other answers.
+    const bool one_way = !healthy && !is_exit && seen->tx_bytes > base.tx && now - base.at >= timings_.one_way_window;
+    if (one_way) {
       actions.reinitiated_one_way.push_back(id);
-      it = fresh_.erase(it);
-    } else if (age >= timings_.watch_limit) {
+    }
+    if (healthy || one_way || age >= timings_.watch_limit) {
       it = fresh_.erase(it);
     } else {
       ++it;
