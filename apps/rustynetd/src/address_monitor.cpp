@@ -142,12 +142,16 @@ struct AddressMonitor::Impl {
 
   void signal() const {
     const std::uint64_t one = 1;
-    (void)::write(wake_fd.get(), &one, sizeof one);  // a full counter still wakes poll()
+    if (::write(wake_fd.get(), &one, sizeof one) < 0) {
+      return;  // EAGAIN: the counter is full, which wakes poll() just the same
+    }
   }
 
   void drain_wake_fd() const {
     std::uint64_t value = 0;
-    (void)::read(wake_fd.get(), &value, sizeof value);
+    if (::read(wake_fd.get(), &value, sizeof value) < 0) {
+      return;  // EAGAIN: already drained (a spurious wake-up is harmless)
+    }
   }
 
   // Reads and drops everything queued on the netlink socket; true if it said anything.
