@@ -163,7 +163,13 @@ endpoint_matches() { [[ $(peer_endpoint "$1") =~ $2 ]]; }
 both_relayed() {
   endpoint_matches n1 '^127\.0\.0\.1:[0-9]+ via relay r1$' && endpoint_matches n2 '^127\.0\.0\.1:[0-9]+ via relay r1$'
 }
-both_direct() { endpoint_matches n1 "^$U2:51820\$" && endpoint_matches n2 "^$U1:51820\$"; }
+# Direct and confirmed: a probing peer also shows its direct endpoint, so the decision is read from
+# the daemons' logs as well (a probe that succeeded says so and closes the link).
+probe_confirmed() { grep -q "peer $2: direct path works again" "$MR_STATE/logs/rustynetd-$1.log"; }
+both_direct() {
+  endpoint_matches n1 "^$U2:51820\$" && endpoint_matches n2 "^$U1:51820\$" && probe_confirmed n1 n2 &&
+    probe_confirmed n2 n1
+}
 
 underlay_blocked() {
   ip -n "$(mr_ns n1)" route replace blackhole "$U2/32"
@@ -247,16 +253,17 @@ check "n1 reaches n2's underlay address again" mr_ping_ok n1 "$U2" 2
 t_open=$(mr_now_ms)
 start_traffic
 if mr_wait_until 150 both_direct; then
-  figure "blackhole removed -> both peers direct $(($(mr_now_ms) - t_open)) ms later (probe interval 60 s)"
+  figure "blackhole removed -> both peers direct (probes confirmed) $(($(mr_now_ms) - t_open)) ms later (probe interval 60 s)"
 else
   check "both peers back to direct within 150 s of removing the blackhole" false
 fi
 stop_traffic
 check "n1 -> n2 direct" mr_ping_ok n1 "$N2"
 check "n2 -> n1 direct" mr_ping_ok n2 "$N1"
-check "n1 logged the successful probe" grep -q "direct path works again" "$MR_STATE/logs/rustynetd-n1.log"
-check "n2 logged the successful probe" grep -q "direct path works again" "$MR_STATE/logs/rustynetd-n2.log"
+check "n1 logged the successful probe" probe_confirmed n1 n2
+check "n2 logged the successful probe" probe_confirmed n2 n1
 check "n1's relay link closed" grep -q "relay link for peer n2 closed" "$MR_STATE/logs/rustynetd-n1.log"
+check "n2's relay link closed" grep -q "relay link for peer n1 closed" "$MR_STATE/logs/rustynetd-n2.log"
 
 echo "---- figures ----"
 printf '  %s\n' "${FIGURES[@]}"
