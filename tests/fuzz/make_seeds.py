@@ -104,6 +104,12 @@ def node_state():
     write(t, "no_peers", j({**NODE_STATE, "peers": [], "routes": []}))
     write(t, "route_unknown_peer", j({**NODE_STATE, "routes": [{"prefix": "10.9.0.0/16", "via": "n9"}]}))
     write(t, "self_peer", j({**NODE_STATE, "peers": [{**NODE_STATE["peers"][0], "node_id": "n1"}], "routes": []}))
+    # n2 may fall back to the relay on its own (candidate), n3 is always relayed (marked by control).
+    relay_site = {"relay_id": "relay-1", "address": "198.51.100.7:3478"}
+    write(t, "relay_candidate", j({**NODE_STATE, "peers": [
+        {**NODE_STATE["peers"][0], "relay_candidate": relay_site},
+        {"node_id": "n3", "tags": ["db"], "addresses": ["100.64.0.3"], "tunnel_public_key": "03" * 32,
+         "endpoints": [], "allowed_prefixes": ["100.64.0.3/32"], "relay": relay_site}]}))
 
 
 def crypto_policy():
