@@ -41,8 +41,20 @@ class StreamSink final : public relay::EventSink {
   std::ostream& out_;
 };
 
-std::string counters_line(const relay::RelayCore& core) {
+// One JSON line: the core's admission/forwarding counters plus the socket's batching (how many
+// datagrams each receive and send carried; an operator sees at once whether UDP offload is in use).
+std::string counters_line(const relay::RelayServer& server) {
+  const relay::RelayCore& core = server.core();
   const relay::RelayCounters& c = core.counters();
+  const relay::UdpIoStats io = server.io_stats();
+  const nlohmann::json socket = {{"gso_enabled", io.gso_enabled},
+                                 {"gro_enabled", io.gro_enabled},
+                                 {"receive_calls", io.receive_calls},
+                                 {"received_messages", io.received_messages},
+                                 {"received_datagrams", io.received_datagrams},
+                                 {"sent_messages", io.sent_messages},
+                                 {"gso_messages", io.gso_messages},
+                                 {"gso_fallbacks", io.gso_fallbacks}};
   const nlohmann::json line = {{"component", "rustynet-relay"},
                                {"event", "counters"},
                                {"sessions", core.session_count()},
@@ -72,7 +84,8 @@ std::string counters_line(const relay::RelayCore& core) {
                                {"replay_store_full", c.replay_store_full},
                                {"keepalives", c.keepalives},
                                {"send_errors", c.send_errors},
-                               {"events_suppressed", c.events_suppressed}};
+                               {"events_suppressed", c.events_suppressed},
+                               {"socket", socket}};
   return line.dump();
 }
 
@@ -127,11 +140,11 @@ int serve(const std::string& config_path, bool check_only, std::ostream& out, st
     }
     const auto now = clock.monotonic_now();
     if (config->stats_interval_seconds != 0 && now - last_stats >= interval) {
-      err << counters_line(server->core()) << '\n' << std::flush;
+      err << counters_line(*server) << '\n' << std::flush;
       last_stats = now;
     }
   }
-  err << counters_line(server->core()) << '\n' << std::flush;
+  err << counters_line(*server) << '\n' << std::flush;
   return 0;
 }
 

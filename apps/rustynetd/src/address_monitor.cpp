@@ -4,6 +4,7 @@
 
 #include <ifaddrs.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -28,13 +29,6 @@
 
 namespace rustynet::apps::daemon {
 namespace {
-
-// rtnetlink multicast groups (RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR of
-// <linux/rtnetlink.h>, stable kernel ABI). cmake/layering.txt reserves that header for the tunnel
-// adapter (route and link programming); the monitor only listens, so it names the three bits.
-constexpr std::uint32_t kRtmgrpLink = 0x1;
-constexpr std::uint32_t kRtmgrpIpv4Ifaddr = 0x10;
-constexpr std::uint32_t kRtmgrpIpv6Ifaddr = 0x100;
 
 // The one cast of this file: bind() takes the generic sockaddr; sockaddr_nl is layout-compatible
 // with it by design (the sockets API's own convention).
@@ -247,7 +241,8 @@ DaemonResult<std::unique_ptr<AddressMonitor>> AddressMonitor::start(Options opti
   if (impl->options.subscribe) {
     // Subscribed before the baseline is taken, so no change falls between the two.
     base::UniqueFd socket(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
-    const std::uint32_t groups = kRtmgrpLink | kRtmgrpIpv4Ifaddr | kRtmgrpIpv6Ifaddr;
+    const std::uint32_t groups =
+        std::uint32_t{RTMGRP_LINK} | std::uint32_t{RTMGRP_IPV4_IFADDR} | std::uint32_t{RTMGRP_IPV6_IFADDR};
     if (!socket.valid()) {
       impl->log("address monitor: " + base::last_sys_error("socket(NETLINK_ROUTE)").describe() +
                 "; not watching addresses");

@@ -3,6 +3,7 @@
 #include "relay_manager.hpp"
 
 #include <atomic>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -190,7 +191,11 @@ void RelayManager::enter(AutoPeer& record, AutoMode mode, base::MonotonicTime no
 
 bool RelayManager::decide(const std::string& peer, AutoPeer& record, const PeerObservation* seen,
                           base::MonotonicTime now, std::int64_t wall) {
-  const std::optional<std::int64_t> handshake = seen != nullptr ? seen->last_handshake_unix : std::nullopt;
+  // A plain sentinel rather than a copied std::optional: GCC's -O2 -Wmaybe-uninitialized misreads
+  // the optional's payload in the branches below (release builds use -Werror).
+  constexpr std::int64_t kNoHandshake = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t handshake =
+      seen != nullptr && seen->last_handshake_unix.has_value() ? *seen->last_handshake_unix : kNoHandshake;
   const auto relay_it = [&](const std::string& why) {
     log_("peer " + peer + ": " + why + "; relaying via candidate relay " + record.candidate.relay_id);
     enter(record, AutoMode::kRelayed, now, wall);
@@ -202,7 +207,7 @@ bool RelayManager::decide(const std::string& peer, AutoPeer& record, const PeerO
       if (!record.confirmed) {
         // A handshake completed since this mode was entered (1 s resolution of the stats); if the
         // wall clock was unusable on entry, any handshake counts.
-        if (handshake && (!record.entered_wall || *handshake >= *record.entered_wall - 1)) {
+        if (handshake != kNoHandshake && (!record.entered_wall || handshake >= *record.entered_wall - 1)) {
           record.confirmed = true;
           return false;
         }
@@ -211,7 +216,7 @@ bool RelayManager::decide(const std::string& peer, AutoPeer& record, const PeerO
         }
         return false;
       }
-      if (!handshake || wall - *handshake > options_.handshake_stale_after.count()) {
+      if (handshake == kNoHandshake || wall - handshake > options_.handshake_stale_after.count()) {
         return relay_it("no handshake for more than " + std::to_string(options_.handshake_stale_after.count()) + " s");
       }
       return false;
@@ -240,7 +245,7 @@ bool RelayManager::decide(const std::string& peer, AutoPeer& record, const PeerO
         record.baseline_rx = seen != nullptr ? seen->rx_bytes : 0;
         return false;
       }
-      const bool handshake_since = handshake && *handshake >= record.baseline_wall;
+      const bool handshake_since = handshake != kNoHandshake && handshake >= record.baseline_wall;
       const bool heard_since = seen != nullptr && seen->rx_bytes > record.baseline_rx;
       if (at_direct && (handshake_since || heard_since)) {
         log_("peer " + peer + ": direct path works again (" + (handshake_since ? "handshake" : "traffic") + " at " +

@@ -57,8 +57,8 @@ TEST(AddressChangeDetectorTest, SettleReportsTheDiffOnceAndDisarms) {
 
 TEST(AddressChangeDetectorTest, AddedAndRemovedAgainWithinTheDebounceIsNoChange) {
   AddressChangeDetector detector({"eth0 10.77.0.12"}, std::chrono::milliseconds(200));
-  detector.wake(kT0);                                         // 10.77.0.13 added...
-  detector.wake(kT0 + std::chrono::milliseconds(50));         // ...and removed
+  detector.wake(kT0);                                  // 10.77.0.13 added...
+  detector.wake(kT0 + std::chrono::milliseconds(50));  // ...and removed
   EXPECT_FALSE(detector.settle({"eth0 10.77.0.12"}).has_value());
   EXPECT_EQ((AddressChange{{"eth0 10.0.0.1"}, {}}.describe()), "added eth0 10.0.0.1");
 }

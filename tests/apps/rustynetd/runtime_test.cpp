@@ -211,7 +211,7 @@ TEST_F(RuntimeTest, OneWayFreshPeerIsRecreatedOnce) {
   backend->handshaken = {"n2", "n3"};
   backend->traffic = {{"n2", {240, 148}}, {"n3", {240, 148}}};
   ASSERT_TRUE(runtime->watch_fresh_peers(kMs(250)).value().empty());
-  backend->traffic = {{"n2", {240, 5000}}, {"n3", {240, 148}}};  // n2: tx grows, rx flat; n3 idle
+  backend->traffic = {{"n2", {240, 5000}}, {"n3", {240, 148}}};        // n2: tx grows, rx flat; n3 idle
   EXPECT_TRUE(runtime->watch_fresh_peers(kMs(2000)).value().empty());  // not 2 s yet
   backend->reset_counts();
   const auto actions = runtime->watch_fresh_peers(kMs(2250));
@@ -253,8 +253,8 @@ struct LargerIdRuntimeTest : ::testing::Test {
     std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
     auto owned = std::make_unique<ScriptedBackend>();
     backend = owned.get();
-    runtime = std::make_unique<TunnelRuntime>(std::move(owned),
-                                              TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
+    runtime =
+        std::make_unique<TunnelRuntime>(std::move(owned), TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
   }
   DesiredState state(const std::vector<TestPeer>& peers) {
     return desired_state_from(testing::make_state("n9", "100.64.0.9", peers, testing::kAllowAllPolicy), 25).value();
