@@ -94,52 +94,14 @@ trap 'echo "e2e-auto-relay: interrupted" >&2; exit 130' INT TERM
 (sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-auto-relay: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
 watchdog_pid=$!
 
-log() { echo "  $(date -u +%H:%M:%S.%3N) $*"; }
-check() {
-  local description=$1
-  shift
-  if "$@"; then
-    log "ok: $description"
-  else
-    log "FAIL: $description"
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck source=tests/e2e/relay_e2e_lib.sh
+source "$REPO/tests/e2e/relay_e2e_lib.sh"
 require() {
   if ((failures)); then
     echo "e2e-auto-relay: FAIL ($failures)"
     exit 1
   fi
 }
-figure() {
-  FIGURES+=("$1")
-  log "figure: $1"
-}
-
-relay_config() {
-  cat > "$MR_STATE/relay.json" << JSON
-{"version": 1, "relay_id": "r1", "listen": "$RELAY_ADDRESS", "control_public_key": "$MR_CONTROL_SIGNING_KEY",
- "stats_interval_seconds": 1}
-JSON
-  chmod 0600 "$MR_STATE/relay.json"
-}
-relay_counters_lines() {
-  local n
-  n=$(grep -c '"event":"counters"' "$MR_STATE/logs/relay.log" 2> /dev/null)
-  echo "${n:-0}"
-}
-relay_counters_lines_at_least() { (($(relay_counters_lines) >= $1)); }
-relay_start() {
-  local before
-  before=$(relay_counters_lines)
-  mr_start relay ctl "$RELAY_BIN" --config "$MR_STATE/relay.json"
-  mr_wait_until 10 relay_counters_lines_at_least $((before + 1)) && mr_running relay
-}
-relay_forwarded() {
-  grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
-    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])'
-}
-relay_forwarded_above() { (($(relay_forwarded) > $1)); }
 
 # Control offers r1 as a candidate for every pair with n2; it marks nothing.
 control_candidates() {
@@ -154,12 +116,6 @@ with open(path, "w") as f:
 PY
 }
 
-peer_endpoint() {
-  local json
-  json=$(mr_cli "$1" peers --json 2> /dev/null) || return 1
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("result", d); print(r["peers"][0]["endpoint"] or "")' "$json"
-}
-endpoint_matches() { [[ $(peer_endpoint "$1") =~ $2 ]]; }
 both_relayed() {
   endpoint_matches n1 '^127\.0\.0\.1:[0-9]+ via relay r1$' && endpoint_matches n2 '^127\.0\.0\.1:[0-9]+ via relay r1$'
 }
@@ -171,14 +127,6 @@ both_direct() {
     probe_confirmed n2 n1
 }
 
-underlay_blocked() {
-  ip -n "$(mr_ns n1)" route replace blackhole "$U2/32"
-  ip -n "$(mr_ns n2)" route replace blackhole "$U1/32"
-}
-underlay_open() {
-  ip -n "$(mr_ns n1)" route del blackhole "$U2/32" 2> /dev/null || true
-  ip -n "$(mr_ns n2)" route del blackhole "$U1/32" 2> /dev/null || true
-}
 # Background pings through the tunnel both ways (the traffic a direct probe sees), bounded.
 start_traffic() {
   ip netns exec "$(mr_ns n1)" ping -q -i 0.5 -w 200 "$N2" > /dev/null 2>&1 &

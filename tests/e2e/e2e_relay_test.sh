@@ -94,17 +94,8 @@ trap 'echo "e2e-relay: interrupted" >&2; exit 130' INT TERM
 (sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-relay: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
 watchdog_pid=$!
 
-log() { echo "  $(date -u +%H:%M:%S.%3N) $*"; }
-check() {
-  local description=$1
-  shift
-  if "$@"; then
-    log "ok: $description"
-  else
-    log "FAIL: $description"
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck source=tests/e2e/relay_e2e_lib.sh
+source "$REPO/tests/e2e/relay_e2e_lib.sh"
 # Stops the test at a failed step that everything after it needs.
 require() {
   if ((failures)); then
@@ -112,39 +103,8 @@ require() {
     exit 1
   fi
 }
-figure() {
-  FIGURES+=("$1")
-  log "figure: $1"
-}
 
 # ---- relay, control config, peers ------------------------------------------------------------
-relay_config() {
-  cat > "$MR_STATE/relay.json" << JSON
-{"version": 1, "relay_id": "r1", "listen": "$RELAY_ADDRESS", "control_public_key": "$MR_CONTROL_SIGNING_KEY",
- "stats_interval_seconds": 1}
-JSON
-  chmod 0600 "$MR_STATE/relay.json"
-}
-
-relay_start() {
-  local before
-  before=$(relay_counters_lines)
-  mr_start relay ctl "$RELAY_BIN" --config "$MR_STATE/relay.json"
-  # UDP: no connect probe; the relay writes a counters line every second once it runs.
-  mr_wait_until 10 relay_counters_lines_at_least $((before + 1)) && mr_running relay
-}
-relay_counters_lines() {
-  local n
-  n=$(grep -c '"event":"counters"' "$MR_STATE/logs/relay.log" 2> /dev/null)
-  echo "${n:-0}"
-}
-relay_counters_lines_at_least() { (($(relay_counters_lines) >= $1)); }
-# forwarded_datagrams of the relay's latest counters line (this process: the log is appended).
-relay_forwarded() {
-  grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
-    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])'
-}
-relay_forwarded_above() { (($(relay_forwarded) > $1)); }
 
 # Control config with or without the relayed pair (n2 is "behind" relay r1: every pair with n2).
 control_relays() {
@@ -165,23 +125,6 @@ PY
 control_restart() {
   mr_stop control TERM 10
   mr_control_start 15
-}
-
-# The endpoint NODE's daemon reports for its only peer.
-peer_endpoint() {
-  local json
-  json=$(mr_cli "$1" peers --json 2> /dev/null) || return 1
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d.get("result", d); print(r["peers"][0]["endpoint"] or "")' "$json"
-}
-endpoint_matches() { [[ $(peer_endpoint "$1") =~ $2 ]]; }
-
-underlay_blocked() {
-  ip -n "$(mr_ns n1)" route replace blackhole "$U2/32"
-  ip -n "$(mr_ns n2)" route replace blackhole "$U1/32"
-}
-underlay_open() {
-  ip -n "$(mr_ns n1)" route del blackhole "$U2/32" 2> /dev/null || true
-  ip -n "$(mr_ns n2)" route del blackhole "$U1/32" 2> /dev/null || true
 }
 
 # Relayed mode: no underlay route between the nodes, control marks the pair relayed.
