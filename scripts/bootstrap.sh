@@ -11,7 +11,7 @@ readonly PACKAGES=(
   libsodium-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmnl-dev libsqlite3-dev libsystemd-dev
   # data plane and test/bench hosts
-  wireguard-go wireguard-tools iproute2 iputils-ping iperf3 procps psmisc kmod openssl
+  wireguard-go wireguard-tools iproute2 iputils-ping iperf3 procps psmisc kmod openssl nftables
   # kernel-driver VM
   qemu-system-x86 busybox-static xz-utils cpio
 )

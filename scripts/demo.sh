@@ -78,7 +78,7 @@ step "Install dependencies (scripts/bootstrap.sh, idempotent)"
 if [[ -z $build_dir ]]; then
   step "Build the release preset (the four programs; later runs are incremental)"
   (cd "$repo" && cmake --preset release > /dev/null &&
-    cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control rustynet-relay)
+    cmake --build --preset release -j "$(nproc)" --target rustynetd rustynet rustynet-control rustynet-relay flow_probe)
   build_dir=$repo/build/release
 fi
 bin_dir=$build_dir/apps
@@ -86,7 +86,8 @@ MR_RUSTYNETD=$bin_dir/rustynetd/rustynetd
 MR_RUSTYNET=$bin_dir/rustynet/rustynet
 MR_CONTROL=$bin_dir/rustynet-control/rustynet-control
 RELAY_BIN=$bin_dir/rustynet-relay/rustynet-relay
-for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$RELAY_BIN"; do
+FLOW_PROBE=$build_dir/tests/e2e/flow_probe  # a tiny TCP/UDP listener and prober for the filter step
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$RELAY_BIN" "$FLOW_PROBE"; do
   [[ -x $binary ]] || die "$binary is not built"
 done
 
@@ -211,6 +212,30 @@ mr_policy_set "$MR_STATE/policy-2.json" > /dev/null || die "rustynet control pol
 elapsed=$(mr_probe_ms n3 100.64.0.2 20 "$t0") || die "n3 could not reach n2 within 20 s of the policy change"
 printf '    \033[1m=> n3 reached n2 %d ms after the policy change\033[0m (from the start of "rustynet control policy set")\n' "$elapsed"
 show ip netns exec "${MR_PREFIX}-n3" ping -n -c 2 -i 0.2 -W 1 100.64.0.2 || die "n3 -> n2"
+
+step "Policy on packets: n1 may open tcp/22 on n2 (one way), nothing else between them; every node filters inbound"
+cat > "$MR_STATE/policy-3.json" << 'JSON'
+{"version": 1, "rules": [
+ {"id": "n1-ssh-n2", "action": "allow", "src": ["node:n1"], "dst": ["node:n2"], "protocol": "tcp", "ports": ["22"]},
+ {"id": "n1-to-n4", "action": "allow", "src": ["node:n1"], "dst": ["node:n4"]},
+ {"id": "n4-to-n1", "action": "allow", "src": ["node:n4"], "dst": ["node:n1"]},
+ {"id": "n3-to-n2", "action": "allow", "src": ["node:n3"], "dst": ["node:n2"]}
+]}
+JSON
+sed 's/^/      /' "$MR_STATE/policy-3.json"
+mr_start probe-n2-22 n2 "$FLOW_PROBE" serve tcp 22
+mr_start probe-n2-8080 n2 "$FLOW_PROBE" serve tcp 8080
+mr_start probe-n1-8080 n1 "$FLOW_PROBE" serve tcp 8080
+mr_policy_set "$MR_STATE/policy-3.json" > /dev/null || die "rustynet control policy set"
+demo_flow() { ip netns exec "$(mr_ns "$1")" "$FLOW_PROBE" connect tcp "$2" "$3" 700 > /dev/null 2>&1; }
+mr_wait_until 10 demo_flow n1 100.64.0.2 22 || die "n1 -> n2 tcp/22 refused although the policy allows it"
+say "n1 -> n2 tcp/22: answered (allowed by rule n1-ssh-n2)"
+demo_flow n1 100.64.0.2 8080 && die "n1 -> n2 tcp/8080 passed although the policy does not allow it"
+say "n1 -> n2 tcp/8080: no answer (dropped by n2's filter: default deny)"
+demo_flow n2 100.64.0.1 8080 && die "n2 -> n1 tcp/8080 passed: the one-way rule let the server into the laptop"
+say "n2 -> n1 tcp/8080: no answer (one-way rule: n2 may not open connections to n1)"
+show mr_cli n2 policy check n1 n2 tcp 8080 --explain || true
+for probe in probe-n2-22 probe-n2-8080 probe-n1-8080; do mr_stop "$probe" TERM 2 || true; done
 
 step "rustynet status and rustynet peers on n1"
 show mr_cli n1 status || die "rustynet status"

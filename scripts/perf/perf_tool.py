@@ -43,13 +43,19 @@ def die(message):
 # ---- /proc ----------------------------------------------------------------------------------------
 
 def read_stat(pid):
-    """(utime, stime, session, pgid) of PID in clock ticks, from /proc/PID/stat."""
+    """(utime, stime, session, pgid) of PID in clock ticks, from /proc/PID/stat.
+
+    utime and stime include cutime and cstime: the CPU of children the process has waited for (the
+    daemon's short-lived `nft` runs for its packet filter are its cost). A running child such as
+    wireguard-go is not included until it is reaped; it is sampled as its own target."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
         data = fh.read()
     # comm may contain spaces and parentheses: the fields start after the last ')'.
     fields = data[data.rindex(")") + 2:].split()
     # fields[0] is field 3 (state): field N is fields[N - 3].
-    return int(fields[14 - 3]), int(fields[15 - 3]), int(fields[6 - 3]), int(fields[5 - 3])
+    utime = int(fields[14 - 3]) + int(fields[16 - 3])
+    stime = int(fields[15 - 3]) + int(fields[17 - 3])
+    return utime, stime, int(fields[6 - 3]), int(fields[5 - 3])
 
 
 def read_status_kb(pid, key):

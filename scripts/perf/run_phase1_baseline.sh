@@ -80,7 +80,7 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "perf: must run as root (network namespaces)" >&2
   exit 1
 fi
-for tool in wireguard-go wg ip ping iperf3 python3; do
+for tool in wireguard-go wg ip ping iperf3 python3 nft; do
   command -v "$tool" > /dev/null || fail "$tool missing (scripts/bootstrap.sh installs it)"
 done
 
@@ -321,18 +321,25 @@ fi
 # ---- 4. policy change -> in force on the node -----------------------------------------------------
 # t0 = the moment rustynet-control commits the new policy generation (its database polled every
 # 5 ms, read-only); in force = observed in n3's namespace: removal when n4's key is gone from n3's
-# device, addition when n4 is a peer of the device again and the route to n4 leads into the tunnel.
-# For additions the first n3 -> n4 ping reply is recorded as well (a detail: it also needs n4 to
-# have applied its own change and the two to handshake).
+# device and n3's packet filter (read back from the kernel) no longer lets n4 start a ping, addition
+# when the filter lets n4 ping n3 again, n4 is a peer of the device and the route to n4 leads into
+# the tunnel (docs/packet-filter.md: the filter goes in before the peer). For additions the first
+# n3 -> n4 ping reply is recorded as well (a detail: it also needs n4 to have applied its own change
+# and the two to handshake).
 n3_peers() { ip netns exec "$(ns n3)" wg show "$(mr_interface n3)" peers 2> /dev/null; }
 n3_has_n4() { n3_peers | grep -qxF "${TUNNEL_KEY[n4]}"; }
+n3_filter_lets_n4_in() {
+  ip netns exec "$(ns n3)" nft get element inet "rustynet_$(mr_interface n3)" in4_icmp \
+    "{ $(mesh_ip n4) . $(mesh_ip n3) }" &> /dev/null
+}
 n3_lacks_n4() {
   local peers
   peers=$(n3_peers) || return 1
-  ! grep -qxF "${TUNNEL_KEY[n4]}" <<< "$peers"
+  ! grep -qxF "${TUNNEL_KEY[n4]}" <<< "$peers" && ! n3_filter_lets_n4_in
 }
 n3_routes_n4() {
-  n3_has_n4 && ip -n "$(ns n3)" route get "$(mesh_ip n4)" 2> /dev/null | grep -q " dev $(mr_interface n3) "
+  n3_filter_lets_n4_in && n3_has_n4 &&
+    ip -n "$(ns n3)" route get "$(mesh_ip n4)" 2> /dev/null | grep -q " dev $(mr_interface n3) "
 }
 if want policy; then
 log "policy apply: $POLICY_SAMPLES changes at control (alternately remove / restore n3 <-> n4), observed in rnperf-n3"

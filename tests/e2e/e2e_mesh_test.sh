@@ -9,13 +9,13 @@
 #   --keep leaves namespaces, processes and the state dir up for inspection
 #          (remove later with: scripts/lib/netns-mesh.sh down rne2e).
 # Cases (run in this order; the first, "mesh", is the setup every other case needs):
-#   mesh policy status control-restart daemon-restart refused-state startup-refusals shutdown
+#   mesh policy status filter control-restart daemon-restart refused-state startup-refusals shutdown
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 readonly REPO
-readonly BUDGET_SECONDS=${E2E_BUDGET_SECONDS:-420}
-readonly ALL_CASES="mesh policy status control-restart daemon-restart refused-state startup-refusals shutdown"
+readonly BUDGET_SECONDS=${E2E_BUDGET_SECONDS:-540}
+readonly ALL_CASES="mesh policy status filter control-restart daemon-restart refused-state startup-refusals shutdown"
 
 build_dir=${RUSTYNET_BUILD_DIR:-$REPO/build/ci}
 keep=0
@@ -39,13 +39,14 @@ export MR_PREFIX=rne2e MR_IF_PREFIX=rne MR_CONTROL_PORT=8443
 MR_RUSTYNETD=${RUSTYNETD:-$build_dir/apps/rustynetd/rustynetd}
 MR_RUSTYNET=${RUSTYNET:-$build_dir/apps/rustynet/rustynet}
 MR_CONTROL=${RUSTYNET_CONTROL:-$build_dir/apps/rustynet-control/rustynet-control}
-for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+FLOW_PROBE=${FLOW_PROBE:-$build_dir/tests/e2e/flow_probe}
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$FLOW_PROBE"; do
   if [[ ! -x $binary ]]; then
     echo "e2e: $binary is not built (build dir $build_dir)" >&2
     exit 1
   fi
 done
-for tool in wireguard-go ip ping python3; do
+for tool in wireguard-go ip ping python3 nft; do
   command -v "$tool" > /dev/null || { echo "e2e: $tool missing (scripts/bootstrap.sh installs it)" >&2; exit 1; }
 done
 
@@ -280,6 +281,121 @@ case_status() {
     json_true "$json" 'any(p["node_id"] == "n2" and int(p["last_handshake_unix"]) > 0 and int(p["rx_bytes"]) > 0 for p in r["peers"])'
   check_exit 0 "rustynet policy check n1 -> n2 icmp" mr_cli n1 policy check n1 n2 icmp 0
   check_output "allow" "policy check answers allow"
+}
+
+# ---- case filter: the policy enforced on packets (issue 17) ------------------------------------
+# flow NODE PROTO ADDR PORT: one request/answer from NODE's namespace through the tunnel.
+flow() { ip netns exec "$(mr_ns "$1")" "$FLOW_PROBE" connect "$2" "$3" "$4" 700 > /dev/null 2>&1; }
+serve() { mr_start "probe-$1-$2-$3" "$1" "$FLOW_PROBE" serve "$2" "$3"; }
+filter_table() { echo "rustynet_$(mr_interface "$1")"; }
+filter_generation() {
+  json_true "$(cli_json "$1" status)" "int(r['filter']['generation']) ${2}"
+}
+filter_restored() { json_true "$(cli_json "$1" status)" "int(r['filter']['restores']) >= 1"; }
+N3=$(mr_mesh_address n3)
+
+# The policy of the filter case: one-way ssh and dns from n1 to n2, ping from every demo node to
+# n3 only, web ports to n2 from group ops (n3) with 8080 denied to everyone.
+filter_policy() {
+  cat > "$1" << JSON
+{"version": 1, "groups": {"ops": ["n3"]}, "rules": [
+ {"id": "ssh", "action": "allow", "src": ["node:n1"], "dst": ["node:n2"], "protocol": "tcp", "ports": ["22"]},
+ {"id": "dns", "action": "allow", "src": ["node:n1"], "dst": ["node:n2"], "protocol": "udp", "ports": ["53"]},
+ {"id": "ping-n3", "action": "allow", "src": ["tag:demo"], "dst": ["node:n3"], "protocol": "icmp"},
+ {"id": "web", "action": "allow", "src": ["group:ops"], "dst": ["node:n2"], "protocol": "tcp", "ports": ["8000-8080"]},
+ {"id": "no-8080", "action": "deny", "src": ["*"], "dst": ["node:n2"], "protocol": "tcp", "ports": ["8080"]}
+ $2
+]}
+JSON
+}
+
+case_filter() {
+  local t0 elapsed gen_before
+  serve n2 tcp 22
+  serve n2 tcp 8000
+  serve n2 tcp 8080
+  serve n2 udp 53
+  serve n2 udp 54
+  serve n1 tcp 22
+  serve n1 tcp 8080
+  filter_policy "$MR_STATE/policy-filter.json" ""
+  t0=$(mr_now_ms)
+  check "policy set: ports, protocols, one-way rules" mr_policy_set "$MR_STATE/policy-filter.json"
+  require || return
+  check "n1 -> n2 tcp/22 passes (ssh)" mr_wait_until 10 flow n1 tcp "$N2" 22
+  elapsed=$(($(mr_now_ms) - t0))
+  figure "policy with ports set -> first allowed tcp/22 exchange: ${elapsed} ms"
+  check_not "n2 -> n1 tcp/22: the reverse SYN is dropped (one-way rule)" flow n2 tcp "$N1" 22
+  check_not "n2 -> n1 tcp/8080 dropped (the server may not open the laptop)" flow n2 tcp "$N1" 8080
+  check_not "n1 -> n2 tcp/8000 dropped (not in ssh's ports)" flow n1 tcp "$N2" 8000
+  check "n1 -> n2 udp/53 passes (dns)" flow n1 udp "$N2" 53
+  check_not "n1 -> n2 udp/54 dropped" flow n1 udp "$N2" 54
+  check "n1 -> n3 ping passes (icmp to n3)" mr_ping_ok n1 "$N3"
+  check "n1 -> n2 ping dropped (no icmp rule to n2)" mr_ping_fails n1 "$N2"
+  check "n3 -> n2 tcp/8000 passes (group ops)" flow n3 tcp "$N2" 8000
+  check_not "n3 -> n2 tcp/8080 dropped (deny overrides allow)" flow n3 tcp "$N2" 8080
+  check_not "n3 -> n2 tcp/22 dropped (ssh is n1's only)" flow n3 tcp "$N2" 22
+  check "n2 status shows a filter generation" filter_generation n2 "> 0"
+  check_exit 0 "policy check --explain n1 -> n2 tcp 22 on n2: allow, filter passes" mr_cli n2 policy check n1 n2 tcp 22 --explain
+  check_output "kernel filter +passes \(inbound" "the kernel filter holds the allow"
+  check_exit 1 "policy check --explain n3 -> n2 tcp 8080 on n2: deny, filter drops" mr_cli n2 policy check n3 n2 tcp 8080 --explain
+  check_output "rule +no-8080" "the deny names its rule"
+  check_output "kernel filter +drops" "the kernel filter holds the deny"
+  require || return
+
+  # An open flow that the new policy no longer allows is cut at once.
+  mr_start stream-n1 n1 "$FLOW_PROBE" stream "$N2" 22 15000
+  check "an ssh stream n1 -> n2 is open" mr_wait_until 5 grep -q connected "$MR_STATE/logs/stream-n1.log"
+  filter_policy "$MR_STATE/policy-filter-2.json" ""
+  sed -i '/"id": "ssh"/d' "$MR_STATE/policy-filter-2.json"
+  t0=$(mr_now_ms)
+  check "policy set: ssh rule removed" mr_policy_set "$MR_STATE/policy-filter-2.json"
+  mr_stop stream-n1 TERM 16 || true
+  if grep -q "cut after" "$MR_STATE/logs/stream-n1.log"; then
+    figure "policy change -> open ssh flow cut: $(grep -o 'cut after [0-9]* ms' "$MR_STATE/logs/stream-n1.log") of streaming (policy set at $(($(mr_now_ms) - t0)) ms before the stream ended)"
+    check "the open flow was cut" true
+  else
+    check "the open flow was cut after the policy change" false
+  fi
+  check_not "a new n1 -> n2 tcp/22 connection is dropped" flow n1 tcp "$N2" 22
+  check "n1 -> n2 udp/53 still passes" flow n1 udp "$N2" 53
+
+  # A table altered behind the daemon's back is found and restored.
+  gen_before=$(cli_json n2 status | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("result", d)["filter"]["generation"])')
+  check "tamper: an accept-all rule inserted into n2's table" \
+    ip netns exec "$(mr_ns n2)" nft insert rule inet "$(filter_table n2)" input accept
+  check "n2 restores the tampered filter within 10 s" mr_wait_until 10 filter_restored n2
+  check "the restored filter is a new generation" filter_generation n2 "> $gen_before"
+  check_not "n3 -> n2 tcp/8080 dropped again after the restore" flow n3 tcp "$N2" 8080
+
+  # A daemon that crashes leaves its filter in force until its successor replaces it.
+  mr_stop rustynetd-n2 KILL 5 || true
+  check "n2's filter table survives the crash" ip netns exec "$(mr_ns n2)" nft list table inet "$(filter_table n2)"
+  check_not "n3 -> n2 tcp/8080 still dropped while n2's daemon is down" flow n3 tcp "$N2" 8080
+  mr_daemon_start n2
+  check "n2 daemon running again" mr_daemon_wait_ready n2 20
+  check "n3 -> n2 tcp/8000 passes after the restart" mr_wait_until 10 flow n3 tcp "$N2" 8000
+  check_not "n3 -> n2 tcp/8080 dropped after the restart" flow n3 tcp "$N2" 8080
+
+  # A rule the data plane cannot honour is refused, and nothing changes.
+  local generation_before
+  generation_before=$(generation_of n1)
+  filter_policy "$MR_STATE/policy-lan.json" ', {"id": "lan", "action": "allow", "src": ["node:n1"], "dst": ["192.168.1.0/24"]}'
+  check_exit 1 "policy with a destination prefix refused" mr_policy_set "$MR_STATE/policy-lan.json"
+  check_output "unenforceable" "the refusal is typed"
+  check_output "lan" "the refusal names the rule"
+  sleep 1
+  check "n1's generation unchanged" test "$(generation_of n1)" = "$generation_before"
+
+  # Back to the policy the later cases expect.
+  mr_policy_file "$MR_STATE/policy-2.json" 'n1>n2' 'n2>n1' 'n3>n2'
+  check "policy set back: n1<->n2, n3 -> n2" mr_policy_set "$MR_STATE/policy-2.json"
+  check "n3 -> n2 ping passes again" mr_wait_until 10 mr_ping_once n3 "$N2"
+  check "n1 -> n2 ping passes again" mr_wait_until 10 mr_ping_once n1 "$N2"
+  local probe
+  for probe in n2-tcp-22 n2-tcp-8000 n2-tcp-8080 n2-udp-53 n2-udp-54 n1-tcp-22 n1-tcp-8080; do
+    mr_stop "probe-$probe" TERM 2 || true
+  done
 }
 
 # stop_check NAME DESCRIPTION: SIGTERM, the process must exit 0 within 10 s.

@@ -43,6 +43,7 @@ ApiResponse from_mesh(const MeshError& mesh_error) {
     case MeshErrorKind::kConflict: return error(409, "conflict", mesh_error.message);
     case MeshErrorKind::kNotFound: return error(404, "not_found", mesh_error.message);
     case MeshErrorKind::kForbidden: return error(403, "forbidden", mesh_error.message);
+    case MeshErrorKind::kUnenforceable: return error(422, "unenforceable", mesh_error.message);
     case MeshErrorKind::kUnavailable: break;
   }
   return error(503, "unavailable", mesh_error.message);

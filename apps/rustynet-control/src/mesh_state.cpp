@@ -14,6 +14,7 @@
 
 #include "rustynet/crypto/relay_ticket.hpp"
 #include "rustynet/crypto/signed_envelope.hpp"
+#include "rustynet/policy/enforceability.hpp"
 #include "rustynet/policy/node_state.hpp"
 #include "rustynet/policy/policy_rule.hpp"
 
@@ -440,6 +441,13 @@ base::Status<MeshError> MeshState::report_endpoints(std::string_view node_id,
 }
 
 base::Result<std::uint64_t, MeshError> MeshState::put_policy(std::string_view document) {
+  // A valid document whose rules the data plane cannot honour is refused before anything changes:
+  // a rule that is silently not enforced is worse than none.
+  if (auto parsed = policy::parse_policy_document(document); parsed.has_value()) {
+    if (auto enforceable = policy::check_enforceable(*parsed); !enforceable.has_value()) {
+      return base::unexpected(MeshError{MeshErrorKind::kUnenforceable, enforceable.error().describe()});
+    }
+  }
   std::uint64_t version = 0;
   std::uint64_t generation = 0;
   {

@@ -28,6 +28,8 @@ enum class MeshErrorKind : std::uint8_t {
   kNotFound,     // 404: unknown node
   kForbidden,    // 403: the request is well-formed but not allowed (a pair that is not relayed)
   kUnavailable,  // 503: store, clock or signing failure (fail closed)
+  // 422: a valid policy asking for what the data plane cannot enforce (policy::check_enforceable)
+  kUnenforceable,
 };
 
 struct MeshError {

@@ -15,7 +15,8 @@ constexpr const char* kUsage =
     "usage: rustynet status [--json] [--socket PATH]\n"
     "\n"
     "Shows this node's daemon state: node id, state, interface and addresses, the generation of the\n"
-    "running signed peer map, the control connection and how many peers completed a handshake.\n"
+    "running signed peer map, the control connection, how many peers completed a handshake, and\n"
+    "the generation of the packet filter in force on the mesh interface.\n"
     "  --json         print the daemon's result object as JSON (stable, for scripts)\n"
     "  --socket PATH  daemon socket (default /run/rustynet/rustynetd.sock)\n";
 
@@ -31,6 +32,10 @@ struct StatusView {
   std::optional<std::string> last_error;
   std::int64_t peers_total = 0;
   std::int64_t peers_with_handshake = 0;
+  std::string filter_backend;
+  std::int64_t filter_generation = 0;
+  std::int64_t filter_restores = 0;
+  std::optional<std::string> filter_error;
 };
 
 base::Result<StatusView, base::JsonError> parse_status(const nlohmann::json& result) {
@@ -51,6 +56,13 @@ base::Result<StatusView, base::JsonError> parse_status(const nlohmann::json& res
   RUSTYNET_RETURN_IF_ERROR(control_reader.finish());
   RUSTYNET_ASSIGN_OR_RETURN(view.peers_total, read_count(reader, "peers_total"));
   RUSTYNET_ASSIGN_OR_RETURN(view.peers_with_handshake, read_count(reader, "peers_with_handshake"));
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json* filter, reader.required_value("filter"));
+  RUSTYNET_ASSIGN_OR_RETURN(auto filter_reader, base::JsonObjectReader::create(*filter, reader.child_path("filter")));
+  RUSTYNET_ASSIGN_OR_RETURN(view.filter_backend, filter_reader.required_string("backend"));
+  RUSTYNET_ASSIGN_OR_RETURN(view.filter_generation, read_count(filter_reader, "generation"));
+  RUSTYNET_ASSIGN_OR_RETURN(view.filter_restores, read_count(filter_reader, "restores"));
+  RUSTYNET_ASSIGN_OR_RETURN(view.filter_error, read_nullable_string(filter_reader, "last_error"));
+  RUSTYNET_RETURN_IF_ERROR(filter_reader.finish());
   RUSTYNET_RETURN_IF_ERROR(reader.finish());
   return view;
 }
@@ -75,6 +87,16 @@ base::Result<int, base::JsonError> render_status(const nlohmann::json& result, b
   list.add("last error", view.last_error.value_or(""));
   list.add("peers", std::to_string(view.peers_total) + " (" + std::to_string(view.peers_with_handshake) +
                         " with a recent handshake)");
+  std::string filter_text = view.filter_generation == 0 ? std::string("none installed yet")
+                                                        : "generation " + std::to_string(view.filter_generation);
+  filter_text += " (" + view.filter_backend + ")";
+  if (view.filter_restores > 0) {
+    filter_text += ", restored " + std::to_string(view.filter_restores) + " time(s) after tampering";
+  }
+  if (view.filter_error) {
+    filter_text += ", ERROR: " + *view.filter_error;
+  }
+  list.add("packet filter", filter_text);
   list.print(ctx.out);
   return kExitOk;
 }

@@ -25,4 +25,19 @@ DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_backend(const Bac
   return backend;
 }
 
+DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_filter(const BackendConfig& config,
+                                                                            const std::string& interface_name) {
+  if (config.kind == BackendKind::kMemory) {
+    return make_memory_filter(config, interface_name);
+  }
+  backend_wireguard::NftablesFilterOptions options;
+  options.interface_name = interface_name;
+  options.network_namespace_path = config.network_namespace;
+  auto filter = backend_wireguard::make_nftables_filter(options);
+  if (!filter) {
+    return daemon_fail(DaemonErrorKind::kBackend, "could not construct the packet filter");
+  }
+  return filter;
+}
+
 }  // namespace rustynet::apps::daemon

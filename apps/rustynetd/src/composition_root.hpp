@@ -6,6 +6,7 @@
 
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
+#include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/tunnel_backend.hpp"
 
 namespace rustynet::apps::daemon {
@@ -20,5 +21,15 @@ namespace rustynet::apps::daemon {
 // The app library's own factory: "memory" only; any other kind is kBackend (not linked here).
 [[nodiscard]] DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(
     const BackendConfig& config);
+
+// The mesh interface's packet filter: backend_api::ReferencePacketFilter for kind "memory" (moves
+// no packets, so filters none), otherwise the adapter library's nftables filter for
+// `interface_name` in the configured network namespace. Errors: kBackend.
+[[nodiscard]] DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_filter(
+    const BackendConfig& config, const std::string& interface_name);
+
+// The app library's own filter factory: "memory" only.
+[[nodiscard]] DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_memory_filter(
+    const BackendConfig& config, const std::string& interface_name);
 
 }  // namespace rustynet::apps::daemon

@@ -15,6 +15,7 @@
 #include "composition_root.hpp"
 #include "notify.hpp"
 #include "rustynet/backend_api/reference_backend.hpp"
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/crypto/custody_select.hpp"
 #include "rustynet/crypto/custody_systemd.hpp"
@@ -31,6 +32,9 @@ constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
 // (TunnelRuntime::watch_fresh_peers; its FreshPeerTimings say when it acts: 1 s without a
 // handshake, 2 s one-way). Polling only during those ~10 s after an apply; idle costs nothing.
 constexpr std::chrono::milliseconds kFreshPeerCheck{250};
+// How often the packet filter is read back from the kernel (tamper detection; one `nft list` of
+// the table each time, a few ms of CPU).
+constexpr std::chrono::milliseconds kFilterCheck{5000};
 
 DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
                                                                         const base::Clock& clock,
@@ -89,6 +93,79 @@ LocalApiHandler::Reply stats_list_reply(TunnelRuntime& runtime, const char* key,
   return ok_reply(result);
 }
 
+// The kernel filter's answer for the flow of a policy check (the daemon's mutex held).
+nlohmann::json explain_filter(TunnelRuntime& runtime, const std::string& self, const policy::AccessRequest& request) {
+  // Only flows with this node at one end meet its filter: inbound when a peer starts them, and
+  // outbound (their replies) when this node does. Addresses are taken from the query or, for a
+  // node id, its first tunnel address of the other end's family.
+  nlohmann::json out;
+  out["enforced_here"] = false;
+  out["holds"] = nullptr;
+  out["generation"] = runtime.filter_generation();
+  out["direction"] = nullptr;
+  out["remote"] = nullptr;
+  out["local"] = nullptr;
+  out["error"] = nullptr;
+  const bool inbound = request.dst_node == self && request.src_node != self;
+  const bool outbound = request.src_node == self && request.dst_node != self;
+  if (!inbound && !outbound) {
+    return out;
+  }
+  const std::string& remote_node = inbound ? request.src_node : request.dst_node;
+  const auto& remote_ip = inbound ? request.src_ip : request.dst_ip;
+  const auto& local_ip = inbound ? request.dst_ip : request.src_ip;
+  std::vector<backend_api::IpAddress> remotes;
+  if (remote_ip) {
+    if (auto parsed = backend_api::IpAddress::parse(remote_ip->to_string()); parsed.has_value()) {
+      remotes.push_back(*parsed);
+    }
+  } else if (auto id = backend_api::NodeId::parse(remote_node); id.has_value()) {
+    if (const auto peer = runtime.current().peers.find(*id); peer != runtime.current().peers.end()) {
+      for (const auto& prefix : peer->second.allowed_prefixes) {
+        remotes.push_back(prefix.address());
+      }
+    }
+  }
+  std::vector<backend_api::IpAddress> locals;
+  if (local_ip) {
+    if (auto parsed = backend_api::IpAddress::parse(local_ip->to_string()); parsed.has_value()) {
+      locals.push_back(*parsed);
+    }
+  } else {
+    for (const auto& address : runtime.current().addresses) {
+      locals.push_back(address.address());
+    }
+  }
+  for (const auto& remote : remotes) {
+    for (const auto& local : locals) {
+      if (remote.family() != local.family()) {
+        continue;
+      }
+      backend_api::FlowQuery flow;
+      flow.direction = inbound ? backend_api::FlowDirection::kInbound : backend_api::FlowDirection::kOutbound;
+      flow.remote = remote;
+      flow.local = local;
+      flow.protocol = request.protocol == policy::IpProtocol::kTcp    ? backend_api::FilterProtocol::kTcp
+                      : request.protocol == policy::IpProtocol::kUdp  ? backend_api::FilterProtocol::kUdp
+                      : request.protocol == policy::IpProtocol::kIcmp ? backend_api::FilterProtocol::kIcmp
+                                                                      : backend_api::FilterProtocol::kOther;
+      flow.port = request.dst_port;
+      out["enforced_here"] = true;
+      out["direction"] = inbound ? "inbound" : "outbound";
+      out["remote"] = remote.to_string();
+      out["local"] = local.to_string();
+      if (auto holds = runtime.filter_allows(flow); holds.has_value()) {
+        out["holds"] = *holds;
+      } else {
+        out["error"] = holds.error().describe();
+      }
+      return out;
+    }
+  }
+  out["error"] = "no tunnel addresses of the same family at both ends";
+  return out;
+}
+
 }  // namespace
 
 DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(const BackendConfig& config) {
@@ -96,6 +173,14 @@ DaemonResult<std::unique_ptr<backend_api::TunnelBackend>> make_memory_backend(co
     return daemon_fail(DaemonErrorKind::kBackend, "this build of the daemon library has only the memory backend");
   }
   return std::unique_ptr<backend_api::TunnelBackend>(std::make_unique<backend_api::ReferenceBackend>());
+}
+
+DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_memory_filter(const BackendConfig& config,
+                                                                                   const std::string& /*interface*/) {
+  if (config.kind != BackendKind::kMemory) {
+    return daemon_fail(DaemonErrorKind::kBackend, "this build of the daemon library has only the memory filter");
+  }
+  return std::unique_ptr<backend_api::PacketFilterBackend>(std::make_unique<backend_api::ReferencePacketFilter>());
 }
 
 const std::vector<std::string>& algorithms_in_use() {
@@ -114,6 +199,9 @@ Daemon::Daemon(std::string config_path, DaemonDeps deps, std::ostream& log)
   }
   if (!deps_.backend_factory) {
     deps_.backend_factory = make_memory_backend;
+  }
+  if (!deps_.filter_factory) {
+    deps_.filter_factory = make_memory_filter;
   }
   if (!deps_.link_factory) {
     deps_.link_factory = make_https_control_link;
@@ -205,10 +293,11 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   // otherwise when the first verified state arrives (it carries the interface addresses).
   d.set_status("starting backend");
   RUSTYNET_ASSIGN_OR_RETURN(auto backend, d.deps_.backend_factory(config.backend));
+  RUSTYNET_ASSIGN_OR_RETURN(auto filter, d.deps_.filter_factory(config.backend, config.interface_name));
   auto node_id = backend_api::NodeId::parse(config.node_id);
   TunnelIdentity tunnel_identity{node_id.value(), config.interface_name, config.listen_port, config.mtu,
                                  std::move(tunnel->secret)};
-  d.runtime_ = std::make_unique<TunnelRuntime>(std::move(backend), std::move(tunnel_identity));
+  d.runtime_ = std::make_unique<TunnelRuntime>(std::move(backend), std::move(filter), std::move(tunnel_identity));
   d.applier_ = std::make_unique<StateApplier>(
       StateApplier::Options{config.node_id, config.last_state_path, config.persistent_keepalive_seconds}, *d.trust_,
       *d.runtime_, clock);
@@ -293,6 +382,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
       });
   d.sync_thread_ = std::thread([&d] { d.sync_loop(); });
   d.handshake_thread_ = std::thread([&d] { d.handshake_watch_loop(); });
+  d.filter_thread_ = std::thread([&d] { d.filter_watch_loop(); });
   // 8. Underlay address monitor (optional: without it a move is noticed at the long-poll timeout).
   AddressMonitor::Options monitor_options;
   monitor_options.tunnel_interface = config.interface_name;
@@ -333,6 +423,9 @@ void Daemon::stop() {
   }
   if (handshake_thread_.joinable()) {
     handshake_thread_.join();
+  }
+  if (filter_thread_.joinable()) {
+    filter_thread_.join();
   }
   if (api_) {
     api_->stop();
@@ -468,6 +561,28 @@ void Daemon::handshake_watch_loop() {
   }
 }
 
+void Daemon::filter_watch_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (changed_.wait_for(lock, kFilterCheck, [this] { return stopping_; })) {
+      break;
+    }
+    auto checked = runtime_->check_filter();
+    if (!checked.has_value()) {
+      if (filter_error_ != checked.error().message) {
+        log_line("error: " + checked.error().message);  // once per distinct failure
+      }
+      filter_error_ = checked.error().message;
+      continue;
+    }
+    if (checked->restored) {
+      log_line("error: " + checked->finding + "; restored generation " +
+               std::to_string(runtime_->filter_generation()));
+    }
+    filter_error_.clear();
+  }
+}
+
 void Daemon::underlay_changed(const AddressChange& change) {
   {
     const std::lock_guard lock(mutex_);
@@ -545,6 +660,12 @@ LocalApiHandler::Reply Daemon::status() {
   }
   result["peers_total"] = total;
   result["peers_with_handshake"] = with_handshake;
+  nlohmann::json filter;
+  filter["backend"] = runtime_->filter_name();
+  filter["generation"] = runtime_->filter_generation();
+  filter["restores"] = runtime_->filter_restores();
+  filter["last_error"] = nullable_text(filter_error_);
+  result["filter"] = filter;
   return ok_reply(result);
 }
 
@@ -639,6 +760,9 @@ LocalApiHandler::Reply Daemon::policy_check(const PolicyQuery& query) {
   result["decision"] = decision.allowed() ? "allow" : "deny";
   result["rule"] = nullable_text(decision.rule_id);
   result["reason"] = std::string(policy::to_string(decision.reason));
+  if (query.explain) {
+    result["filter"] = explain_filter(*runtime_, config_.node_id, request);
+  }
   return ok_reply(result);
 }
 

@@ -32,6 +32,10 @@ namespace rustynet::apps::daemon {
 struct DaemonDeps {
   const base::Clock* clock = nullptr;  // default: base::system_clock()
   std::function<DaemonResult<std::unique_ptr<backend_api::TunnelBackend>>(const BackendConfig&)> backend_factory;
+  // default: make_memory_filter (composition_root.hpp)
+  std::function<DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>>(const BackendConfig&,
+                                                                                const std::string& interface_name)>
+      filter_factory;
   std::function<DaemonResult<std::unique_ptr<ControlLink>>(const DaemonConfig&, crypto::Ed25519SigningKey,
                                                            const base::Clock&)>
       link_factory;
@@ -97,6 +101,9 @@ class Daemon final : public LocalApiHandler {
   // (TunnelRuntime::watch_fresh_peers: crossed handshakes, see tunnel_runtime.hpp); otherwise
   // sleeps on the state condition variable until an apply configures fresh peers.
   void handshake_watch_loop();
+  // Every kFilterCheck, reads the packet filter back from the kernel and restores it if it is
+  // missing or was altered behind the daemon's back (TunnelRuntime::check_filter).
+  void filter_watch_loop();
   void schedule_reinitiation();  // mutex_ held; after an apply
   void log_line(const std::string& line);
   void set_status(const std::string& text);
@@ -127,6 +134,8 @@ class Daemon final : public LocalApiHandler {
   std::unique_ptr<AddressMonitor> addresses_;  // nullptr if it could not start (logged)
   std::thread sync_thread_;
   std::thread handshake_thread_;
+  std::thread filter_thread_;
+  std::string filter_error_;  // the last filter read-back or restore failure (empty: none)
 };
 
 }  // namespace rustynet::apps::daemon

@@ -88,7 +88,8 @@ class ReloadWorker {
   std::thread thread_;  // last: started once the members it uses exist
 };
 
-int serve(const std::string& config_path, std::ostream& err, const BackendFactory& backend_factory) {
+int serve(const std::string& config_path, std::ostream& err, const BackendFactory& backend_factory,
+          const FilterFactory& filter_factory) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -104,6 +105,7 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
 
   DaemonDeps deps;
   deps.backend_factory = backend_factory;
+  deps.filter_factory = filter_factory;
   auto daemon = Daemon::start(config_path, std::move(deps), err);
   if (!daemon.has_value()) {
     err << "rustynetd: refusing to start: " << daemon.error().describe() << "\n";
@@ -145,7 +147,7 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-        const BackendFactory& backend_factory) {
+        const BackendFactory& backend_factory, const FilterFactory& filter_factory) {
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -176,7 +178,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     out << "rustynetd: " << config_path << ": ok\n";
     return 0;
   }
-  return serve(config_path, err, backend_factory);
+  return serve(config_path, err, backend_factory, filter_factory);
 }
 
 }  // namespace rustynet::apps::daemon

@@ -10,6 +10,7 @@
 
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
+#include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/tunnel_backend.hpp"
 
 namespace rustynet::apps::daemon {
@@ -17,9 +18,11 @@ namespace rustynet::apps::daemon {
 // Runs rustynetd with argv[1..] as `args`; returns the process exit code (docs/daemon.md).
 //   rustynetd [--config PATH]        run in the foreground until SIGTERM/SIGINT (SIGHUP reloads)
 //   rustynetd --check-config [--config PATH]   validate the config and exit (0 or 10)
-// `backend_factory` comes from the executable's composition root (null: memory backend only).
+// The factories come from the executable's composition root (null: memory backend and filter only).
 using BackendFactory = std::function<DaemonResult<std::unique_ptr<backend_api::TunnelBackend>>(const BackendConfig&)>;
+using FilterFactory = std::function<DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>>(
+    const BackendConfig&, const std::string& interface_name)>;
 [[nodiscard]] int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-                      const BackendFactory& backend_factory = nullptr);
+                      const BackendFactory& backend_factory = nullptr, const FilterFactory& filter_factory = nullptr);
 
 }  // namespace rustynet::apps::daemon

@@ -9,6 +9,7 @@
 
 #include "daemon_error.hpp"
 #include "rustynet/backend_api/interface_address.hpp"
+#include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/peer_config.hpp"
 #include "rustynet/backend_api/route.hpp"
 #include "rustynet/policy/node_state.hpp"
@@ -20,6 +21,9 @@ struct DesiredState {
   std::vector<backend_api::InterfaceAddress> addresses;  // host-length (/32, /128) tunnel addresses
   std::map<backend_api::NodeId, backend_api::PeerConfig> peers;
   std::vector<backend_api::Route> routes;
+  // The packet filter of the mesh interface (filter_spec.hpp), canonical, generation 0: the
+  // runtime stamps the generation it installs. Empty: every packet from the mesh is dropped.
+  backend_api::FilterSpec filter;
 
   friend bool operator==(const DesiredState&, const DesiredState&) = default;
 };
@@ -27,7 +31,8 @@ struct DesiredState {
 // Translates a (verified, parsed) node state. Each peer gets the first listed endpoint (control
 // orders them by preference) and `keepalive_seconds` so that tunnels re-establish within a
 // second of a restart. A route is kMesh when its prefix is one of the via peer's own addresses,
-// kExitDefault for a default route, kLan otherwise. Errors: kRejected (a value the backend
+// kExitDefault for a default route, kLan otherwise. The filter is left empty (deny everything):
+// filter_spec_from() computes it from the compiled policy. Errors: kRejected (a value the backend
 // types cannot represent, e.g. a node id or prefix outside their grammar).
 [[nodiscard]] DaemonResult<DesiredState> desired_state_from(const policy::NodeState& state,
                                                             std::uint16_t keepalive_seconds);

@@ -91,8 +91,10 @@ std::string handle_local_request(std::string_view line, Access access, LocalApiH
     auto dst = p->required_string("dst");
     auto proto = p->required_string("proto");
     auto port = p->optional_int("port");
-    if (!src.has_value() || !dst.has_value() || !proto.has_value() || !port.has_value()) {
-      return local_error_line("malformed", "$.params: src, dst, proto (strings) and port (integer) expected");
+    auto explain = p->optional_bool("explain");
+    if (!src.has_value() || !dst.has_value() || !proto.has_value() || !port.has_value() || !explain.has_value()) {
+      return local_error_line("malformed",
+                              "$.params: src, dst, proto (strings), port (integer) and explain (boolean) expected");
     }
     if (auto done = p->finish(); !done.has_value()) {
       return local_error_line("malformed", done.error().describe());
@@ -108,6 +110,7 @@ std::string handle_local_request(std::string_view line, Access access, LocalApiH
     query.dst = *dst;
     query.proto = *proto;
     query.port = static_cast<std::uint16_t>(port_value);
+    query.explain = explain->value_or(false);
     reply = handler.policy_check(query);
   } else if (name == "reload") {
     if (access != Access::kAdmin) {

@@ -56,6 +56,7 @@ class LocalApiHandler {
     std::string dst;
     std::string proto;  // tcp, udp, icmp, any
     std::uint16_t port = 0;
+    bool explain = false;  // also ask the kernel's packet filter whether it holds the decision
   };
   struct Reply {
     bool ok = true;

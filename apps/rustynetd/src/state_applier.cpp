@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "filter_spec.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/base/strict_json.hpp"
 #include "rustynet/crypto/encoding.hpp"
@@ -75,6 +76,7 @@ DaemonResult<Staged> stage(const crypto::TrustStore& trust, const base::Clock& c
     return daemon_fail(DaemonErrorKind::kRejected, "policy snapshot: " + loaded.error().describe());
   }
   RUSTYNET_ASSIGN_OR_RETURN(out.desired, desired_state_from(out.state, keepalive));
+  RUSTYNET_ASSIGN_OR_RETURN(out.desired.filter, filter_spec_from(*out.compiled->current(), out.state));
   return out;
 }
 

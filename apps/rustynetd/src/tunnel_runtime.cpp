@@ -18,14 +18,26 @@ backend_api::PeerConfig config_of(const backend_api::PeerStats& stats) {
 
 }  // namespace
 
-TunnelRuntime::TunnelRuntime(std::unique_ptr<backend_api::TunnelBackend> backend, TunnelIdentity identity)
-    : backend_(std::move(backend)), identity_(std::move(identity)) {}
+TunnelRuntime::TunnelRuntime(std::unique_ptr<backend_api::TunnelBackend> backend,
+                             std::unique_ptr<backend_api::PacketFilterBackend> filter, TunnelIdentity identity)
+    : backend_(std::move(backend)), filter_(std::move(filter)), identity_(std::move(identity)) {}
 
 TunnelRuntime::~TunnelRuntime() { (void)shutdown(); }
 
 DaemonStatus TunnelRuntime::start(const std::vector<backend_api::InterfaceAddress>& addresses) {
   if (phase_ == RuntimePhase::kRunning) {
     return daemon_fail(DaemonErrorKind::kBackend, "already running");
+  }
+  // No interface without a filter: a predecessor's is kept (it enforces the last good policy until
+  // apply() replaces it), otherwise one that drops everything from the mesh goes in first.
+  if (!filter_present_) {
+    if (auto ensured = filter_->ensure_installed(); !ensured.has_value()) {
+      return daemon_fail(DaemonErrorKind::kBackend, "packet filter: " + ensured.error().describe());
+    }
+    filter_present_ = true;
+    if (auto found = filter_->verify(); found.has_value() && found->installed) {
+      filter_generation_ = std::max(filter_generation_, found->generation);  // generations never go back
+    }
   }
   const backend_api::RuntimeContext context{identity_.node_id, identity_.interface_name,
                                             addresses,         identity_.listen_port,
@@ -154,16 +166,71 @@ BackendStatus TunnelRuntime::restore(const DesiredState& target) {
   return {};
 }
 
+DaemonStatus TunnelRuntime::install_filter(const backend_api::FilterSpec& spec) {
+  if (filter_in_force_ && filter_in_force_->inbound == spec.inbound && filter_in_force_->outbound == spec.outbound) {
+    return {};
+  }
+  backend_api::FilterSpec stamped = spec;
+  stamped.generation = filter_generation_ + 1;
+  if (auto applied = filter_->apply(stamped); !applied.has_value()) {
+    return daemon_fail(DaemonErrorKind::kApply, "install packet filter: " + applied.error().describe());
+  }
+  filter_generation_ = stamped.generation;
+  stamped.generation = 0;
+  filter_in_force_ = std::move(stamped);
+  filter_present_ = true;
+  return {};
+}
+
+DaemonResult<FilterCheck> TunnelRuntime::check_filter() {
+  if (!filter_in_force_) {
+    return FilterCheck{};
+  }
+  auto found = filter_->verify();
+  if (!found.has_value()) {
+    return daemon_fail(DaemonErrorKind::kBackend, "packet filter read-back: " + found.error().describe());
+  }
+  std::string finding;
+  if (!found->installed) {
+    finding = "packet filter missing";
+  } else if (found->generation != filter_generation_) {
+    finding = "packet filter of generation " + std::to_string(found->generation) + " in the kernel, " +
+              std::to_string(filter_generation_) + " expected";
+  } else if (!found->intact) {
+    finding = "packet filter altered outside the daemon";
+  }
+  if (finding.empty()) {
+    return FilterCheck{};
+  }
+  const backend_api::FilterSpec spec = *filter_in_force_;
+  filter_in_force_.reset();  // forces the re-install
+  if (auto installed = install_filter(spec); !installed.has_value()) {
+    filter_in_force_ = spec;
+    return daemon_fail(DaemonErrorKind::kBackend, finding + "; re-install failed: " + installed.error().message);
+  }
+  ++filter_restores_;
+  return FilterCheck{true, finding};
+}
+
+backend_api::BackendResult<bool> TunnelRuntime::filter_allows(const backend_api::FlowQuery& flow) {
+  return filter_->allows(flow);
+}
+
 DaemonStatus TunnelRuntime::recover(const DaemonError& cause) {
   ++rollbacks_;
+  // The filter goes back with the peers; if it cannot, the newer (signed) filter stays in force.
+  std::string filter_note;
+  if (auto filter = install_filter(current_.filter); !filter.has_value()) {
+    filter_note = "; " + filter.error().message;
+  }
   if (phase_ == RuntimePhase::kRunning) {
     if (auto restored = restore(current_); restored.has_value()) {
-      return daemon_fail(DaemonErrorKind::kApply, cause.message + "; rolled back to the last good state");
+      return daemon_fail(DaemonErrorKind::kApply, cause.message + "; rolled back to the last good state" + filter_note);
     }
   }
   // Last resort: a fresh lifecycle with the last good state.
   const DesiredState last_good = current_;
-  (void)shutdown();
+  (void)stop_backend();
   if (!last_good.addresses.empty()) {
     if (start(last_good.addresses).has_value()) {
       std::string step;
@@ -171,10 +238,11 @@ DaemonStatus TunnelRuntime::recover(const DaemonError& cause) {
       if (apply_diff(current_, last_good, fresh, step).has_value()) {
         fresh_ = std::move(fresh);
         current_ = last_good;
-        return daemon_fail(DaemonErrorKind::kApply, cause.message + "; backend restarted with the last good state");
+        return daemon_fail(DaemonErrorKind::kApply,
+                           cause.message + "; backend restarted with the last good state" + filter_note);
       }
     }
-    (void)shutdown();
+    (void)stop_backend();
   }
   current_ = last_good;  // still what we want; re-applied by the next successful sync
   return daemon_fail(DaemonErrorKind::kApply, cause.message + "; rollback failed, tunnel is down");
@@ -186,8 +254,9 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
   }
   if (phase_ == RuntimePhase::kRunning && current_.addresses != next.addresses) {
     // Interface addresses are part of the RuntimeContext: a new lifecycle is needed.
+    RUSTYNET_RETURN_IF_ERROR(install_filter(next.filter));  // first: nothing changed if it fails
     const DesiredState last_good = current_;
-    (void)shutdown();
+    (void)stop_backend();
     if (auto started = start(next.addresses); !started.has_value()) {
       current_ = last_good;
       return recover(started.error());
@@ -197,7 +266,7 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
     FreshPeers fresh = next_fresh_peers(DesiredState{}, next, false);
     if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
       const DaemonError cause{DaemonErrorKind::kApply, step + ": " + applied.error().describe()};
-      (void)shutdown();
+      (void)stop_backend();
       current_ = last_good;
       return recover(cause);
     }
@@ -208,11 +277,17 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
   if (phase_ != RuntimePhase::kRunning) {
     const DesiredState last_good = current_;
     RUSTYNET_RETURN_IF_ERROR(start(next.addresses));
+    if (auto filtered = install_filter(next.filter); !filtered.has_value()) {
+      (void)stop_backend();
+      current_ = last_good;
+      return filtered;
+    }
     std::string step;
     FreshPeers fresh = next_fresh_peers(DesiredState{}, next, false);
     if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
       const DaemonError cause{DaemonErrorKind::kApply, step + ": " + applied.error().describe()};
-      (void)shutdown();
+      (void)stop_backend();
+      (void)install_filter(last_good.filter);
       current_ = last_good;
       ++rollbacks_;
       return base::unexpected(cause);
@@ -221,6 +296,7 @@ DaemonStatus TunnelRuntime::apply(const DesiredState& next) {
     current_ = next;
     return {};
   }
+  RUSTYNET_RETURN_IF_ERROR(install_filter(next.filter));  // before any peer: nothing changed if it fails
   std::string step;
   FreshPeers fresh = next_fresh_peers(current_, next, true);
   if (auto applied = apply_diff(current_, next, fresh, step); !applied.has_value()) {
@@ -416,6 +492,19 @@ DaemonStatus TunnelRuntime::set_exit_mode(const backend_api::ExitMode& mode) {
 }
 
 DaemonStatus TunnelRuntime::shutdown() {
+  DaemonStatus stopped = stop_backend();
+  if (filter_present_) {
+    // After the interface: no packet from the mesh ever meets no filter.
+    if (auto removed = filter_->remove(); !removed.has_value() && stopped.has_value()) {
+      stopped = daemon_fail(DaemonErrorKind::kBackend, "packet filter removal: " + removed.error().describe());
+    }
+    filter_present_ = false;
+    filter_in_force_.reset();
+  }
+  return stopped;
+}
+
+DaemonStatus TunnelRuntime::stop_backend() {
   if (phase_ != RuntimePhase::kRunning) {
     return {};
   }

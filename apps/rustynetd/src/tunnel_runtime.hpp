@@ -13,6 +13,7 @@
 #include "daemon_error.hpp"
 #include "desired_state.hpp"
 #include "rustynet/backend_api/exit_mode.hpp"
+#include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/tunnel_backend.hpp"
 #include "rustynet/base/secret_bytes.hpp"
 
@@ -53,7 +54,20 @@ struct FreshPeerActions {
   }
 };
 
-// Owns the backend; the only code that calls it. Not thread-safe (the daemon serialises calls).
+// What check_filter() found.
+struct FilterCheck {
+  bool restored = false;  // the kernel's filter was missing or altered and has been re-installed
+  std::string finding;    // what was wrong (empty when nothing was)
+};
+
+// Owns the backend and the mesh interface's packet filter; the only code that calls them. Not
+// thread-safe (the daemon serialises calls).
+//
+// The filter comes first (docs/packet-filter.md "Ordering"): start() makes sure a filter exists
+// before the interface does (a predecessor's table is kept until replaced, otherwise one that
+// drops everything), and apply() installs a changed filter before it touches any peer, so a peer
+// is never configured without the filter that covers it. shutdown() removes the filter after the
+// interface. If the filter cannot be installed, apply() changes nothing and fails (kApply).
 //
 // apply() is transactional: peers are removed only after the routes through them are withdrawn,
 // then new/changed peers are configured, then the full route set is applied. If any backend call
@@ -63,7 +77,8 @@ struct FreshPeerActions {
 // even that fails, the backend is shut down (fail closed) and phase() is kStopped.
 class TunnelRuntime {
  public:
-  TunnelRuntime(std::unique_ptr<backend_api::TunnelBackend> backend, TunnelIdentity identity);
+  TunnelRuntime(std::unique_ptr<backend_api::TunnelBackend> backend,
+                std::unique_ptr<backend_api::PacketFilterBackend> filter, TunnelIdentity identity);
   ~TunnelRuntime();
   TunnelRuntime(const TunnelRuntime&) = delete;
   TunnelRuntime& operator=(const TunnelRuntime&) = delete;
@@ -76,8 +91,20 @@ class TunnelRuntime {
   // changed (a RuntimeContext is fixed for a lifecycle). Errors: kApply / kBackend.
   [[nodiscard]] DaemonStatus apply(const DesiredState& next);
   [[nodiscard]] DaemonStatus set_exit_mode(const backend_api::ExitMode& mode);
-  // Removes the interface and clears all state. Idempotent.
+  // Removes the interface, then the packet filter, and clears all state. Idempotent.
   [[nodiscard]] DaemonStatus shutdown();
+
+  // Reads the filter back from the kernel; if it is missing, altered or of another generation than
+  // the one this runtime installed, re-installs the filter in force (a new generation). Ok with
+  // nothing to do before the first apply. Errors: kBackend (could not read or re-install).
+  [[nodiscard]] DaemonResult<FilterCheck> check_filter();
+  // Asks the installed filter (the kernel's copy) about one flow. Errors: kBackend.
+  [[nodiscard]] backend_api::BackendResult<bool> filter_allows(const backend_api::FlowQuery& flow);
+  // The generation of the filter this runtime installed last (0: none yet).
+  [[nodiscard]] std::uint64_t filter_generation() const noexcept { return filter_generation_; }
+  [[nodiscard]] std::string filter_name() const { return std::string(filter_->name()); }
+  // Times check_filter() found the kernel's filter missing or altered and restored it.
+  [[nodiscard]] std::uint64_t filter_restores() const noexcept { return filter_restores_; }
 
   [[nodiscard]] RuntimePhase phase() const noexcept { return phase_; }
   // The last state applied successfully (empty before the first apply).
@@ -144,11 +171,20 @@ class TunnelRuntime {
   [[nodiscard]] backend_api::BackendStatus apply_diff(const DesiredState& from, const DesiredState& to,
                                                       const FreshPeers& fresh, std::string& step);
   [[nodiscard]] backend_api::BackendStatus restore(const DesiredState& target);
+  // Stops the backend only (lifecycle restarts keep the filter in force).
+  [[nodiscard]] DaemonStatus stop_backend();
+  // Installs `spec` (stamped with the next generation) unless exactly its rules are in force.
+  [[nodiscard]] DaemonStatus install_filter(const backend_api::FilterSpec& spec);
   [[nodiscard]] DaemonStatus recover(const DaemonError& cause);
   [[nodiscard]] backend_api::BackendStatus recreate_peers(const std::vector<backend_api::NodeId>& peers,
                                                           std::string& step);
 
   std::unique_ptr<backend_api::TunnelBackend> backend_;
+  std::unique_ptr<backend_api::PacketFilterBackend> filter_;
+  std::optional<backend_api::FilterSpec> filter_in_force_;  // rules this runtime installed (generation 0)
+  std::uint64_t filter_generation_ = 0;
+  bool filter_present_ = false;  // ensure_installed() or apply() succeeded: shutdown() removes it
+  std::uint64_t filter_restores_ = 0;
   TunnelIdentity identity_;
   RuntimePhase phase_ = RuntimePhase::kStopped;
   DesiredState current_;

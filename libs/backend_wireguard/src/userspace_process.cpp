@@ -3,10 +3,8 @@
 #include "userspace_process.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,8 +13,8 @@
 #include <cerrno>
 #include <csignal>
 #include <thread>
-#include <vector>
 
+#include "child_exec.hpp"
 #include "rustynet/base/sys_error.hpp"
 #include "rustynet/base/unix_socket.hpp"
 
@@ -29,33 +27,7 @@ SpawnError spawn_error(SpawnFailure failure, std::string operation, int number, 
       .error = WgError{.operation = std::move(operation), .error_number = number, .detail = std::move(detail)}};
 }
 
-std::string describe_wait_status(int status) {
-  if (WIFEXITED(status)) {
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status));
-  }
-  return "stopped";
-}
-
 // Only async-signal-safe calls between fork and execve: the parent may be multithreaded.
-// The daemon's other descriptors (its control TLS connection, the local API socket, key files)
-// must not leak into the tunnel process: not every library opens them O_CLOEXEC (Asio does not).
-// close_range(CLOSE_RANGE_CLOEXEC) marks them all close-on-exec in one system call; kernels older
-// than 5.11 lack the flag, so fall back to marking each descriptor up to the limit read before fork.
-void mark_inherited_fds_cloexec(int fd_limit) {
-  if (::close_range(3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
-    return;
-  }
-  for (int fd = 3; fd < fd_limit; ++fd) {
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0) {
-      (void)::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-    }
-  }
-}
-
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int netns_fd, int null_fd, int report_fd,
                              bool terminate_with_owner, int fd_limit) {
   ::setpgid(0, 0);
@@ -109,32 +81,16 @@ base::Result<UserspaceProcess, SpawnError> UserspaceProcess::spawn(const Userspa
   base::UniqueFd report_write(pipe_fds[1]);
 
   // Everything the child needs is built before fork.
-  std::vector<std::string> arg_strings{options.binary_path, "-f", options.interface_name};
-  std::vector<std::string> env_strings{"WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=error"};
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-  argv.reserve(arg_strings.size() + 1);
-  envp.reserve(env_strings.size() + 1);
-  for (std::string& arg : arg_strings) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-  for (std::string& env : env_strings) {
-    envp.push_back(env.data());
-  }
-  envp.push_back(nullptr);
-
-  rlimit open_files{};
-  const int fd_limit = ::getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur < 65536U
-                           ? static_cast<int>(open_files.rlim_cur)
-                           : 65536;
+  const ExecVectors exec_vectors({options.binary_path, "-f", options.interface_name},
+                                 {"WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=error"});
+  const int fd_limit = inherited_fd_limit();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int number = errno;
     return base::unexpected(spawn_error(SpawnFailure::kSystem, "fork", number, ""));
   }
   if (pid == 0) {
-    exec_child(argv.data(), envp.data(), netns_fd.get(), null_fd.get(), report_write.get(),
+    exec_child(exec_vectors.argv(), exec_vectors.envp(), netns_fd.get(), null_fd.get(), report_write.get(),
                options.terminate_with_owner, fd_limit);
   }
   ::setpgid(pid, pid);  // also done by the child; whichever runs first wins, both are harmless

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Policy compilation into a (source key, destination key) pair index, evaluation and visibility.
+// Policy compilation into a (source key, destination key) pair index, evaluation, flow spaces and
+// visibility.
 #include "rustynet/policy/compiled_policy.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "flat_map.hpp"
+#include "port_intervals.hpp"
 
 namespace rustynet::policy {
 namespace {
@@ -193,6 +195,33 @@ struct CompiledPolicy::Impl {
     if (side.wildcard) {
       out.extra[out.extra_count++] = kWildcardKey;
     }
+  }
+
+  // Calls f(first, end) with the entries of every bucket whose (source key, destination key) the
+  // endpoints present. evaluate() and flow_space() share this walk, so they can differ only in
+  // what they do with the entries, never in which entries they see.
+  template <class F>
+  void for_each_matching_bucket(const KeyList& src, const KeyList& dst, F&& f) const {
+    const auto by_key = [](const Bucket& bucket, std::uint32_t key) { return bucket.dst_key < key; };
+    src.for_each([&](std::uint32_t s) {
+      const SrcRun* run = buckets_by_src.find(s);
+      if (run == nullptr) {
+        return;
+      }
+      const Bucket* const first = buckets.data() + run->buckets.first;
+      const Bucket* const last = first + run->buckets.count;
+      dst.for_each([&](std::uint32_t d) {
+        if (!filter_has(*run, d)) {
+          return;
+        }
+        const Bucket* bucket = std::lower_bound(first, last, d, by_key);
+        if (bucket == last || bucket->dst_key != d) {
+          return;
+        }
+        const Entry* const entry = entries.data() + bucket->entries.first;
+        f(entry, entry + bucket->entries.count);
+      });
+    });
   }
 };
 
@@ -475,35 +504,17 @@ Decision CompiledPolicy::evaluate(const AccessRequest& request) const {
   const std::uint16_t port = request.dst_port;
   std::uint32_t best_allow = kNoRule;
   std::uint32_t best_deny = kNoRule;
-  const auto by_key = [](const Bucket& bucket, std::uint32_t key) { return bucket.dst_key < key; };
-  src.for_each([&](std::uint32_t s) {
-    const SrcRun* run = impl.buckets_by_src.find(s);
-    if (run == nullptr) {
-      return;
+  impl.for_each_matching_bucket(src, dst, [&](const Entry* entry, const Entry* const end) {
+    for (; entry != end; ++entry) {
+      if ((entry->protocol_mask & bit) == 0 || port < entry->port_first || port > entry->port_last) {
+        continue;
+      }
+      if (entry->deny) {
+        best_deny = std::min(best_deny, entry->rule);
+      } else {
+        best_allow = std::min(best_allow, entry->rule);
+      }
     }
-    const Bucket* const first = impl.buckets.data() + run->buckets.first;
-    const Bucket* const last = first + run->buckets.count;
-    dst.for_each([&](std::uint32_t d) {
-      if (!filter_has(*run, d)) {
-        return;
-      }
-      const Bucket* bucket = std::lower_bound(first, last, d, by_key);
-      if (bucket == last || bucket->dst_key != d) {
-        return;
-      }
-      const Entry* entry = impl.entries.data() + bucket->entries.first;
-      const Entry* const end = entry + bucket->entries.count;
-      for (; entry != end; ++entry) {
-        if ((entry->protocol_mask & bit) == 0 || port < entry->port_first || port > entry->port_last) {
-          continue;
-        }
-        if (entry->deny) {
-          best_deny = std::min(best_deny, entry->rule);
-        } else {
-          best_allow = std::min(best_allow, entry->rule);
-        }
-      }
-    });
   });
   if (best_deny != kNoRule) {
     return Decision{Verdict::kDeny, DecisionReason::kMatchedDeny, impl.rule_ids[best_deny]};
@@ -512,6 +523,61 @@ Decision CompiledPolicy::evaluate(const AccessRequest& request) const {
     return Decision{Verdict::kAllow, DecisionReason::kMatchedAllow, impl.rule_ids[best_allow]};
   }
   return Decision::default_deny();
+}
+
+FlowSpace CompiledPolicy::flow_space(const FlowEndpoint& src_endpoint, const FlowEndpoint& dst_endpoint) const {
+  const Impl& impl = *impl_;
+  KeyList src;
+  impl.collect(src_endpoint.node, src_endpoint.ip, /*src=*/true, src);
+  if (src.empty()) {
+    return {};
+  }
+  KeyList dst;
+  impl.collect(dst_endpoint.node, dst_endpoint.ip, /*src=*/false, dst);
+  if (dst.empty()) {
+    return {};
+  }
+  // Index 0: tcp, 1: udp. ICMP and "other" entries always span all ports (validation allows ports
+  // only on tcp/udp rules), so for them the port evaluate() compares never matters.
+  std::array<std::vector<PortInterval>, 2> allow;
+  std::array<std::vector<PortInterval>, 2> deny;
+  bool icmp_allow = false;
+  bool icmp_deny = false;
+  bool other_allow = false;
+  bool other_deny = false;
+  impl.for_each_matching_bucket(src, dst, [&](const Entry* entry, const Entry* const end) {
+    for (; entry != end; ++entry) {
+      auto& ports = entry->deny ? deny : allow;
+      const PortInterval interval{entry->port_first, entry->port_last};
+      if ((entry->protocol_mask & request_bit(IpProtocol::kTcp)) != 0) {
+        ports[0].push_back(interval);
+      }
+      if ((entry->protocol_mask & request_bit(IpProtocol::kUdp)) != 0) {
+        ports[1].push_back(interval);
+      }
+      if ((entry->protocol_mask & request_bit(IpProtocol::kIcmp)) != 0) {
+        (entry->deny ? icmp_deny : icmp_allow) = true;
+      }
+      if ((entry->protocol_mask & request_bit(IpProtocol::kOther)) != 0) {
+        (entry->deny ? other_deny : other_allow) = true;
+      }
+    }
+  });
+  FlowSpace out;
+  for (std::size_t p = 0; p < 2; ++p) {
+    detail::canonicalize(allow[p]);
+    detail::canonicalize(deny[p]);
+  }
+  out.tcp = detail::subtract(allow[0], deny[0]);
+  out.udp = detail::subtract(allow[1], deny[1]);
+  out.icmp = icmp_allow && !icmp_deny;
+  out.other = other_allow && !other_deny;
+  return out;
+}
+
+bool CompiledPolicy::in_inventory(std::string_view node_id) const noexcept {
+  const auto* found = impl_->node_index.find(node_id);
+  return found != nullptr && impl_->node_in_inventory[*found];
 }
 
 base::Result<PeerVisibility, PolicyError> CompiledPolicy::visibility(std::string_view node_id) const {

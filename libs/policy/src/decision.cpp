@@ -28,6 +28,7 @@ std::string_view to_string(PolicyErrorKind kind) noexcept {
     case PolicyErrorKind::kUnknownReference: return "unknown_reference";
     case PolicyErrorKind::kLimit: return "limit";
     case PolicyErrorKind::kUnknownNode: return "unknown_node";
+    case PolicyErrorKind::kUnenforceable: return "unenforceable";
   }
   return "unknown";
 }

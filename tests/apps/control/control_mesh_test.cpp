@@ -347,6 +347,21 @@ TEST_F(ControlMeshTest, InvalidPolicyKeepsTheOldOne) {
   EXPECT_EQ(json["document"], kPolicyWebDb);
 }
 
+TEST_F(ControlMeshTest, UnenforceablePolicyIsRefusedNamingTheRuleAndChangesNothing) {
+  ASSERT_EQ(admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", kPolicyWebDb}}).status, 200U);
+  const auto before = nlohmann::json::parse(admin("GET", "/v1/admin/policy").body);
+  auto lan = kPolicyWebDb;
+  lan["rules"].push_back(
+      {{"id", "lan"}, {"action", "allow"}, {"src", {"*"}}, {"dst", {"node:web-1", "192.168.1.0/24"}}});
+  const auto reply = admin("PUT", "/v1/admin/policy", {{"version", 1}, {"document", lan}});
+  EXPECT_EQ(reply.status, 422U);
+  EXPECT_NE(reply.body.find("unenforceable"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("lan"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("dst[1]"), std::string::npos) << reply.body;
+  const auto after = nlohmann::json::parse(admin("GET", "/v1/admin/policy").body);
+  EXPECT_EQ(after, before);
+}
+
 TEST_F(ControlMeshTest, SyncReturnsAVerifiableStateWithOnlyVisiblePeers) {
   add_three_nodes();
   const auto n1 = verify(sync("n1", 1, 0, 0, nlohmann::json::array({"192.0.2.1:51820"})), "n1");

@@ -43,7 +43,8 @@ json status_result() {
               {"generation", 42},
               {"control", {{"connected", true}, {"last_sync_unix", kNow - 12}, {"last_error", nullptr}}},
               {"peers_total", 2},
-              {"peers_with_handshake", 1}};
+              {"peers_with_handshake", 1},
+              {"filter", {{"backend", "nftables"}, {"generation", 7}, {"restores", 0}, {"last_error", nullptr}}}};
 }
 
 json peers_result() {
@@ -99,16 +100,17 @@ TEST_F(CliLocalTest, StatusSendsOneRequestLineAndPrintsAList) {
   ASSERT_EQ(run({"status"}), kExitOk) << err_.str();
   EXPECT_EQ(daemon.requests(), std::vector<std::string>{R"({"method":"status","version":1})"});
   EXPECT_EQ(out_.str(),
-            "node        n1\n"
-            "state       running\n"
-            "backend     kernel\n"
-            "interface   rn0\n"
-            "addresses   100.64.0.1\n"
-            "generation  42\n"
-            "control     connected\n"
-            "last sync   2027-01-15T07:59:48Z (12s ago)\n"
-            "last error  -\n"
-            "peers       2 (1 with a recent handshake)\n");
+            "node           n1\n"
+            "state          running\n"
+            "backend        kernel\n"
+            "interface      rn0\n"
+            "addresses      100.64.0.1\n"
+            "generation     42\n"
+            "control        connected\n"
+            "last sync      2027-01-15T07:59:48Z (12s ago)\n"
+            "last error     -\n"
+            "peers          2 (1 with a recent handshake)\n"
+            "packet filter  generation 7 (nftables)\n");
   EXPECT_TRUE(err_.str().empty());
 }
 
@@ -198,6 +200,38 @@ TEST_F(CliLocalTest, PolicyCheckSendsParamsAndMapsTheDecisionToTheExitCode) {
             R"({"method":"policy_check","params":{"dst":"n2","port":22,"proto":"tcp","src":"n1"},"version":1})");
   EXPECT_EQ(json::parse(requests[1])["params"],
             (json{{"src", "n3"}, {"dst", "100.64.0.2"}, {"proto", "icmp"}, {"port", 0}}));
+}
+
+TEST_F(CliLocalTest, PolicyCheckExplainShowsTheKernelFilterAndFailsWhenItDisagrees) {
+  const json filter_holds = {{"enforced_here", true}, {"holds", true},          {"generation", 3},
+                             {"direction", "inbound"}, {"remote", "100.64.0.2"}, {"local", "100.64.0.1"},
+                             {"error", nullptr}};
+  json agrees = {{"decision", "allow"}, {"rule", "ssh"}, {"reason", "matched_allow"}, {"filter", filter_holds}};
+  json disagrees = agrees;
+  disagrees["filter"]["holds"] = false;
+  json elsewhere = {{"decision", "deny"},
+                    {"rule", nullptr},
+                    {"reason", "default_deny"},
+                    {"filter",
+                     {{"enforced_here", false},
+                      {"holds", nullptr},
+                      {"generation", 3},
+                      {"direction", nullptr},
+                      {"remote", nullptr},
+                      {"local", nullptr},
+                      {"error", nullptr}}}};
+  const FakeDaemon daemon(socket_, {ok_reply(agrees), ok_reply(disagrees), ok_reply(elsewhere)});
+  EXPECT_EQ(run({"policy", "check", "n2", "n1", "tcp", "22", "--explain"}), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("kernel filter  passes (inbound, 100.64.0.2 <-> 100.64.0.1, generation 3)\n"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(run({"policy", "check", "--explain", "n2", "n1", "tcp", "22"}), kExitFailure);
+  EXPECT_NE(out_.str().find("DISAGREES"), std::string::npos) << out_.str();
+  EXPECT_EQ(run({"policy", "check", "n2", "n3", "tcp", "22", "--explain"}), kExitFailure);
+  EXPECT_NE(out_.str().find("not enforced on this node"), std::string::npos) << out_.str();
+  const auto requests = daemon.requests();
+  ASSERT_EQ(requests.size(), 3U);
+  EXPECT_EQ(json::parse(requests[0])["params"]["explain"], true);
 }
 
 TEST_F(CliLocalTest, ReloadAndItsRefusal) {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -228,6 +229,9 @@ class ScriptedBackend final : public backend_api::TunnelBackend {
   }
   backend_api::BackendStatus shutdown() override {
     ++shutdowns;
+    if (observer) {
+      observer("shutdown");
+    }
     return inner.shutdown();
   }
 
@@ -247,10 +251,14 @@ class ScriptedBackend final : public backend_api::TunnelBackend {
   std::map<std::string, int> removed;
   std::set<std::string> handshaken;  // peers stats() reports with a completed handshake
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> traffic;  // rx, tx bytes stats() reports
+  std::function<void(const char*)> observer;  // sees every mutating call ("start", "configure", ...) first
 
  private:
   backend_api::BackendStatus tick(const char* what) {
     ++calls;
+    if (observer) {
+      observer(what);
+    }
     if (fail_at && calls == *fail_at) {
       return backend_api::fail(backend_api::BackendError::internal(std::string("injected failure in ") + what));
     }

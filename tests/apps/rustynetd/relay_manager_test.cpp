@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // RelayManager against an in-process loopback relay: endpoint substitution, forwarding, relay restart, unmarking,
 // and the automatic relay of candidate peers (ManualClock, fake stats, real StateApplier re-apply).
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "relay_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -599,7 +600,7 @@ TEST_F(RelayManagerTest, StateApplierReapplyMovesOnlyTheCandidateEndpoint) {
   testing::ScriptedBackend& backend = *owned;
   base::SecretBytes key(32);
   std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
-  TunnelRuntime runtime(std::move(owned),
+  TunnelRuntime runtime(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(),
                         TunnelIdentity{backend_api::NodeId::parse("n1").value(), "rn0", 51820, 1420, std::move(key)});
   StateApplier applier(StateApplier::Options{"n1", dir.file("last"), 25}, trust, runtime, clock_);
   EXPECT_EQ(applier.reapply().value(), false);  // nothing accepted yet

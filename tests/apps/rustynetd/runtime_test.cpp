@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // TunnelRuntime: diff application (only changed peers touched), ordering, rollback on failure.
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "tunnel_runtime.hpp"
 
 #include <gtest/gtest.h>
@@ -26,7 +27,7 @@ struct RuntimeTest : ::testing::Test {
   RuntimeTest() {
     auto owned = std::make_unique<ScriptedBackend>();
     backend = owned.get();
-    runtime = std::make_unique<TunnelRuntime>(std::move(owned), identity());
+    runtime = std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(), identity());
   }
   [[nodiscard]] backend_api::TunnelStats stats() { return runtime->stats().value(); }
 
@@ -232,7 +233,7 @@ TEST(RuntimeTieBreakTest, TheLargerNodeIdLeavesReinitiationToThePeer) {
   base::SecretBytes key(32);
   std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
   auto owned = std::make_unique<ScriptedBackend>();
-  TunnelRuntime runtime(std::move(owned),
+  TunnelRuntime runtime(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(),
                         TunnelIdentity{backend_api::NodeId::parse("n9").value(), "rn0", 51820, 1420, std::move(key)});
   ASSERT_TRUE(
       runtime
@@ -254,7 +255,7 @@ struct LargerIdRuntimeTest : ::testing::Test {
     auto owned = std::make_unique<ScriptedBackend>();
     backend = owned.get();
     runtime =
-        std::make_unique<TunnelRuntime>(std::move(owned), TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
+        std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(), TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
   }
   DesiredState state(const std::vector<TestPeer>& peers) {
     return desired_state_from(testing::make_state("n9", "100.64.0.9", peers, testing::kAllowAllPolicy), 25).value();

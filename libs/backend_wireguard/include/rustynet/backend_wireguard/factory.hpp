@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The WireGuard tunnel backend's only entry point: options and a factory returning TunnelBackend.
+// The WireGuard backend's entry points: the tunnel (TunnelBackend) and the mesh-interface packet
+// filter (PacketFilterBackend, nftables).
 #pragma once
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/tunnel_backend.hpp"
 #include "rustynet/backend_wireguard/driver_kind.hpp"
 
@@ -37,5 +39,28 @@ struct WireGuardBackendOptions {
 // daemon and re-applies the whole configuration.
 [[nodiscard]] std::unique_ptr<backend_api::TunnelBackend> make_wireguard_backend(
     const WireGuardBackendOptions& options);
+
+struct NftablesFilterOptions {
+  // The mesh interface to filter: 1..15 bytes of [A-Za-z0-9_.-]. It need not exist yet (the
+  // table matches it by name). The table is "inet rustynet_<name>", non-alphanumerics hex-escaped.
+  std::string interface_name;
+  // Operate inside this network namespace (e.g. "/var/run/netns/NAME"): every nft process enters
+  // it before exec. nullopt: the caller's. The calling thread never changes namespace.
+  std::optional<std::string> network_namespace_path;
+  // Debian package nftables; run as a separate program, never linked (libnftables is GPL-2.0-only).
+  std::string nft_binary = "/usr/sbin/nft";
+  // Per nft invocation; on overrun the process is killed and the operation fails with kInternal
+  // (an apply that times out is aborted by the kernel as a whole or not at all).
+  std::chrono::milliseconds command_timeout{5000};
+};
+
+// A PacketFilterBackend keeping table inet rustynet_<interface> with the nft program
+// (docs/packet-filter.md). Needs CAP_NET_ADMIN in the target namespace, passed on to nft (for a
+// non-root daemon: as an ambient capability), plus CAP_SYS_ADMIN to enter another namespace.
+// Each operation spawns nft one to three times and blocks until it is done (milliseconds; an
+// apply of 10,000 rules takes longer, see docs). Invalid options (interface name) do not fail
+// here: every operation of the returned object then fails with kInvalidInput.
+[[nodiscard]] std::unique_ptr<backend_api::PacketFilterBackend> make_nftables_filter(
+    const NftablesFilterOptions& options);
 
 }  // namespace rustynet::backend_wireguard

@@ -16,6 +16,7 @@ enum class PolicyErrorKind : std::uint8_t {
   kUnknownReference,  // a selector names a group the document does not define; a route via an unknown peer
   kLimit,             // more rules, selectors or peers than the documented limits
   kUnknownNode,       // visibility asked for a node the compiled policy does not know
+  kUnenforceable,     // valid, but this version's data plane cannot honour it (check_enforceable)
 };
 
 struct PolicyError {
