@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <optional>
@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
     if (!port || *port < 1 || *port > 65535) {
       return usage();
     }
-    return args[1] == "tcp" ? serve_tcp(static_cast<std::uint16_t>(*port))
+    return args[1] == "tcp"   ? serve_tcp(static_cast<std::uint16_t>(*port))
            : args[1] == "udp" ? serve_udp(static_cast<std::uint16_t>(*port))
                               : usage();
   }

@@ -85,8 +85,8 @@ base::Result<int, base::JsonError> render_check(const nlohmann::json& result, bo
       const bool filter_allows = *holds;
       filter_disagrees = filter_allows != (decision == "allow");
       filter_line = std::string(filter_allows ? "passes" : "drops") + " (" + direction.value_or("") + ", " +
-                    remote.value_or("") + " <-> " + local.value_or("") + ", generation " +
-                    std::to_string(generation) + ")" + (filter_disagrees ? ": DISAGREES with the policy" : "");
+                    remote.value_or("") + " <-> " + local.value_or("") + ", generation " + std::to_string(generation) +
+                    ")" + (filter_disagrees ? ": DISAGREES with the policy" : "");
     }
   }
   RUSTYNET_RETURN_IF_ERROR(reader.finish());

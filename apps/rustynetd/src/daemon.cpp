@@ -576,8 +576,7 @@ void Daemon::filter_watch_loop() {
       continue;
     }
     if (checked->restored) {
-      log_line("error: " + checked->finding + "; restored generation " +
-               std::to_string(runtime_->filter_generation()));
+      log_line("error: " + checked->finding + "; restored generation " + std::to_string(runtime_->filter_generation()));
     }
     filter_error_.clear();
   }

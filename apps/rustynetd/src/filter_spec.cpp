@@ -10,7 +10,8 @@ namespace {
 DaemonResult<backend_api::IpAddress> to_backend(const policy::IpAddress& address) {
   auto out = backend_api::IpAddress::parse(address.to_string());
   if (!out.has_value()) {
-    return daemon_fail(DaemonErrorKind::kRejected, "filter address " + address.to_string() + ": " + out.error().message);
+    return daemon_fail(DaemonErrorKind::kRejected,
+                       "filter address " + address.to_string() + ": " + out.error().message);
   }
   return *out;
 }

@@ -203,7 +203,7 @@ TEST_F(CliLocalTest, PolicyCheckSendsParamsAndMapsTheDecisionToTheExitCode) {
 }
 
 TEST_F(CliLocalTest, PolicyCheckExplainShowsTheKernelFilterAndFailsWhenItDisagrees) {
-  const json filter_holds = {{"enforced_here", true}, {"holds", true},          {"generation", 3},
+  const json filter_holds = {{"enforced_here", true},  {"holds", true},          {"generation", 3},
                              {"direction", "inbound"}, {"remote", "100.64.0.2"}, {"local", "100.64.0.1"},
                              {"error", nullptr}};
   json agrees = {{"decision", "allow"}, {"rule", "ssh"}, {"reason", "matched_allow"}, {"filter", filter_holds}};

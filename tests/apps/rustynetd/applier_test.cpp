@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // StateApplier: signed state applied; stale, rolled-back, wrongly signed, expired, mismatched
 // and wrong-subject states refused with the old state kept; restart from the last state file.
-#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "state_applier.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +8,7 @@
 #include <filesystem>
 
 #include "daemon_fixture.hpp"
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "rustynet/crypto/subkey.hpp"
 
 namespace rustynet::apps::daemon {
@@ -43,7 +43,8 @@ struct ApplierTest : ::testing::Test {
     base::SecretBytes key(32);
     std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
     runtime = std::make_unique<TunnelRuntime>(
-        std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(), TunnelIdentity{backend_api::NodeId::parse("n1").value(), "rn0", 51820, 1420, std::move(key)});
+        std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(),
+        TunnelIdentity{backend_api::NodeId::parse("n1").value(), "rn0", 51820, 1420, std::move(key)});
     applier =
         std::make_unique<StateApplier>(StateApplier::Options{"n1", dir.file("last"), 25}, *trust, *runtime, clock);
   }

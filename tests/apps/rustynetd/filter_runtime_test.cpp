@@ -64,9 +64,9 @@ struct FilterRuntimeTest : ::testing::Test {
   FilterRuntimeTest& operator=(FilterRuntimeTest&&) = delete;
   [[nodiscard]] bool allows(const backend_api::FlowQuery& query) const {
     return filter->installed().has_value() &&
-           backend_api::filter_rules_allow(
-               query.direction == FlowDirection::kInbound ? filter->installed()->inbound : filter->installed()->outbound,
-               query);
+           backend_api::filter_rules_allow(query.direction == FlowDirection::kInbound ? filter->installed()->inbound
+                                                                                      : filter->installed()->outbound,
+                                           query);
   }
 
   ScriptedBackend* backend = nullptr;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // RelayManager against an in-process loopback relay: endpoint substitution, forwarding, relay restart, unmarking,
 // and the automatic relay of candidate peers (ManualClock, fake stats, real StateApplier re-apply).
-#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "relay_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "rustynet/crypto/relay_ticket.hpp"
 #include "rustynet/crypto/subkey.hpp"
 #include "rustynet/relay/relay_core.hpp"

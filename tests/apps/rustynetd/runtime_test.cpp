@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // TunnelRuntime: diff application (only changed peers touched), ordering, rollback on failure.
-#include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "tunnel_runtime.hpp"
 
 #include <gtest/gtest.h>
 
 #include "daemon_fixture.hpp"
+#include "rustynet/backend_api/reference_packet_filter.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
@@ -27,7 +27,8 @@ struct RuntimeTest : ::testing::Test {
   RuntimeTest() {
     auto owned = std::make_unique<ScriptedBackend>();
     backend = owned.get();
-    runtime = std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(), identity());
+    runtime = std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(),
+                                              identity());
   }
   [[nodiscard]] backend_api::TunnelStats stats() { return runtime->stats().value(); }
 
@@ -254,8 +255,8 @@ struct LargerIdRuntimeTest : ::testing::Test {
     std::fill(key.mutable_view().begin(), key.mutable_view().end(), std::uint8_t{7});
     auto owned = std::make_unique<ScriptedBackend>();
     backend = owned.get();
-    runtime =
-        std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(), TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
+    runtime = std::make_unique<TunnelRuntime>(std::move(owned), std::make_unique<backend_api::ReferencePacketFilter>(),
+                                              TunnelIdentity{id("n9"), "rn0", 51820, 1420, std::move(key)});
   }
   DesiredState state(const std::vector<TestPeer>& peers) {
     return desired_state_from(testing::make_state("n9", "100.64.0.9", peers, testing::kAllowAllPolicy), 25).value();

@@ -26,16 +26,18 @@ struct PortRange {
   std::uint16_t first = 0;
   std::uint16_t last = 65535;
   [[nodiscard]] bool full() const noexcept { return first == 0 && last == 65535; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const PortRange&, const PortRange&) = default;
 };
 
 // One class of flows the filter lets start: from `remote` to `local`, of `protocol`, with a
 // destination port in `ports` (tcp/udp).
 struct FilterRule {
-  IpPrefix remote;   // a peer's tunnel address (host prefix) or a prefix behind a peer
-  IpAddress local;   // one of this node's tunnel addresses; same family as `remote`
+  IpPrefix remote;  // a peer's tunnel address (host prefix) or a prefix behind a peer
+  IpAddress local;  // one of this node's tunnel addresses; same family as `remote`
   FilterProtocol protocol = FilterProtocol::kTcp;
   PortRange ports;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>
   friend auto operator<=>(const FilterRule&, const FilterRule&) = default;
 };
 
