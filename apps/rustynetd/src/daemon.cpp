@@ -629,7 +629,7 @@ LocalApiHandler::Reply Daemon::status() {
   std::string state = "running";
   if (stopping_) {
     state = "stopping";
-  } else if (apply_failed_ || (!running && applier_->applied_generation() > 0)) {
+  } else if (apply_failed_ || !filter_error_.empty() || (!running && applier_->applied_generation() > 0)) {
     state = "degraded";
   } else if (!running) {
     state = "starting";

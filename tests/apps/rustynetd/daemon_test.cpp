@@ -203,6 +203,26 @@ TEST_F(DaemonTest, AppliesSignedStatesAndServesTheLocalApi) {
       Access::kRead, d));
   EXPECT_EQ(check["result"]["decision"], "allow");
   EXPECT_EQ(check["result"]["rule"], "mesh");
+  EXPECT_FALSE(check["result"].contains("filter"));  // only with explain
+  // The packet filter: installed before the peers, its generation beside the peer map's.
+  EXPECT_EQ(status["filter"]["backend"], "memory");
+  EXPECT_EQ(status["filter"]["generation"], 1);
+  EXPECT_EQ(status["filter"]["restores"], 0);
+  EXPECT_TRUE(status["filter"]["last_error"].is_null());
+  const auto explained = nlohmann::json::parse(handle_local_request(
+      R"({"version":1,"method":"policy_check","params":{"src":"n2","dst":"n1","proto":"tcp","port":22,"explain":true}})",
+      Access::kRead, d));
+  EXPECT_EQ(explained["result"]["decision"], "allow");
+  EXPECT_EQ(explained["result"]["filter"]["enforced_here"], true);
+  EXPECT_EQ(explained["result"]["filter"]["direction"], "inbound");
+  EXPECT_EQ(explained["result"]["filter"]["holds"], true);
+  EXPECT_EQ(explained["result"]["filter"]["remote"], "100.64.0.2");
+  EXPECT_EQ(explained["result"]["filter"]["local"], "100.64.0.1");
+  const auto elsewhere = nlohmann::json::parse(handle_local_request(
+      R"({"version":1,"method":"policy_check","params":{"src":"n2","dst":"n3","proto":"tcp","port":22,"explain":true}})",
+      Access::kRead, d));
+  EXPECT_EQ(elsewhere["result"]["filter"]["enforced_here"], false);
+  EXPECT_TRUE(elsewhere["result"]["filter"]["holds"].is_null());
 
   // The next long-poll carries the applied generation, listen port and endpoints.
   ASSERT_TRUE(d.wait_for_attempts(1, std::chrono::seconds(5)));
