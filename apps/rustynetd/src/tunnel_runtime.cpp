@@ -34,10 +34,9 @@ DaemonStatus TunnelRuntime::start(const std::vector<backend_api::InterfaceAddres
     if (auto ensured = filter_->ensure_installed(); !ensured.has_value()) {
       return daemon_fail(DaemonErrorKind::kBackend, "packet filter: " + ensured.error().describe());
     }
+    // No read-back here: every nft run is on the restart path (tunnel back within 1 s), and the
+    // first apply replaces the table anyway. Generations count per daemon run.
     filter_present_ = true;
-    if (auto found = filter_->verify(); found.has_value() && found->installed) {
-      filter_generation_ = std::max(filter_generation_, found->generation);  // generations never go back
-    }
   }
   const backend_api::RuntimeContext context{identity_.node_id, identity_.interface_name,
                                             addresses,         identity_.listen_port,

@@ -194,7 +194,7 @@ TEST_F(FilterRuntimeTest, FailedRestoreIsAnErrorAndIsRetried) {
   EXPECT_TRUE(retried->restored);
 }
 
-TEST_F(FilterRuntimeTest, PredecessorsFilterIsKeptUntilReplacedAndGenerationsGoOn) {
+TEST_F(FilterRuntimeTest, PredecessorsFilterIsKeptUntilReplaced) {
   // A crashed daemon's filter (generation 7) is still in the kernel.
   backend_api::FilterSpec left;
   left.generation = 7;
@@ -207,7 +207,8 @@ TEST_F(FilterRuntimeTest, PredecessorsFilterIsKeptUntilReplacedAndGenerationsGoO
     }
   };
   ASSERT_TRUE(runtime->apply(desired_with_filter(kTwo, kPortsPolicy)).has_value());
-  EXPECT_EQ(runtime->filter_generation(), 8U);
+  EXPECT_EQ(runtime->filter_generation(), 1U);
+  EXPECT_EQ(filter->installed()->generation, 1U);
 }
 
 TEST_F(FilterRuntimeTest, ShutdownRemovesTheFilterAfterTheInterface) {
