@@ -212,26 +212,27 @@ TEST_F(NftablesFilterTest, VerifyThatCannotListAnExistingTableIsInternal) {
 
 TEST_F(NftablesFilterTest, EnsureInstalledLeavesAnExistingTableAlone) {
   auto filter = make();
+  reply(failed("Error: Could not process rule: File exists"));  // "create" refuses an existing table
   reply(ok(kTables));
-  ASSERT_TRUE(filter->ensure_installed().has_value());
-  ASSERT_EQ(calls_.size(), 1U);
-}
-
-TEST_F(NftablesFilterTest, EnsureInstalledCreatesDenyAll) {
-  auto filter = make();
-  reply(ok("table inet other\n"));
-  reply(ok());
   ASSERT_TRUE(filter->ensure_installed().has_value());
   ASSERT_EQ(calls_.size(), 2U);
-  EXPECT_TRUE(calls_[1].input.starts_with("create table inet rustynet_rnf0 { comment"));
+  EXPECT_TRUE(calls_[0].input.starts_with("create table inet rustynet_rnf0 { comment"));
+  EXPECT_EQ(calls_[1].arguments, (std::vector<std::string>{"list", "tables", "inet"}));
 }
 
-TEST_F(NftablesFilterTest, EnsureInstalledRacingAnotherCreatorSucceeds) {
+TEST_F(NftablesFilterTest, EnsureInstalledCreatesDenyAllInOneRun) {
   auto filter = make();
-  reply(ok(""));
-  reply(failed("Error: Could not process rule: File exists"));
-  reply(ok(kTables));
-  EXPECT_TRUE(filter->ensure_installed().has_value());
+  reply(ok());
+  ASSERT_TRUE(filter->ensure_installed().has_value());
+  ASSERT_EQ(calls_.size(), 1U);
+  EXPECT_TRUE(calls_[0].input.starts_with("create table inet rustynet_rnf0 { comment"));
+}
+
+TEST_F(NftablesFilterTest, EnsureInstalledFailsWhenCreateFailsAndNoTableExists) {
+  auto filter = make();
+  reply(failed("Error: Could not process rule: Operation not supported"));
+  reply(ok("table inet other\n"));
+  EXPECT_EQ(filter->ensure_installed().error().kind, api::BackendErrorKind::kInternal);
 }
 
 TEST_F(NftablesFilterTest, AllowsReadsMembershipFromTheExitStatus) {

@@ -142,11 +142,9 @@ api::BackendStatus NftablesPacketFilter::apply(const api::FilterSpec& spec) {
 }
 
 api::BackendStatus NftablesPacketFilter::ensure_installed() {
-  RUSTYNET_ASSIGN_OR_RETURN(const bool exists, table_exists());
-  if (exists) {
-    return {};  // a predecessor's filter keeps enforcing until apply() replaces it
-  }
-  // "create" fails if the table appeared meanwhile, so an existing filter is never replaced.
+  // "create" fails if the table exists, so an existing filter (a predecessor's, which keeps
+  // enforcing until apply() replaces it) is never replaced. Create first, look second: one nft run
+  // on the usual start (the table went with the last clean shutdown), two after a crash.
   RUSTYNET_ASSIGN_OR_RETURN(const NftOutput output, run({"-f", "-"}, render_install_script(interface_name_)));
   if (output.exit_status == 0) {
     return {};
