@@ -13,7 +13,7 @@ readonly PACKAGES=(
   # data plane and test/bench hosts
   wireguard-go wireguard-tools iproute2 iputils-ping iperf3 procps psmisc kmod openssl nftables
   # kernel-driver VM
-  qemu-system-x86 busybox-static xz-utils cpio
+  qemu-system-x86 busybox-static xz-utils cpio netbase
 )
 
 missing=()

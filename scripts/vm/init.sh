@@ -19,6 +19,7 @@ for module in $(cat /etc/vm-modules); do
     status=1
   fi
 done
+echo "vm: $(wc -l < /etc/vm-modules) modules loaded at $(cut -d' ' -f1 /proc/uptime) s"
 
 if [ "$status" -eq 0 ]; then
   if [ -f /test/run.sh ]; then

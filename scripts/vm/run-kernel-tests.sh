@@ -7,8 +7,8 @@
 #
 # Usage: run-kernel-tests.sh [--binary PATH]... [--timeout SECONDS] [--gtest-filter FILTER]
 #   --binary   test binary to run in the VM (repeatable). Default: build
-#              backend_wireguard_kernel_vm_test and backend_wireguard_kernel_contract_vm_test
-#              in build/vm-host with cmake.
+#              backend_wireguard_kernel_vm_test, backend_wireguard_kernel_contract_vm_test and
+#              backend_wireguard_kernel_filter_vm_test in build/vm-host with cmake.
 #   --timeout  wall-clock bound for qemu (default 600 s, env RUSTYNET_VM_TIMEOUT; ~40 s on an
 #              idle 2-core machine, but TCG slows down 5-10x when the host is saturated).
 # Serial log of the last run: build/vm/last-run.log. See docs/kernel-vm.md.
@@ -42,13 +42,15 @@ done
 
 if ((${#binaries[@]} == 0)); then
   host_build="$repo_root/build/vm-host"
-  echo "run-kernel-tests: building the test binary in $host_build" >&2
+  echo "run-kernel-tests: building the test binaries in $host_build" >&2
   cmake -S "$repo_root" -B "$host_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUSTYNET_BUILD_BENCH=OFF \
     > "$cache_root.host-configure.log" 2>&1 || fail "cmake configure failed (see $cache_root.host-configure.log)"
-  cmake --build "$host_build" -j2 --target backend_wireguard_kernel_vm_test backend_wireguard_kernel_contract_vm_test >&2 ||
+  cmake --build "$host_build" -j2 --target backend_wireguard_kernel_vm_test backend_wireguard_kernel_contract_vm_test \
+    backend_wireguard_kernel_filter_vm_test >&2 ||
     fail "building the test binaries failed"
   binaries=("$host_build/tests/backend_wireguard/kernel/backend_wireguard_kernel_vm_test"
-    "$host_build/tests/backend_wireguard/kernel/backend_wireguard_kernel_contract_vm_test")
+    "$host_build/tests/backend_wireguard/kernel/backend_wireguard_kernel_contract_vm_test"
+    "$host_build/tests/backend_wireguard/kernel/backend_wireguard_kernel_filter_vm_test")
 fi
 for binary in "${binaries[@]}"; do
   [[ -x $binary ]] || fail "test binary $binary does not exist or is not executable"
