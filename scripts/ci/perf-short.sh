@@ -20,7 +20,8 @@ if [[ -n $report ]]; then
   echo "perf-short: RUSTYNET_PERF_SHORT_REPORT set: judging $report (the harness does not run)"
   [[ -f $report ]] || gate_fail "perf-short: no report at $report"
 else
-  for binary in apps/rustynetd/rustynetd apps/rustynet/rustynet apps/rustynet-control/rustynet-control; do
+  for binary in apps/rustynetd/rustynetd apps/rustynet/rustynet apps/rustynet-control/rustynet-control \
+    bench/filter/filter_bench_tool; do
     [[ -x $build_dir/$binary ]] || gate_fail "perf-short: $build_dir/$binary is not built (run the build gate first)"
   done
   echo "perf-short: short harness run against $build_dir"

@@ -17,6 +17,7 @@ Subcommands:
       would take two days. Only for the 1,000-peer data point of the harness.
   node-endpoints --db FILE --node NODE               the endpoints control's registry holds for NODE
       (read-only; comma-separated "addr:port", as control publishes them)
+  filter-summary FILE                                one line per case of a filter_bench_tool apply-time report
   report --dir DIR --mode short|full ...             writes DIR/baseline.json from the raw files
 
 Every figure in the report is computed here from raw files written by the same run; nothing is
@@ -352,6 +353,129 @@ def address_move_metric(report_dir):
                          "until control's registry held n2's new endpoint", **extra)
 
 
+# ---- packet filter extras (bench/filter/filter_bench_tool) ----------------------------------------
+# Goals of issue 17 item 7, reported beside the spec metrics (not gated by them): build + apply of a
+# node's filter for 10,000 rules within 50 ms, and at most 2 % throughput lost to a 1,000-rule filter.
+FILTER_APPLY_GOAL_MS = 50.0
+FILTER_OVERHEAD_GOAL_PERCENT = 2.0
+FILTER_APPLY_PARTS = ("parse_ms", "compile_ms", "plan_ms", "filter_spec_ms", "build_ms", "apply_ms", "verify_ms",
+                      "apply_nft_user_ms", "apply_nft_sys_ms", "build_plus_apply_ms", "parse_build_apply_ms")
+FILTER_BREAKDOWN_PARTS = ("check_only", "apply_step_table_present", "apply_step_table_absent", "read_back",
+                          "empty_filter_apply_step")
+
+
+def load_json(path):
+    if not os.path.isfile(path):
+        die(f"{path} missing")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except ValueError as error:
+        die(f"{path}: not JSON: {error}")
+
+
+def filter_apply_cases(path):
+    doc = load_json(path)
+    cases = doc.get("cases")
+    if not isinstance(cases, list) or not cases:
+        die(f"{path} holds no cases")
+    for case in cases:
+        if not case.get("samples"):
+            die(f"{path}: the {case.get('rules')}-rule case has no samples")
+    return doc, cases
+
+
+def median_ms(values):
+    return rounded(statistics.median(values))
+
+
+def filter_apply_extra(report_dir):
+    """packet_filter_apply (extra of route_policy_apply_p95_seconds): per rule count, the p95 of
+    compile + filter_spec_from + NftablesPacketFilter::apply over alternating policy contents."""
+    doc, cases = filter_apply_cases(os.path.join(report_dir, "filter_apply.json"))
+    out = []
+    for case in cases:
+        rules = int(case["rules"])
+        samples = case["samples"]
+        values = [float(s["build_plus_apply_ms"]) for s in samples]
+        raw = f"packet_filter_apply_{rules}_rules_ms.samples.txt"
+        write_numbers(os.path.join(report_dir, raw), values,
+                      f"{rules} rules: compile + filter_spec_from + apply (ms) per repetition, contents A/B alternating")
+        stats = summary(values)
+        value = rounded(p95(values))
+        breakdown = {}
+        for name in FILTER_BREAKDOWN_PARTS:
+            series = case["breakdown"][name]
+            breakdown[name] = {kind: median_ms(series[f"{kind}_ms"]) for kind in ("wall", "user", "sys")}
+        out.append({"rules": rules, "status": "measured", "value": value, "unit": "ms", "goal": FILTER_APPLY_GOAL_MS,
+                    "within_goal": value <= FILTER_APPLY_GOAL_MS, "samples": stats["samples"],
+                    **{name: rounded(stats[name]) for name in STAT_NAMES}, "raw_samples_file": raw,
+                    "peers": case["peers"], "policy_rules": [v["policy_rules"] for v in case["variants"]],
+                    "filter_rules": [v["spec_rules"]["total"] for v in case["variants"]],
+                    "set_elements": [v["set_elements"]["total"] for v in case["variants"]],
+                    "median_ms": {part[:-3]: median_ms([float(s[part]) for s in samples]) for part in FILTER_APPLY_PARTS},
+                    "breakdown_median_ms": breakdown,
+                    "load_average": [case.get("load_average_at_start"), case.get("load_average_at_end")]})
+    return {"status": "measured", "raw_file": "filter_apply.json", "build_type": doc.get("build_type"),
+            "repetitions": doc.get("repetitions"),
+            "method": "filter_bench_tool apply-time: workload of R rules and 1,001 nodes (bench/policy), node-0 with "
+                      "1,000 peers, in a private namespace with a real wireguard-go interface; value = p95 of "
+                      "compile + filter_spec_from (plan_node_filter inside) + NftablesPacketFilter::apply (nft -f and "
+                      "the read-back verify() needs), two policy contents alternating, each apply checked with "
+                      "verify() and a kernel query; parse_policy_document reported apart (median_ms.parse)",
+            "cases": out}
+
+
+def filter_overhead_extra(report_dir):
+    """packet_filter_overhead (extra of throughput_overhead_percent): iperf3 on the baseline tunnel with
+    and without the filter of a 1,000-rule policy on rnpb2, alternating A/B pairs."""
+    pairs = []
+    with open(os.path.join(report_dir, "filter_throughput.pairs.txt"), encoding="ascii") as fh:
+        for line in fh:
+            if line.strip() and not line.startswith("#"):
+                _, filtered, unfiltered = line.split()
+                pairs.append((float(filtered), float(unfiltered)))
+    if not pairs:
+        die("filter_throughput.pairs.txt holds no pairs")
+    overheads = [100.0 * (1.0 - filtered / unfiltered) for filtered, unfiltered in pairs]
+    raw = "packet_filter_overhead_percent.samples.txt"
+    write_numbers(os.path.join(report_dir, raw), overheads,
+                  "per A/B pair: 100 * (1 - bit/s with the filter on rnpb2 / bit/s without it)")
+    filtered = [f for f, _ in pairs]
+    unfiltered = [u for _, u in pairs]
+    value = rounded(100.0 * (1.0 - statistics.mean(filtered) / statistics.mean(unfiltered)))
+    stats = summary(overheads)
+    install = load_json(os.path.join(report_dir, "filter_throughput.install.json"))
+    return {"status": "measured", "value": value, "unit": "percent", "goal": FILTER_OVERHEAD_GOAL_PERCENT,
+            "within_goal": value <= FILTER_OVERHEAD_GOAL_PERCENT, "samples": stats["samples"], "pairs": len(pairs),
+            **{name: rounded(stats[name]) for name in STAT_NAMES}, "raw_samples_file": raw,
+            "pairs_file": "filter_throughput.pairs.txt", "filtered_mbit_s": summary_mbit(filtered),
+            "unfiltered_mbit_s": summary_mbit(unfiltered), "spread_percent_points": rounded(max(overheads) - min(overheads)),
+            # The resolution of the figure: per-pair noise / sqrt(pairs).
+            "standard_error_percent_points": rounded(statistics.stdev(overheads) / math.sqrt(len(overheads)))
+            if len(overheads) > 1 else None,
+            "filter": {"raw_file": "filter_throughput.install.json", "policy_rules": install.get("policy_rules"),
+                       "peers": install.get("peers"), "spec_rules": install.get("spec_rules"),
+                       "set_elements": install.get("set_elements", {}).get("total"),
+                       "allowed_flow": install.get("allowed_flow"),
+                       "dropped_probe_tcp_port": install.get("dropped_probe_tcp_port")},
+            "method": "100 * (1 - mean(filtered) / mean(unfiltered)), iperf3 n1 -> n2 over the hand-configured "
+                      "wireguard-go tunnel, rnpb2 with / without the filter_bench_tool install filter, alternating "
+                      "order; before each run a tcp connect to a port the filter drops proves which state is in force"}
+
+
+def filter_summary(args):
+    _, cases = filter_apply_cases(args.file)
+    for case in cases:
+        samples = case["samples"]
+        med = {part: median_ms([float(s[part]) for s in samples]) for part in FILTER_APPLY_PARTS}
+        elements = "/".join(str(v["set_elements"]["total"]) for v in case["variants"])
+        print(f"{case['rules']} rules, {case['peers']} peers, {elements} set elements: build + apply median "
+              f"{med['build_plus_apply_ms']} ms (p95 {rounded(p95([float(s['build_plus_apply_ms']) for s in samples]))}; "
+              f"compile {med['compile_ms']}, filter_spec_from {med['filter_spec_ms']}, apply {med['apply_ms']}, "
+              f"verify {med['verify_ms']}; parse {med['parse_ms']}) n={len(samples)}")
+
+
 # ---- environment + report -------------------------------------------------------------------------
 
 def cpu_model():
@@ -394,12 +518,16 @@ def report(args):
                  "vmhwm_mb": rounded(max(r["hwm"] for r in readings) / 1024.0), "cpu_percent": rounded(bulk_cpu)}
         rss["with_1000_extra_peers"] = point
         cpu["with_1000_extra_peers"] = point
-    metrics = [cpu, rss, reconnect, endpoint, address_move, policy, throughput_metric(directory)]
+    throughput = throughput_metric(directory)
+    metrics = [cpu, rss, reconnect, endpoint, address_move, policy, throughput]
     extras_path = os.path.join(directory, "extras.json")
     extras = {}
     if os.path.isfile(extras_path):
         with open(extras_path, encoding="utf-8") as fh:
             extras = json.load(fh)
+    # The packet filter figures ride along as extras of the metrics they belong to (not spec metrics).
+    extras.setdefault("route_policy_apply_p95_seconds", {})["packet_filter_apply"] = filter_apply_extra(directory)
+    extras.setdefault("throughput_overhead_percent", {})["packet_filter_overhead"] = filter_overhead_extra(directory)
     for entry in metrics:
         entry.update(extras.get(entry["key"], {}))
     environment = {
@@ -427,6 +555,14 @@ def report(args):
         print(f"  {entry['key']:32s} {entry['value']:>10} {entry['unit']:8s} (threshold {entry['threshold']}, "
               f"n={entry['samples']}, min {entry['min']} median {entry['median']} p95 {entry['p95']} "
               f"max {entry['max']}) {verdict}")
+    for case in policy["packet_filter_apply"]["cases"]:
+        print(f"  extra packet_filter_apply {case['rules']:>6} rules {case['value']:>10} ms       (goal {case['goal']}, "
+              f"n={case['samples']}, median {case['median']}) {'within goal' if case['within_goal'] else 'OVER GOAL'}")
+    overhead = throughput["packet_filter_overhead"]
+    print(f"  extra packet_filter_overhead         {overhead['value']:>10} percent  (goal {overhead['goal']}, "
+          f"n={overhead['samples']}, standard error {overhead['standard_error_percent_points']}, "
+          f"min {overhead['min']} median {overhead['median']} max {overhead['max']}) "
+          f"{'within goal' if overhead['within_goal'] else 'OVER GOAL'}")
 
 
 def main():
@@ -458,6 +594,9 @@ def main():
     p.add_argument("--db", required=True)
     p.add_argument("--node", required=True)
     p.set_defaults(func=node_endpoints)
+    p = sub.add_parser("filter-summary")
+    p.add_argument("file")
+    p.set_defaults(func=filter_summary)
     p = sub.add_parser("report")
     p.add_argument("--dir", required=True)
     p.add_argument("--mode", choices=("short", "full"), required=True)

@@ -6,18 +6,20 @@
 #
 # usage: scripts/perf/run_phase1_baseline.sh [--build-dir DIR] [--no-build] [--short] [--out DIR] [--keep]
 #   --build-dir DIR  tree holding apps/*/ (default build/release, built with the release preset)
-#   --no-build       use the binaries already in DIR (otherwise the three programs are (re)built, niced)
+#   --no-build       use the binaries already in DIR (otherwise the four programs are (re)built, niced)
 #   --short          CI form: fewer samples, shorter idle window and iperf runs (<= 4 min on 2 cores)
 #   --out DIR        report directory (default artifacts/perf/phase1)
 #   --with-1000-peers / --no-1000-peers   the 1,000-peer idle RSS data point (default: full mode only)
 #   --keep           leave namespaces rnperf-* and the state dir up (remove: scripts/lib/netns-mesh.sh down rnperf)
-# Environment: PERF_RECONNECT_SAMPLES, PERF_ENDPOINT_SAMPLES, PERF_POLICY_SAMPLES, PERF_ADDRESS_MOVES
-#   (sample counts), PERF_BUDGET_SECONDS (watchdog), PERF_ONLY (a comma list of sections to run after
-#   the mesh is up: idle,reconnect,endpoint,policy,throughput,address; for chasing one figure; such a
-#   run writes no baseline.json, only the raw files).
+# Environment: PERF_RECONNECT_SAMPLES, PERF_ENDPOINT_SAMPLES, PERF_POLICY_SAMPLES, PERF_ADDRESS_MOVES,
+#   PERF_FILTER_REPETITIONS, PERF_AB_PAIRS (sample counts), PERF_BUDGET_SECONDS (watchdog), PERF_ONLY (a
+#   comma list of sections to run after the mesh is up: idle,reconnect,endpoint,policy,filter,throughput,
+#   address; for chasing one figure; such a run writes no baseline.json, only the raw files).
 # Topology: rustynet-control (rnperf-ctl) + rustynetd on n1..n4 (rnperf-n1..4, tunnels rnp1..4), full
 # mesh policy, so n1 has 3 live peers. The throughput baseline is a hand-configured wireguard-go
-# tunnel between n1 and n2 (interfaces rnpb1/rnpb2, 10.99.0.0/24) in the same namespaces.
+# tunnel between n1 and n2 (interfaces rnpb1/rnpb2, 10.99.0.0/24) in the same namespaces. The packet
+# filter figures (extras, not spec metrics) come from bench/filter/filter_bench_tool: build + apply time
+# of a node's filter for 1,000 / 10,000 rules, and the throughput cost of a 1,000-rule filter on rnpb2.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,7 +39,7 @@ while (($#)); do
     --keep) keep=1; shift ;;
     --no-1000-peers) bulk=0; shift ;;
     --with-1000-peers) bulk=1; shift ;;
-    -h | --help) sed -n '3,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,22p' "$0"; exit 0 ;;
     *) echo "perf: unknown argument '$1' (try --help)" >&2; exit 64 ;;
   esac
 done
@@ -49,14 +51,18 @@ done
 if ((short)); then
   MODE=short IDLE_SECONDS=15 RECONNECT_SAMPLES=3 ENDPOINT_SAMPLES=3 POLICY_SAMPLES=6 AB_PAIRS=3 IPERF_SECONDS=3
   ADDRESS_MOVES=4 ADDRESS_MOVE_TIMEOUT=15 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-240}
+  FILTER_REPETITIONS=4 FILTER_BREAKDOWN=1
 else
   MODE=full IDLE_SECONDS=60 RECONNECT_SAMPLES=12 ENDPOINT_SAMPLES=12 POLICY_SAMPLES=24 AB_PAIRS=8 IPERF_SECONDS=6
   ADDRESS_MOVES=12 ADDRESS_MOVE_TIMEOUT=45 BUDGET_SECONDS=${PERF_BUDGET_SECONDS:-1200}
+  FILTER_REPETITIONS=10 FILTER_BREAKDOWN=4
 fi
 RECONNECT_SAMPLES=${PERF_RECONNECT_SAMPLES:-$RECONNECT_SAMPLES}
 ENDPOINT_SAMPLES=${PERF_ENDPOINT_SAMPLES:-$ENDPOINT_SAMPLES}
 POLICY_SAMPLES=${PERF_POLICY_SAMPLES:-$POLICY_SAMPLES}
 ADDRESS_MOVES=${PERF_ADDRESS_MOVES:-$ADDRESS_MOVES}
+FILTER_REPETITIONS=${PERF_FILTER_REPETITIONS:-$FILTER_REPETITIONS}
+AB_PAIRS=${PERF_AB_PAIRS:-$AB_PAIRS}
 # PERF_ONLY=a,b: run only those sections (after the mesh is up) and write no report.
 readonly PERF_ONLY=${PERF_ONLY:-}
 want() { [[ -z $PERF_ONLY || ",$PERF_ONLY," == *",$1,"* ]]; }
@@ -65,7 +71,7 @@ if [[ -z $bulk ]]; then bulk=$((1 - short)); fi
 [[ -n $PERF_ONLY ]] && bulk=0
 BULK_PEERS=$((bulk ? 1000 : 0)) BULK_IDLE_SECONDS=$((short ? 10 : 30))
 readonly MODE IDLE_SECONDS BULK_PEERS BULK_IDLE_SECONDS RECONNECT_SAMPLES ENDPOINT_SAMPLES POLICY_SAMPLES AB_PAIRS IPERF_SECONDS
-readonly ADDRESS_MOVES ADDRESS_MOVE_TIMEOUT BUDGET_SECONDS
+readonly ADDRESS_MOVES ADDRESS_MOVE_TIMEOUT BUDGET_SECONDS FILTER_REPETITIONS FILTER_BREAKDOWN
 readonly NODES="n1 n2 n3 n4"
 readonly WG_GO=/usr/bin/wireguard-go
 TOOL="python3 $REPO/scripts/perf/perf_tool.py"
@@ -87,13 +93,14 @@ done
 harness_start=$(date +%s)
 if ((!no_build)); then
   if [[ $build_dir == "$REPO/build/release" ]]; then
-    log "building the release preset (rustynetd rustynet rustynet-control)"
+    log "building the release preset (rustynetd rustynet rustynet-control filter_bench_tool)"
     # Niced: the build shares the machine's cores with others; the measurements below run un-niced
     # (the daemons inherit this shell's priority, not the build's).
     (cd "$REPO" && nice -n 10 cmake --preset release > /dev/null && nice -n 10 cmake --build --preset release -j2 \
-      --target rustynetd rustynet rustynet-control) || fail "release build failed"
+      --target rustynetd rustynet rustynet-control filter_bench_tool) || fail "release build failed"
   else
-    nice -n 10 cmake --build "$build_dir" -j2 --target rustynetd rustynet rustynet-control || fail "build in $build_dir failed"
+    nice -n 10 cmake --build "$build_dir" -j2 --target rustynetd rustynet rustynet-control filter_bench_tool ||
+      fail "build in $build_dir failed"
   fi
 fi
 
@@ -101,7 +108,8 @@ export MR_PREFIX=rnperf MR_IF_PREFIX=rnp MR_CONTROL_PORT=8443
 MR_RUSTYNETD=$build_dir/apps/rustynetd/rustynetd
 MR_RUSTYNET=$build_dir/apps/rustynet/rustynet
 MR_CONTROL=$build_dir/apps/rustynet-control/rustynet-control
-for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL"; do
+FILTER_TOOL=$build_dir/bench/filter/filter_bench_tool
+for binary in "$MR_RUSTYNETD" "$MR_RUSTYNET" "$MR_CONTROL" "$FILTER_TOOL"; do
   [[ -x $binary ]] || fail "$binary is not built"
 done
 build_type=$(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$build_dir/CMakeCache.txt" 2> /dev/null)
@@ -114,7 +122,7 @@ export MR_STATE
 mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
 # A fresh report directory: nothing of an earlier run can leak into this report.
-rm -f "$out_dir"/baseline.json "$out_dir"/*.samples.txt "$out_dir"/*.txt "$out_dir"/extras.json
+rm -f "$out_dir"/baseline.json "$out_dir"/*.samples.txt "$out_dir"/*.txt "$out_dir"/extras.json "$out_dir"/filter_*.json
 rm -rf "$out_dir/iperf"
 mkdir -p "$out_dir/iperf"
 watchdog_pid=""
@@ -417,6 +425,21 @@ done
 echo "{\"add_samples\": $add_samples, \"add_samples_without_ping_reply_within_10s\": $no_reply}" > "$out_dir/extras.policy.json"
 fi
 
+# ---- 4b. packet filter build + apply time (extra of route_policy_apply_p95_seconds) ---------------
+# filter_bench_tool moves itself into a private network namespace with one real wireguard-go interface
+# and, for policies of 1,000 and 10,000 rules (bench/policy/policy_workload.hpp, 1,001 nodes), times
+# what a node does for a new state: parse, compile, plan_node_filter, filter_spec_from and
+# NftablesPacketFilter::apply, alternating two policy contents so every apply changes the table (each
+# checked with verify() and a flow only that content allows). Then the breakdown: the captured nft
+# scripts re-run directly (check only, apply step, read-back, fixed cost) with their CPU times.
+if want filter; then
+log "packet filter: build + apply for 1,000 and 10,000 rules, $FILTER_REPETITIONS each (private namespace)"
+"$FILTER_TOOL" apply-time --rules 1000,10000 --repetitions "$FILTER_REPETITIONS" \
+  --breakdown-repetitions "$FILTER_BREAKDOWN" > "$out_dir/filter_apply.json" 2> "$MR_STATE/logs/filter-apply.log" ||
+  fail "filter_bench_tool apply-time: $(tail -c 600 "$MR_STATE/logs/filter-apply.log")"
+$TOOL filter-summary "$out_dir/filter_apply.json" | while read -r line; do log "  $line"; done
+fi
+
 # ---- 5. throughput: managed tunnel vs hand-configured wireguard-go --------------------------------
 if want throughput; then
 managed_mtu=$(ip -n "$(ns n1)" -o link show "$(mr_interface n1)" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
@@ -479,6 +502,60 @@ for i in $(seq 1 "$AB_PAIRS"); do
   fi
   echo "$i $managed $baseline" >> "$out_dir/throughput.pairs.txt"
   log "  pair $i: managed $((managed / 1000000)) Mbit/s, baseline $((baseline / 1000000)) Mbit/s"
+done
+
+# The packet filter's data-path cost (extra of throughput_overhead_percent): the same baseline tunnel,
+# iperf3 n1 -> n2, with the filter a 1,000-rule policy gives n2 (filter_bench_tool install: workload
+# node-0 at 10.99.0.2 with 1,000 peers, node-1 = n1 at 10.99.0.1, plus "allow node-1 -> node-0 tcp
+# 5201") on rnpb2, and without it; alternating order (odd pairs filtered first). Both sides already
+# pay conntrack: rustynetd's own filter on rnp2 uses it in this namespace. Before every run the
+# harness proves which state is in force: a tcp connect n1 -> a port the filter drops (the tool names
+# one) times out (1 s) with the filter and is refused (RST) without it. Single runs vary by 10-20 % on
+# this shared machine, so the report gives the standard error of the mean beside the overhead.
+FILTER_NETNS=/var/run/netns/$(ns n2)
+readonly FILTER_NETNS FILTER_RULES=1000
+# filter_install GENERATION
+filter_install() {
+  "$FILTER_TOOL" install --netns "$FILTER_NETNS" --interface rnpb2 --rules "$FILTER_RULES" --self-address 10.99.0.2 \
+    --peer-address 10.99.0.1 --allow-tcp-port 5201 --generation "$1" > "$MR_STATE/filter-install.json" \
+    2>> "$MR_STATE/logs/filter-tool.log" || fail "filter_bench_tool install: $(tail -c 400 "$MR_STATE/logs/filter-tool.log")"
+}
+filter_remove() {
+  "$FILTER_TOOL" remove --netns "$FILTER_NETNS" --interface rnpb2 > /dev/null 2>> "$MR_STATE/logs/filter-tool.log" ||
+    fail "filter_bench_tool remove: $(tail -c 400 "$MR_STATE/logs/filter-tool.log")"
+}
+# Exit status of a tcp connect n1 -> 10.99.0.2:PORT bounded to 1 s: 124 dropped (timeout), 1 refused.
+probe_connect() {
+  ip netns exec "$(ns n1)" timeout 1 bash -c "exec 3<>/dev/tcp/10.99.0.2/$1" 2> /dev/null
+  echo $?
+}
+filter_install 1
+cp "$MR_STATE/filter-install.json" "$out_dir/filter_throughput.install.json"
+drop_port=$(json_field "$(cat "$MR_STATE/filter-install.json")" 'r["dropped_probe_tcp_port"]') || fail "filter install report"
+filtered_run() {
+  filter_install $(($1 + 1))
+  [[ $(probe_connect "$drop_port") == 124 ]] || fail "pair $1: the filter on rnpb2 does not drop tcp/$drop_port"
+  iperf_run 10.99.0.2 "$out_dir/iperf/filter-pair$1-filtered.json" || exit 1
+  filter_remove
+}
+unfiltered_run() {
+  [[ $(probe_connect "$drop_port") == 1 ]] || fail "pair $1: rnpb2 without filter does not refuse tcp/$drop_port"
+  sleep 1 # the filtered side's probe waits 1 s for its timeout: both runs start after the same pause
+  iperf_run 10.99.0.2 "$out_dir/iperf/filter-pair$1-unfiltered.json" || exit 1
+}
+filter_remove
+log "packet filter overhead: $AB_PAIRS alternating pairs on the baseline tunnel, rnpb2 with / without the filter of a $FILTER_RULES-rule policy (tcp/$drop_port proves which)"
+echo "# pair filtered_bps unfiltered_bps (order alternates: odd pairs filtered first)" > "$out_dir/filter_throughput.pairs.txt"
+for i in $(seq 1 "$AB_PAIRS"); do
+  if ((i % 2)); then
+    filtered=$(filtered_run "$i") || exit 1
+    unfiltered=$(unfiltered_run "$i") || exit 1
+  else
+    unfiltered=$(unfiltered_run "$i") || exit 1
+    filtered=$(filtered_run "$i") || exit 1
+  fi
+  echo "$i $filtered $unfiltered" >> "$out_dir/filter_throughput.pairs.txt"
+  log "  pair $i: filtered $((filtered / 1000000)) Mbit/s, unfiltered $((unfiltered / 1000000)) Mbit/s"
 done
 python3 - "$out_dir/extras.idle.json" "$out_dir/extras.json" "$managed_mtu" "$IPERF_SECONDS" "$m_sid" "$m_cgroup" << 'PY'
 import json, sys

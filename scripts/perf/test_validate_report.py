@@ -10,6 +10,17 @@ import unittest
 import validate_report as v
 
 
+def good_figure(directory, name, spec):
+    """A measured extra within its goal, with a raw file of exactly `samples` numbers."""
+    raw = f"{name}.samples.txt"
+    value = spec["goal"] / 2
+    with open(os.path.join(directory, raw), "w", encoding="utf-8") as fh:
+        fh.write("# raw\n" + f"{value}\n" * spec["min_samples"])
+    return {"status": "measured", "value": value, "unit": spec["unit"], "goal": spec["goal"], "within_goal": True,
+            "samples": spec["min_samples"], "min": value / 2, "median": value, "p95": value, "max": value,
+            "raw_samples_file": raw}
+
+
 def good_report(directory):
     metrics = []
     for key, budget in v.BUDGETS.items():
@@ -22,6 +33,16 @@ def good_report(directory):
                         "min": value / 2, "median": value, "p95": value, "max": value, "raw_samples_file": raw})
         if key == "idle_cpu_percent":
             metrics[-1]["idle_window_seconds"] = 60.0
+    by_key = {m["key"]: m for m in metrics}
+    for key, spec in v.REQUIRED_EXTRAS.items():
+        names = [f"{key}_{rules}" for rules in spec["cases"]] if "cases" in spec else [key]
+        figures = [good_figure(directory, name, spec) for name in names]
+        if "cases" in spec:
+            for rules, figure in zip(spec["cases"], figures):
+                figure["rules"] = rules
+            by_key[spec["metric"]][key] = {"status": "measured", "cases": figures}
+        else:
+            by_key[spec["metric"]][key] = figures[0]
     return {"schema_version": 1, "mode": "full", "metrics": metrics,
             "environment": {"cpu_model": "x", "cores": 2, "kernel": "6.1", "wireguard_driver": "userspace",
                             "commit": "abc"}}
@@ -169,6 +190,97 @@ class ValidateReportTest(unittest.TestCase):
         self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
         self.metric(report, "route_policy_apply_p95_seconds")["samples"] = 5
         self.assertTrue(any("at least 6 required" in e for e in v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE)))
+
+    def extra(self, report, key, rules=None):
+        spec = v.REQUIRED_EXTRAS[key]
+        holder = self.metric(report, spec["metric"])[key]
+        return holder if rules is None else next(c for c in holder["cases"] if c["rules"] == rules)
+
+    def test_required_extras_are_the_filter_figures(self):
+        self.assertEqual(set(v.REQUIRED_EXTRAS), {"packet_filter_apply", "packet_filter_overhead"})
+        self.assertEqual(v.REQUIRED_EXTRAS["packet_filter_apply"]["cases"], (1000, 10000))
+        self.assertEqual(v.REQUIRED_EXTRAS["packet_filter_apply"]["goal"], 50.0)
+        self.assertEqual(v.REQUIRED_EXTRAS["packet_filter_overhead"]["goal"], 2.0)
+        self.assertEqual(v.REQUIRED_EXTRAS["packet_filter_overhead"]["metric"], "throughput_overhead_percent")
+
+    def test_missing_filter_extras_fail(self):
+        report = copy.deepcopy(self.report)
+        del self.metric(report, "throughput_overhead_percent")["packet_filter_overhead"]
+        self.assertTrue(any("throughput_overhead_percent.packet_filter_overhead: required extra is missing" in e
+                            for e in self.errors(report)))
+        report = copy.deepcopy(self.report)
+        del self.metric(report, "route_policy_apply_p95_seconds")["packet_filter_apply"]
+        self.assertTrue(any("route_policy_apply_p95_seconds.packet_filter_apply: required extra is missing" in e
+                            for e in self.errors(report)))
+        # The 1,000-rule figure alone does not cover the issue's 10,000-rule goal.
+        report = copy.deepcopy(self.report)
+        holder = self.metric(report, "route_policy_apply_p95_seconds")["packet_filter_apply"]
+        holder["cases"] = [c for c in holder["cases"] if c["rules"] != 10000]
+        self.assertTrue(any("packet_filter_apply[10000 rules]: required extra is missing" in e
+                            for e in self.errors(report)))
+
+    def test_unmeasured_filter_extra_fails(self):
+        for status in ("not_measurable", "placeholder", None):
+            report = copy.deepcopy(self.report)
+            self.extra(report, "packet_filter_overhead")["status"] = status
+            self.assertTrue(any("packet_filter_overhead: status" in e and "only 'measured'" in e
+                                for e in self.errors(report)), status)
+        report = copy.deepcopy(self.report)
+        self.extra(report, "packet_filter_apply", 10000)["value"] = None
+        self.assertTrue(any("[10000 rules]: value None is not a finite number" in e for e in self.errors(report)))
+        report = copy.deepcopy(self.report)
+        self.metric(report, "route_policy_apply_p95_seconds")["packet_filter_apply"]["status"] = "skipped"
+        self.assertTrue(any("packet_filter_apply: status is 'skipped'" in e for e in self.errors(report)))
+
+    def test_filter_extra_needs_its_raw_samples(self):
+        report = copy.deepcopy(self.report)
+        figure = self.extra(report, "packet_filter_overhead")
+        os.remove(os.path.join(self.dir.name, figure["raw_samples_file"]))
+        self.assertTrue(any("packet_filter_overhead: raw samples file" in e and "missing" in e
+                            for e in self.errors(report)))
+        report = copy.deepcopy(self.report)
+        figure = self.extra(report, "packet_filter_apply", 1000)
+        with open(os.path.join(self.dir.name, figure["raw_samples_file"]), "w", encoding="utf-8") as fh:
+            fh.write("12.5\n")
+        self.assertTrue(any("[1000 rules]: raw samples file" in e and "holds 1 numbers, the figure says 10" in e
+                            for e in self.errors(report)))
+
+    def test_filter_extra_too_few_samples_or_inconsistent_fails(self):
+        report = copy.deepcopy(self.report)
+        self.extra(report, "packet_filter_overhead")["samples"] = 2
+        self.assertTrue(any("packet_filter_overhead: 2 samples, at least 3" in e for e in self.errors(report)))
+        report = copy.deepcopy(self.report)
+        self.extra(report, "packet_filter_apply", 10000).update({"value": 400.0})
+        self.assertTrue(any("[10000 rules]: inconsistent statistics" in e for e in self.errors(report)))
+
+    def test_filter_extra_over_goal_is_reported_not_gated(self):
+        # The issue says: report whatever is true. A consistent figure over its goal passes, with a note.
+        report = copy.deepcopy(self.report)
+        self.extra(report, "packet_filter_apply", 10000).update(
+            {"value": 700.0, "median": 650.0, "p95": 700.0, "max": 700.0, "within_goal": False})
+        self.extra(report, "packet_filter_overhead").update(
+            {"value": 4.0, "median": 4.0, "p95": 4.0, "max": 4.0, "within_goal": False})
+        self.assertEqual(self.errors(report), [])
+        notes = v.goal_notes(report)
+        self.assertEqual(len(notes), 2)
+        self.assertTrue(any("[10000 rules]: 700.0 ms is over the goal 50.0" in n for n in notes))
+        # ... but the flag must tell the truth, and the goal cannot be loosened.
+        self.extra(report, "packet_filter_apply", 10000)["within_goal"] = True
+        self.assertTrue(any("[10000 rules]: within_goal True disagrees" in e for e in self.errors(report)))
+        self.extra(report, "packet_filter_apply", 10000).update({"within_goal": False, "goal": 1000.0})
+        self.assertTrue(any("[10000 rules]: goal 1000.0 differs" in e for e in self.errors(report)))
+        self.extra(report, "packet_filter_overhead")["unit"] = "ms"
+        self.assertTrue(any("packet_filter_overhead: unit 'ms'" in e for e in self.errors(report)))
+
+    def test_filter_extra_short_scale(self):
+        report = copy.deepcopy(self.report)
+        report["mode"] = "short"
+        figure = self.extra(report, "packet_filter_apply", 1000)
+        with open(os.path.join(self.dir.name, figure["raw_samples_file"]), "w", encoding="utf-8") as fh:
+            fh.write("1\n2\n3\n")
+        figure["samples"] = 3
+        self.assertEqual(v.validate(report, self.dir.name, v.SHORT_SAMPLE_SCALE), [])
+        self.assertTrue(any("[1000 rules]: 3 samples, at least 10" in e for e in self.errors(report)))
 
     def test_validator_cli_exit_codes(self):
         path = os.path.join(self.dir.name, "baseline.json")
