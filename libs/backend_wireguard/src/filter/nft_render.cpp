@@ -71,7 +71,8 @@ void render_set(std::string& out, const std::string& name, api::IpFamily family,
 void render_lookups(std::string& out, api::IpFamily family) {
   const bool v4 = family == api::IpFamily::kV4;
   const std::string_view addresses = v4 ? "ip saddr . ip daddr" : "ip6 saddr . ip6 daddr";
-  const std::string_view icmp = v4 ? "icmp" : "ipv6-icmp";
+  // nft keywords, not /etc/protocols names ("ipv6-icmp" needs that file, which minimal hosts lack).
+  const std::string_view icmp = v4 ? "icmp" : "icmpv6";
   struct Lookup {
     api::FlowDirection direction;
     std::string_view ct_direction;
@@ -95,7 +96,7 @@ void render_lookups(std::string& out, api::IpFamily family) {
     line(lookup.ct_direction, {addresses, ". meta l4proto . th", lookup.port},
          set_name(lookup.direction, family, SetKind::kPorts));
     line(lookup.ct_direction, {"meta l4proto", icmp, addresses}, set_name(lookup.direction, family, SetKind::kIcmp));
-    line(lookup.ct_direction, {"meta l4proto != { tcp, udp, icmp, ipv6-icmp }", addresses},
+    line(lookup.ct_direction, {"meta l4proto != { tcp, udp, icmp, icmpv6 }", addresses},
          set_name(lookup.direction, family, SetKind::kOther));
   }
 }
@@ -130,7 +131,7 @@ std::string render_table_body(const api::FilterSpec& spec, std::string_view inte
   out += "\t\tct state invalid counter drop\n";
   render_lookups(out, api::IpFamily::kV4);
   render_lookups(out, api::IpFamily::kV6);
-  out += "\t\tct state related meta l4proto { icmp, ipv6-icmp } accept\n";
+  out += "\t\tct state related meta l4proto { icmp, icmpv6 } accept\n";
   out += "\t\tcounter drop\n";
   out += "\t}\n";
   out += "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n";
