@@ -289,16 +289,22 @@ def idle_metrics(report_dir, node):
 
 # ---- throughput -----------------------------------------------------------------------------------
 
-def throughput_metric(report_dir):
+def overhead_pairs(path):
+    """(pairs, overheads) from an A/B pairs file: lines "INDEX MEASURED REFERENCE" (bits/s), overhead
+    = 100 * (1 - measured / reference) per pair."""
     pairs = []
-    with open(os.path.join(report_dir, "throughput.pairs.txt"), encoding="ascii") as fh:
+    with open(path, encoding="ascii") as fh:
         for line in fh:
             if line.strip() and not line.startswith("#"):
-                _, managed, baseline = line.split()
-                pairs.append((float(managed), float(baseline)))
+                _, measured, reference = line.split()
+                pairs.append((float(measured), float(reference)))
     if not pairs:
-        die("throughput.pairs.txt holds no pairs")
-    overheads = [100.0 * (1.0 - managed / baseline) for managed, baseline in pairs]
+        die(f"{os.path.basename(path)} holds no pairs")
+    return pairs, [100.0 * (1.0 - measured / reference) for measured, reference in pairs]
+
+
+def throughput_metric(report_dir):
+    pairs, overheads = overhead_pairs(os.path.join(report_dir, "throughput.pairs.txt"))
     write_numbers(os.path.join(report_dir, "throughput_overhead_percent.samples.txt"), overheads,
                   "per A/B pair: 100 * (1 - managed bit/s / hand-configured baseline bit/s)")
     managed = [m for m, _ in pairs]
@@ -429,15 +435,7 @@ def filter_apply_extra(report_dir):
 def filter_overhead_extra(report_dir):
     """packet_filter_overhead (extra of throughput_overhead_percent): iperf3 on the baseline tunnel with
     and without the filter of a 1,000-rule policy on rnpb2, alternating A/B pairs."""
-    pairs = []
-    with open(os.path.join(report_dir, "filter_throughput.pairs.txt"), encoding="ascii") as fh:
-        for line in fh:
-            if line.strip() and not line.startswith("#"):
-                _, filtered, unfiltered = line.split()
-                pairs.append((float(filtered), float(unfiltered)))
-    if not pairs:
-        die("filter_throughput.pairs.txt holds no pairs")
-    overheads = [100.0 * (1.0 - filtered / unfiltered) for filtered, unfiltered in pairs]
+    pairs, overheads = overhead_pairs(os.path.join(report_dir, "filter_throughput.pairs.txt"))
     raw = "packet_filter_overhead_percent.samples.txt"
     write_numbers(os.path.join(report_dir, raw), overheads,
                   "per A/B pair: 100 * (1 - bit/s with the filter on rnpb2 / bit/s without it)")

@@ -142,34 +142,14 @@ class FilterNetnsTest : public ::testing::Test {
     return from.exec({"ping", "-c", "1", "-W", "1", "-q", address}).exit_code;
   }
 
-  // Peer connects to node:port; true iff the connection is established and carries data both ways.
   static bool peer_reaches_node_tcp(const std::string& node_address, std::uint16_t port, milliseconds timeout) {
-    const base::UniqueFd listener = tcp_listen(node(), node_address, port);
-    EXPECT_TRUE(listener.valid());
-    const Connection client = tcp_connect(peer(), node_address, port, timeout);
-    if (client.outcome != ConnectOutcome::kConnected) {
-      return false;
-    }
-    const base::UniqueFd server = accept_within(listener.get(), kPass);
-    return server.valid() && send_text(client.fd.get(), "ping") &&
-           receive_within(server.get(), kPass) == std::optional<std::string>("ping") &&
-           send_text(server.get(), "pong") &&
-           receive_within(client.fd.get(), kPass) == std::optional<std::string>("pong");
+    return tcp_exchange(peer(), node(), node_address, port, timeout);
   }
-
-  // The peer's SYN to node:port gets no answer at all (dropped, not refused).
   static bool peer_to_node_dropped(const std::string& node_address, std::uint16_t port) {
-    const base::UniqueFd listener = tcp_listen(node(), node_address, port);
-    EXPECT_TRUE(listener.valid());
-    return tcp_connect(peer(), node_address, port, kDrop).outcome == ConnectOutcome::kTimedOut;
+    return tcp_syn_dropped(peer(), node(), node_address, port, kDrop);
   }
-
   static bool udp_peer_to_node(std::uint16_t port, milliseconds timeout) {
-    const base::UniqueFd receiver = udp_bind(node(), kNode, port);
-    const base::UniqueFd sender = udp_bind(peer(), kPeer, 0);
-    EXPECT_TRUE(receiver.valid() && sender.valid());
-    EXPECT_TRUE(udp_send_to(sender.get(), kNode, port, "datagram"));
-    return receive_within(receiver.get(), timeout) == std::optional<std::string>("datagram");
+    return udp_delivered(peer(), kPeer, node(), kNode, port, timeout);
   }
 
   static std::unique_ptr<Topology> topology_;

@@ -2,6 +2,8 @@
 // Socket probes for the packet-filter netns tests.
 #include "filter_probe.hpp"
 
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -209,6 +211,45 @@ std::optional<Datagram> receive_datagram_within(int fd, milliseconds timeout) {
     return std::nullopt;
   }
   return Datagram{std::string(buffer.data(), static_cast<std::size_t>(got)), port_of(from.storage)};
+}
+
+bool tcp_exchange(const std::string& from_netns, const std::string& to_netns, const std::string& address,
+                  std::uint16_t port, milliseconds timeout) {
+  const base::UniqueFd listener = tcp_listen(to_netns, address, port);
+  if (!listener.valid()) {
+    ADD_FAILURE() << "cannot listen on " << address << ":" << port;
+    return false;
+  }
+  const Connection client = tcp_connect(from_netns, address, port, timeout);
+  if (client.outcome != ConnectOutcome::kConnected) {
+    return false;
+  }
+  const base::UniqueFd server = accept_within(listener.get(), timeout);
+  return server.valid() && send_text(client.fd.get(), "ping") &&
+         receive_within(server.get(), timeout) == std::optional<std::string>("ping") &&
+         send_text(server.get(), "pong") &&
+         receive_within(client.fd.get(), timeout) == std::optional<std::string>("pong");
+}
+
+bool tcp_syn_dropped(const std::string& from_netns, const std::string& to_netns, const std::string& address,
+                     std::uint16_t port, milliseconds timeout) {
+  const base::UniqueFd listener = tcp_listen(to_netns, address, port);
+  if (!listener.valid()) {
+    ADD_FAILURE() << "cannot listen on " << address << ":" << port;
+    return false;
+  }
+  return tcp_connect(from_netns, address, port, timeout).outcome == ConnectOutcome::kTimedOut;
+}
+
+bool udp_delivered(const std::string& from_netns, const std::string& from_address, const std::string& to_netns,
+                   const std::string& address, std::uint16_t port, milliseconds timeout) {
+  const base::UniqueFd receiver = udp_bind(to_netns, address, port);
+  const base::UniqueFd sender = udp_bind(from_netns, from_address, 0);
+  if (!receiver.valid() || !sender.valid() || !udp_send_to(sender.get(), address, port, "datagram")) {
+    ADD_FAILURE() << "cannot set up the udp probe to " << address << ":" << port;
+    return false;
+  }
+  return receive_within(receiver.get(), timeout) == std::optional<std::string>("datagram");
 }
 
 }  // namespace rustynet::backend_wireguard::testing

@@ -56,4 +56,20 @@ struct Datagram {
 };
 std::optional<Datagram> receive_datagram_within(int fd, milliseconds timeout);
 
+// Flows between two namespaces, for the filter tests (TCP listeners and UDP receivers are set up
+// in `to_netns` first). A probe socket that cannot be created is reported as a test failure
+// (ADD_FAILURE) and makes every check false, so a broken probe never reads as "dropped".
+
+// `from_netns` connects to address:port; true iff the connection is established within `timeout`
+// and carries data both ways.
+bool tcp_exchange(const std::string& from_netns, const std::string& to_netns, const std::string& address,
+                  std::uint16_t port, milliseconds timeout);
+// `from_netns`'s SYN to address:port gets no answer at all within `timeout` (dropped, not refused).
+bool tcp_syn_dropped(const std::string& from_netns, const std::string& to_netns, const std::string& address,
+                     std::uint16_t port, milliseconds timeout);
+// A datagram from `from_address` in `from_netns` arrives at address:port within `timeout`; false
+// if it does not (and, with ADD_FAILURE, if a socket could not be made).
+bool udp_delivered(const std::string& from_netns, const std::string& from_address, const std::string& to_netns,
+                   const std::string& address, std::uint16_t port, milliseconds timeout);
+
 }  // namespace rustynet::backend_wireguard::testing

@@ -160,34 +160,11 @@ class KernelFilterTest : public ::testing::Test {
     return last;
   }
 
-  // Peer connects to node:port through the tunnel; true iff established and data flows both ways.
-  static bool peer_reaches_node_tcp(std::uint16_t port) {
-    const base::UniqueFd listener = tcp_listen(node(), kNode, port);
-    EXPECT_TRUE(listener.valid());
-    const Connection client = tcp_connect(peer(), kNode, port, kPass);
-    if (client.outcome != ConnectOutcome::kConnected) {
-      return false;
-    }
-    const base::UniqueFd server = accept_within(listener.get(), kPass);
-    return server.valid() && send_text(client.fd.get(), "ping") &&
-           receive_within(server.get(), kPass) == std::optional<std::string>("ping") &&
-           send_text(server.get(), "pong") &&
-           receive_within(client.fd.get(), kPass) == std::optional<std::string>("pong");
-  }
-
-  // The peer's SYN to node:port gets no answer at all (dropped by the filter, not refused).
-  static bool peer_to_node_dropped(std::uint16_t port) {
-    const base::UniqueFd listener = tcp_listen(node(), kNode, port);
-    EXPECT_TRUE(listener.valid());
-    return tcp_connect(peer(), kNode, port, kDrop).outcome == ConnectOutcome::kTimedOut;
-  }
-
+  // Through the kernel tunnel.
+  static bool peer_reaches_node_tcp(std::uint16_t port) { return tcp_exchange(peer(), node(), kNode, port, kPass); }
+  static bool peer_to_node_dropped(std::uint16_t port) { return tcp_syn_dropped(peer(), node(), kNode, port, kDrop); }
   static bool udp_peer_to_node(std::uint16_t port, milliseconds timeout) {
-    const base::UniqueFd receiver = udp_bind(node(), kNode, port);
-    const base::UniqueFd sender = udp_bind(peer(), kPeer, 0);
-    EXPECT_TRUE(receiver.valid() && sender.valid());
-    EXPECT_TRUE(udp_send_to(sender.get(), kNode, port, "datagram"));
-    return receive_within(receiver.get(), timeout) == std::optional<std::string>("datagram");
+    return udp_delivered(peer(), kPeer, node(), kNode, port, timeout);
   }
 
   static std::unique_ptr<KernelMesh> mesh_;
