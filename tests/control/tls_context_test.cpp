@@ -10,10 +10,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <future>
+#include <span>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "rustynet/base/unique_fd.hpp"
+#include "rustynet/control/https_client.hpp"
 #include "test_cert.hpp"
 
 namespace rustynet::control {
@@ -87,6 +92,8 @@ TEST(TlsContextTest, ConfiguredForTls13Only) {
   EXPECT_NE(options & SSL_OP_NO_COMPRESSION, 0U);
   EXPECT_NE(options & SSL_OP_NO_TLSv1_2, 0U);
   EXPECT_EQ(SSL_CTX_get_max_early_data(ctx.native_handle()), 0U);
+  EXPECT_EQ(SSL_CTX_get_num_tickets(ctx.native_handle()), 0U);
+  EXPECT_EQ(SSL_CTX_get_session_cache_mode(ctx.native_handle()), SSL_SESS_CACHE_OFF);
 }
 
 TEST(TlsContextTest, Tls13ClientSucceedsOverLoopback) {
@@ -135,6 +142,128 @@ TEST(TlsContextTest, RefusesGarbageCertificate) {
   auto config = testing::make_test_tls_config();
   config.certificate_chain_pem = "not a certificate";
   EXPECT_FALSE(TlsServerContext::create(config).has_value());
+}
+
+// Every TLS 1.3 key-exchange group, suite and signature scheme OpenSSL 3.0 implements: the probes
+// below offer each alone and the server must accept exactly the policy's.
+const std::vector<std::string>& every_group() {
+  static const std::vector<std::string> kGroups{"X25519",    "X448",      "P-256",     "P-384",     "P-521",
+                                                "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"};
+  return kGroups;
+}
+const std::vector<std::string>& every_suite() {
+  static const std::vector<std::string> kSuites{"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+                                                "TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_SHA256",
+                                                "TLS_AES_128_CCM_8_SHA256"};
+  return kSuites;
+}
+const std::vector<std::string>& every_signature_scheme() {
+  static const std::vector<std::string> kSchemes{"ed25519",
+                                                 "ed448",
+                                                 "ecdsa_secp256r1_sha256",
+                                                 "ecdsa_secp384r1_sha384",
+                                                 "ecdsa_secp521r1_sha512",
+                                                 "rsa_pss_rsae_sha256",
+                                                 "rsa_pss_rsae_sha512",
+                                                 "rsa_pss_pss_sha256"};
+  return kSchemes;
+}
+
+bool in_policy(const std::vector<std::string>& allowed, const std::string& name) {
+  return std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+}
+
+// One server per probe: the verdict comes from a real handshake against the production context.
+testing::HandshakeResult probe(const testing::ClientOffer& offer) {
+  const TlsServerContext ctx = make_context();
+  OneShotServer server(ctx.native_handle());
+  auto result = testing::client_handshake_offering(server.port(), offer);
+  EXPECT_EQ(server.server_accepted(), result.succeeded);
+  return result;
+}
+
+TEST(TlsContextTest, AcceptsExactlyThePolicysGroups) {
+  for (const auto& group : every_group()) {
+    const auto result = probe({"", group, ""});
+    EXPECT_EQ(result.succeeded, in_policy(allowed_tls13_groups(), group)) << group << ": " << result.error;
+  }
+  EXPECT_EQ(allowed_tls13_groups(), std::vector<std::string>{"X25519"});
+}
+
+TEST(TlsContextTest, AcceptsExactlyThePolicysSuites) {
+  for (const auto& suite : every_suite()) {
+    const auto result = probe({suite, "", ""});
+    EXPECT_EQ(result.succeeded, in_policy(allowed_tls13_suites(), suite)) << suite << ": " << result.error;
+    if (result.succeeded) {
+      EXPECT_EQ(result.negotiated_version, suite);
+    }
+  }
+  // AES-128-GCM is a compatibility algorithm (docs/crypto-policy.md): never by default.
+  EXPECT_FALSE(in_policy(allowed_tls13_suites(), "TLS_AES_128_GCM_SHA256"));
+}
+
+TEST(TlsContextTest, AcceptsExactlyThePolicysSignatureSchemes) {
+  for (const auto& scheme : every_signature_scheme()) {
+    const auto result = probe({"", "", scheme});
+    EXPECT_EQ(result.succeeded, in_policy(allowed_tls13_signature_schemes(), scheme)) << scheme << ": " << result.error;
+  }
+}
+
+TEST(TlsContextTest, DefaultClientGetsTheStrongestSuite) {
+  const auto result = probe({});
+  ASSERT_TRUE(result.succeeded) << result.error;
+  EXPECT_EQ(result.negotiated_version, "TLS_AES_256_GCM_SHA384");
+}
+
+TEST(TlsContextTest, RefusesCertificateKeysOutsidePolicy) {
+  for (const auto type : {testing::TestKeyType::kEcdsaP256, testing::TestKeyType::kRsa2048}) {
+    const auto cert = testing::make_self_signed_certificate(type);
+    auto config = testing::make_test_tls_config();
+    config.certificate_chain_pem = cert.certificate_pem;
+    config.private_key_pem = base::SecretBytes(std::span<const std::uint8_t>(
+        static_cast<const std::uint8_t*>(static_cast<const void*>(cert.private_key_pem.data())),
+        cert.private_key_pem.size()));
+    auto ctx = TlsServerContext::create(config);
+    ASSERT_FALSE(ctx.has_value());
+    EXPECT_NE(ctx.error().message.find("must be Ed25519"), std::string::npos) << ctx.error().message;
+  }
+}
+
+TEST(TlsContextTest, RefusesPolicyWidenedBeyondTheAllowlist) {
+  auto config = testing::make_test_tls_config();
+  config.policy.groups = {"X25519", "ffdhe2048"};
+  EXPECT_FALSE(TlsServerContext::create(config).has_value());
+  config = testing::make_test_tls_config();
+  config.policy.signature_schemes = {"ecdsa_secp256r1_sha256"};
+  EXPECT_FALSE(TlsServerContext::create(config).has_value());
+}
+
+// The clients (rustynetd, the CLI) restrict their side with the same policy: a server outside it
+// is refused during the handshake, before any request (the server sees the handshake fail).
+bool client_completes_handshake(const testing::TestCertificate& cert, const testing::ClientOffer& server_limits) {
+  const auto foreign = testing::make_foreign_server_context(cert, server_limits);
+  OneShotServer server(foreign.get());
+  HttpsClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = server.port();
+  options.pin_sha256 = testing::certificate_pin(cert.certificate_pem);
+  options.connect_timeout = std::chrono::milliseconds(5000);
+  auto client = HttpsClient::create(options);
+  EXPECT_TRUE(client.has_value());
+  if (!client.has_value()) {
+    return false;
+  }
+  (void)(*client)->send({"GET", "/", "", "", std::nullopt});  // fails either way: the server only handshakes
+  return server.server_accepted();
+}
+
+TEST(TlsClientPolicyTest, RefusesServersOutsideThePolicy) {
+  const auto ed25519 = testing::make_self_signed_certificate();
+  EXPECT_TRUE(client_completes_handshake(ed25519, {}));  // the control case: a policy-conformant server
+  EXPECT_FALSE(client_completes_handshake(ed25519, {"", "P-256:ffdhe2048", ""}));
+  EXPECT_FALSE(client_completes_handshake(ed25519, {"TLS_AES_128_GCM_SHA256", "", ""}));
+  EXPECT_FALSE(client_completes_handshake(testing::make_self_signed_certificate(testing::TestKeyType::kEcdsaP256), {}));
+  EXPECT_FALSE(client_completes_handshake(testing::make_self_signed_certificate(testing::TestKeyType::kRsa2048), {}));
 }
 
 TEST(TlsContextTest, ReleaseTransfersOwnership) {

@@ -15,6 +15,7 @@
 
 #include "control_api.hpp"
 #include "control_asio.hpp"
+#include "memory_release.hpp"
 
 namespace rustynet::apps::control_server {
 namespace {
@@ -128,6 +129,7 @@ struct Shared {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> active{0};
+  BurstMemoryRelease memory;
 };
 
 // A transport-level denial (no request reached the chain): still one security event.
@@ -160,7 +162,9 @@ class Session : public std::enable_shared_from_this<Session> {
       peer_ip_ = address.to_string();
     }
   }
-  ~Session() { shared_->active.fetch_sub(1); }
+  // The release runs before this session's own stream is freed: one connection's pages, against
+  // the burst's.
+  ~Session() { (void)shared_->memory.connection_closed(shared_->active.fetch_sub(1) - 1); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;

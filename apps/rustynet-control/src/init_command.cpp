@@ -43,7 +43,7 @@ constexpr const char* kInitUsage =
     "\n"
     "Creates, and never overwrites:\n"
     "  DIR/keys/control-signing.key  the control signing key (encrypted key custody, sealed by SECRET)\n"
-    "  DIR/tls/key.pem, cert.pem     an ECDSA P-256 key (0600) and a self-signed certificate\n"
+    "  DIR/tls/key.pem, cert.pem     an Ed25519 key (0600) and a self-signed certificate\n"
     "  FILE                          the rustynet-control configuration\n"
     "and prints the control signing public key and the certificate pin (SHA-256 of the DER) that\n"
     "every daemon's configuration needs.\n"
@@ -201,12 +201,11 @@ struct GeneratedTls {
   base::SecretBytes private_key_pem;
 };
 
-// ECDSA P-256 key and a self-signed certificate (10 years; clients pin it, so expiry is not the
+// Ed25519 key (the crypto policy's only TLS signature scheme) and a self-signed certificate, signed
+// without a separate digest as Ed25519 requires (10 years; clients pin it, so expiry is not the
 // revocation mechanism: re-run init on a fresh state dir and redistribute the pin).
 std::optional<GeneratedTls> generate_tls(const std::string& san) {
-  // EVP_EC_gen() is a macro that casts its string literal to char*; pass a mutable buffer instead.
-  std::array<char, 6> curve{"P-256"};
-  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve.data()));
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   X509Ptr cert(X509_new());
   BnPtr serial(BN_new());
   if (!key || !cert || !serial || X509_set_version(cert.get(), 2) != 1 ||
@@ -229,7 +228,7 @@ std::optional<GeneratedTls> generate_tls(const std::string& san) {
   X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
   ExtPtr extension(X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, san.c_str()));
   if (!extension || X509_add_ext(cert.get(), extension.get(), -1) != 1 ||
-      X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
+      X509_sign(cert.get(), key.get(), nullptr) <= 0) {
     return std::nullopt;
   }
   BioPtr cert_bio(BIO_new(BIO_s_mem()));

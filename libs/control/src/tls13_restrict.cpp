@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// restrict_to_tls13: protocol version, cipher suites and options shared by server and client contexts.
+// restrict_to_tls13: protocol version, suites, groups, signature schemes and options shared by
+// server and client contexts.
 #include "tls13_restrict.hpp"
 
 namespace rustynet::control {
@@ -27,6 +28,14 @@ base::Status<std::string> restrict_to_tls13(SSL_CTX* ctx, const TlsPolicy& polic
                                SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   if (SSL_CTX_set_ciphersuites(ctx, colon_joined(policy.cipher_suites).c_str()) != 1) {
     return base::unexpected(std::string("setting TLS 1.3 cipher suites"));
+  }
+  // Without these OpenSSL offers and accepts its defaults (X25519 but also P-256..P-521, X448 and
+  // ffdhe2048..8192; ECDSA, RSA-PSS and RSA signatures), several of them outside the policy.
+  if (SSL_CTX_set1_groups_list(ctx, colon_joined(policy.groups).c_str()) != 1) {
+    return base::unexpected(std::string("setting TLS 1.3 key-exchange groups"));
+  }
+  if (SSL_CTX_set1_sigalgs_list(ctx, colon_joined(policy.signature_schemes).c_str()) != 1) {
+    return base::unexpected(std::string("setting TLS 1.3 signature schemes"));
   }
   if (SSL_CTX_set_max_early_data(ctx, 0) != 1) {
     return base::unexpected(std::string("disabling early data"));

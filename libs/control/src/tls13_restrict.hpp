@@ -12,7 +12,8 @@
 namespace rustynet::control {
 
 // TLS 1.3 as both minimum and maximum (plus the NO_* options for every older version, in case a
-// later change loosens min/max), exactly `policy`'s cipher suites, no compression, no
+// later change loosens min/max), exactly `policy`'s cipher suites, key-exchange groups and
+// signature schemes (so a certificate of another key type cannot be used), no compression, no
 // renegotiation, no 0-RTT early data (replayable by design). `policy` must have passed
 // validate(). On failure returns which step OpenSSL refused; its error queue holds the detail.
 [[nodiscard]] base::Status<std::string> restrict_to_tls13(SSL_CTX* ctx, const TlsPolicy& policy);

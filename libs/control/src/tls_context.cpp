@@ -4,6 +4,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -50,6 +51,11 @@ std::unique_ptr<BIO, BioFree> memory_bio(std::span<const std::uint8_t> bytes) {
   return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
 }
 
+const char* key_type_name(const EVP_PKEY* key) {
+  const char* name = EVP_PKEY_get0_type_name(key);
+  return name != nullptr ? name : "unknown";
+}
+
 }  // namespace
 
 base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServerConfig& config) {
@@ -66,6 +72,14 @@ base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServe
   }
   // The server's cipher preference decides (the policy lists its order of preference).
   SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Clients never resume (each connection re-checks the pin), so tickets would only cost a
+  // ticket encryption per handshake and a cached session per connection.
+  if (SSL_CTX_set_num_tickets(ctx.get(), 0) != 1) {
+    return base::unexpected(TlsError{openssl_errors("disabling session tickets")});
+  }
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  // An idle connection (a parked long-poll, a flood) holds no 16 KiB read/write buffers.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
 
   const std::string& chain = config.certificate_chain_pem;
   auto cert_bio = memory_bio(std::span<const std::uint8_t>(
@@ -95,7 +109,16 @@ base::Result<TlsServerContext, TlsError> TlsServerContext::create(const TlsServe
     return base::unexpected(TlsError{"private key too large"});
   }
   std::unique_ptr<EVP_PKEY, PkeyFree> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
+  if (!key) {
+    return base::unexpected(TlsError{openssl_errors("loading the server private key")});
+  }
+  // Checked here with a clear message: OpenSSL would load the key and then fail every handshake.
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
+    return base::unexpected(TlsError{std::string("server key type ") + key_type_name(key.get()) +
+                                     " is not allowed by the crypto policy: the control plane's TLS key must "
+                                     "be Ed25519 (rustynet-control init creates one)"});
+  }
+  if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
     return base::unexpected(TlsError{openssl_errors("loading the server private key")});
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
