@@ -12,8 +12,9 @@ usage: log_scan.py --logs PATH [PATH ...] [--secret-file NAME=FILE ...] [--secre
   tickets, a tunnel key read from the data plane) and a name to report it by. Each secret is
   searched for in every encoding a program could print it in: the text as given, and for the bytes
   it stands for (decoded from base64/hex when it is such a text; the raw bytes of a binary file)
-  hex (both cases), base64 (standard and URL-safe, with and without padding) and the first 24
-  characters of each of those (a truncated print). A text file also contributes every base64/hex
+  hex (both cases), base64 (standard and URL-safe, with and without padding), and the first 24
+  characters of each of those for a key-sized secret (a truncated print) or the encodings of the
+  last 32 bytes for a longer blob. A text file also contributes every base64/hex
   run of 24+ characters in it (the ciphertext and salts of a key blob, a PEM body).
 --require-secrets N: fail unless at least N secrets were given (a scan without material is vacuous).
 
@@ -36,6 +37,7 @@ import tempfile
 
 MIN_FORM = 16  # shorter encodings are not searched (too likely to occur by chance)
 PREFIX = 24
+MAX_KEY_SIZED = 64
 RUN = re.compile(rb"[A-Za-z0-9+/_-]{24,}={0,2}")
 GENERIC = [
     ("PEM private key", re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
@@ -67,15 +69,26 @@ def decodings(text):
     return out
 
 
-def encodings(raw):
-    """The ways a program could print `raw`."""
+def plain_encodings(raw):
     b64 = base64.b64encode(raw)
     url = base64.urlsafe_b64encode(raw)
-    forms = {"hex": raw.hex().encode(), "HEX": raw.hex().upper().encode(), "base64": b64,
-             "base64 unpadded": b64.rstrip(b"="), "base64url": url, "base64url unpadded": url.rstrip(b"=")}
-    for name, form in list(forms.items()):
-        if name in ("hex", "HEX", "base64", "base64url") and len(form) > PREFIX:
-            forms[name + " (first 24 chars)"] = form[:PREFIX]
+    return {"hex": raw.hex().encode(), "HEX": raw.hex().upper().encode(), "base64": b64,
+            "base64 unpadded": b64.rstrip(b"="), "base64url": url, "base64url unpadded": url.rstrip(b"=")}
+
+
+def encodings(raw):
+    """The ways a program could print `raw`. A key-sized secret (every byte secret) is also looked
+    for by the first 24 characters of each encoding (a truncated print); a longer blob (a sealed key
+    file, a ticket) starts with a format header shared by every blob of its kind, so instead its
+    last 32 bytes (ciphertext, tag or signature) are looked for on their own."""
+    forms = plain_encodings(raw)
+    if len(raw) <= MAX_KEY_SIZED:
+        for name, form in list(forms.items()):
+            if name in ("hex", "HEX", "base64", "base64url") and len(form) > PREFIX:
+                forms[name + " (first 24 chars)"] = form[:PREFIX]
+    else:
+        for name, form in plain_encodings(raw[-32:]).items():
+            forms[name + " of the last 32 bytes"] = form
     return forms
 
 
@@ -177,7 +190,7 @@ def self_test():
             fh.write(base64.b64encode(key).decode() + "\n")
         blob = os.path.join(work, "identity.key")
         with open(blob, "wb") as fh:
-            fh.write(b"\x01RNK" + bytes(range(200, 248)))
+            fh.write(b"\x01RNK" + bytes(range(100, 250)))
         secrets = [("tunnel key", open(key_file, "rb").read(), False), ("identity blob", open(blob, "rb").read(), True)]
         ticket = "ab" * 40
         secrets.append(("relay ticket", ticket.encode(), False))
@@ -188,6 +201,8 @@ def self_test():
             "truncated hex": (f"key {key.hex()[:30]}...\n", 1),
             "urlsafe unpadded": (f"k={base64.urlsafe_b64encode(key).decode().rstrip('=')}\n", 1),
             "binary blob as base64": (f"blob {base64.b64encode(open(blob, 'rb').read()).decode()}\n", 1),
+            "blob tail": (f"tag {base64.b64encode(bytes(range(218, 250))).decode()}\n", 1),
+            "blob header is fine": ("format " + (b"\x01RNK" + bytes(range(100, 112))).hex() + "\n", 0),
             "ticket hex": (f"ticket {ticket}\n", 1),
             "uapi": ("private_key=" + other.hex() + "\n", 1),
             "pem": ("-----BEGIN PRIVATE KEY-----\n", 1),

@@ -173,7 +173,7 @@ mr_daemon_start n2
 check "n1: daemon running with a verified state" mr_daemon_wait_ready n1 20
 check "n2: daemon running with a verified state" mr_daemon_wait_ready n2 20
 require
-check "n1 -> n2 through the relay" mr_probe_ms n1 "$N2" 30 "$(mr_now_ms)"
+check "n1 -> n2 through the relay" mr_probe_ms n1 "$N2" 30 "$(mr_now_ms)" > /dev/null
 check "n1 shows its peer via relay r1" endpoint_matches n1 '^127\.0\.0\.1:[0-9]+ via relay r1$'
 check "the attacker captured both tickets of the pair" mr_wait_until 20 bash -c "! kill -0 $(mr_pid capture) 2> /dev/null"
 mr_stop capture TERM 2 || true
@@ -221,6 +221,7 @@ check "relay counted refusals beyond the replays (forgeries)" \
   test $((after[tickets_rejected] - before[tickets_rejected])) -gt $((after[tickets_replayed] - before[tickets_replayed]))
 check "relay logged reject:replayed events" grep -q '"decision":"reject:replayed"' "$MR_STATE/logs/relay.log"
 check "relay logged a bad-signature or malformed refusal" grep -Eq '"decision":"reject:(bad_signature|malformed)' "$MR_STATE/logs/relay.log"
+check "malformed hellos dropped as malformed" test "${after[dropped_malformed]}" -gt "${before[dropped_malformed]}"
 check "random datagrams dropped as unknown source" test "${after[dropped_unknown_source]}" -gt "${before[dropped_unknown_source]}"
 check "per-source hello limit engaged" test "${after[dropped_hello_rate]}" -gt "${before[dropped_hello_rate]}"
 check "sessions unchanged (bounded: nothing stored for the attacker)" test "${after[sessions]}" = "${before[sessions]}"

@@ -34,8 +34,7 @@ PY
 # tickets captured off the wire ($MR_STATE/captured.tickets, one hex ticket a line).
 scan_secret_args() {
   local file n=0 line
-  for file in "$MR_STATE/operator.secret" "$MR_STATE"/*/keys/* "$MR_STATE"/admin-keys/* "$MR_STATE"/control/keys/* \
-    "$MR_STATE"/secrets/*; do
+  for file in "$MR_STATE/operator.secret" "$MR_STATE"/*/keys/* "$MR_STATE"/admin-keys/* "$MR_STATE"/secrets/*; do
     [[ -f $file ]] && echo "--secret-file=${file#"$MR_STATE"/}=$file"
   done
   file=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tls"]["private_key_file"])' "$MR_STATE/control/control.json" 2> /dev/null)
@@ -51,7 +50,7 @@ scan_secret_args() {
 # Every file a program or the CLI wrote as output: process logs and saved command outputs.
 scan_log_paths() {
   echo "$MR_STATE/logs"
-  find "$MR_STATE" -maxdepth 2 -name '*.out' -type f
+  find "$MR_STATE" -maxdepth 2 -type f \( -name '*.out' -o -name '*.log' \) -not -path "$MR_STATE/logs/*" -not -name log_scan.out
 }
 
 # scan_run_logs [PATH...]: the scan over the run's logs (or PATHs); output in $MR_STATE/log_scan.out.
@@ -68,11 +67,12 @@ scan_run_logs() {
 # scan_catches_plant NODE: a copy of the logs with NODE's tunnel key (base64, as a config would
 # show it) appended to one line must fail the scan, naming that key.
 scan_catches_plant() {
-  local copy=$MR_STATE/planted key_b64
+  local copy=$MR_STATE/planted key_b64 first
   rm -rf "$copy"
   cp -r "$MR_STATE/logs" "$copy"
+  first=$(find "$copy" -type f -name '*.log' | sort | head -n 1)
   key_b64=$(python3 -c 'import base64,sys; print(base64.b64encode(bytes.fromhex(open(sys.argv[1]).read().strip())).decode())' "$MR_STATE/secrets/$1.tunnel")
-  echo "peer config loaded: key $key_b64" >> "$copy/$(ls "$copy" | head -n 1)"
+  echo "peer config loaded: key $key_b64" >> "$first"
   ! scan_run_logs "$copy" > /dev/null && grep -q "secrets/$1.tunnel (base64)" "$MR_STATE/log_scan.out"
   local caught=$?
   rm -rf "$copy"
