@@ -114,11 +114,6 @@ require() {
   fi
 }
 
-# Field $1 of the relay's latest counters line.
-relay_counter() {
-  grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
-    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"
-}
 relay_rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$(mr_pid relay)/status"; }
 # Pid of the wireguard-go process in node $1's namespace.
 tunnel_pid() {

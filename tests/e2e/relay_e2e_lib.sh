@@ -56,11 +56,12 @@ relay_counters_lines() {
   echo "${n:-0}"
 }
 relay_counters_lines_at_least() { (($(relay_counters_lines) >= $1)); }
-# forwarded_datagrams of the relay's latest counters line (this process: the log is appended).
-relay_forwarded() {
+# Field $1 of the relay's latest counters line (this process: the log is appended).
+relay_counter() {
   grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
-    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])'
+    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"
 }
+relay_forwarded() { relay_counter forwarded_datagrams; }
 relay_forwarded_above() { (($(relay_forwarded) > $1)); }
 # The endpoint NODE's daemon reports for its only peer.
 peer_endpoint() {
