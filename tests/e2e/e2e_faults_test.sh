@@ -183,7 +183,7 @@ echo "== flood"
 mr_wait_until 3 relay_counters_lines_at_least $(($(relay_counters_lines) + 1))
 declare -A before
 for field in sessions replay_entries tickets_replayed tickets_rejected dropped_unknown_source dropped_malformed \
-  dropped_hello_rate tickets_verified forwarded_datagrams; do
+  dropped_hello_rate tickets_verified forwarded_datagrams events_suppressed; do
   before[$field]=$(relay_counter "$field")
 done
 relay_pid=$(mr_pid relay)
@@ -217,7 +217,12 @@ check "relay counted the replays" test "${after[tickets_replayed]}" -gt "${befor
 check "relay counted refusals beyond the replays (forgeries)" \
   test $((after[tickets_rejected] - before[tickets_rejected])) -gt $((after[tickets_replayed] - before[tickets_replayed]))
 check "relay logged reject:replayed events" grep -q '"decision":"reject:replayed"' "$MR_STATE/logs/relay.log"
-check "relay logged a bad-signature or malformed refusal" grep -Eq '"decision":"reject:(bad_signature|malformed)' "$MR_STATE/logs/relay.log"
+check "relay logged reject:bad_signature events (forged)" grep -q '"decision":"reject:bad_signature"' "$MR_STATE/logs/relay.log"
+# The hello-rate noise is budgeted (suppressed events), but never at the refusals' expense.
+refusal_events=$(grep '"decision":"reject:' "$MR_STATE/logs/relay.log" | grep -Ec '"source":"10\.77\.0\.10[1-4]:[0-9]+"')
+check "events suppressed (the hello-rate noise is budgeted)" test "${after[events_suppressed]}" -gt "${before[events_suppressed]}"
+check "every refused ticket has its security event ($refusal_events of $((after[tickets_rejected] - before[tickets_rejected])))" \
+  test "$refusal_events" = $((after[tickets_rejected] - before[tickets_rejected]))
 check "malformed hellos dropped as malformed" test "${after[dropped_malformed]}" -gt "${before[dropped_malformed]}"
 check "random datagrams dropped as unknown source" test "${after[dropped_unknown_source]}" -gt "${before[dropped_unknown_source]}"
 check "per-source hello limit engaged" test "${after[dropped_hello_rate]}" -gt "${before[dropped_hello_rate]}"
