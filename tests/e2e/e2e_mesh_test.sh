@@ -10,12 +10,13 @@
 #          (remove later with: scripts/lib/netns-mesh.sh down rne2e).
 # Cases (run in this order; the first, "mesh", is the setup every other case needs):
 #   mesh policy status filter control-restart daemon-restart refused-state startup-refusals shutdown
+#   logscan (scripts/ci/log_scan.py: no key, secret or token of the run in any log it wrote)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 readonly REPO
 readonly BUDGET_SECONDS=${E2E_BUDGET_SECONDS:-540}
-readonly ALL_CASES="mesh policy status filter control-restart daemon-restart refused-state startup-refusals shutdown"
+readonly ALL_CASES="mesh policy status filter control-restart daemon-restart refused-state startup-refusals shutdown logscan"
 
 build_dir=${RUSTYNET_BUILD_DIR:-$REPO/build/ci}
 keep=0
@@ -25,7 +26,7 @@ while (($#)); do
     --build-dir) build_dir=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --only) only=$2; shift 2 ;;
-    -h | --help) sed -n '3,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,14p' "$0"; exit 0 ;;
     *) echo "e2e: unknown argument '$1'" >&2; exit 64 ;;
   esac
 done
@@ -52,6 +53,8 @@ done
 
 # shellcheck source=scripts/lib/mesh-run.sh
 source "$REPO/scripts/lib/mesh-run.sh"
+# shellcheck source=tests/e2e/log_scan_lib.sh
+source "$REPO/tests/e2e/log_scan_lib.sh"
 
 MR_STATE=$(mktemp -d /tmp/rustynet-e2e.XXXXXX)
 export MR_STATE
@@ -240,6 +243,10 @@ case_mesh() {
   check "n2 peers are exactly n1" peers_are n2 "n1"
   check "n3 has no peers (default deny)" peers_are n3 ""
   check "n3 -> n2 fails (no peer)" mr_ping_fails n3 "$N2"
+  # The tunnel keys the data plane runs with, for the secrets scan of case logscan.
+  for node in n1 n2 n3; do
+    check "$node: tunnel key read from its wireguard-go" scan_tunnel_key "$(mr_interface "$node")" "$MR_STATE/secrets/$node.tunnel"
+  done
   # n1's verified state as of now: replayed later (case refused-state) once it is outdated.
   OLD_GENERATION=$(generation_of n1)
   cp "$MR_STATE/n1/trust.state.last" "$MR_STATE/n1-old.last"
@@ -635,6 +642,12 @@ case_shutdown() {
     check_not "$node interface removed" interface_exists "$node"
   done
   stop_check control "control exits on SIGTERM"
+}
+
+# Every log and CLI output of the run against the run's key material (after shutdown: complete).
+case_logscan() {
+  check "no private key, secret or token of the run in any log" scan_run_logs
+  check "the scan finds a tunnel key planted in a copy of the logs" scan_catches_plant n1
 }
 
 # ---- main ------------------------------------------------------------------------------------

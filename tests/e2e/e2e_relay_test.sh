@@ -106,22 +106,6 @@ require() {
 
 # ---- relay, control config, peers ------------------------------------------------------------
 
-# Control config with or without the relayed pair (n2 is "behind" relay r1: every pair with n2).
-control_relays() {
-  python3 - "$MR_STATE/control/control.json" "$1" "$RELAY_ADDRESS" << 'PY'
-import json, sys
-path, mode, address = sys.argv[1:4]
-with open(path) as f:
-    config = json.load(f)
-if mode == "on":
-    config["relays"] = [{"relay_id": "r1", "address": address, "nodes": ["n2"]}]
-else:
-    config.pop("relays", None)
-with open(path, "w") as f:
-    json.dump(config, f, indent=2)
-PY
-}
-
 control_restart() {
   mr_stop control TERM 10
   mr_control_start 15

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Shared steps of the two relay end-to-end tests (e2e_relay_test.sh, e2e_auto_relay_test.sh):
-# logging and checks, the relay process on the control host and its counters, a peer's endpoint as
-# the CLI shows it, and the blackhole routes that cut the underlay between n1 and n2. Sourced after
-# scripts/lib/mesh-run.sh; uses the caller's failures, FIGURES, MR_STATE, RELAY_ADDRESS, RELAY_BIN,
-# U1 and U2 (read when a function runs).
+# Shared steps of the relay end-to-end tests (e2e_relay_test.sh, e2e_auto_relay_test.sh,
+# e2e_faults_test.sh): logging and checks, control's relays config, the relay process on the control
+# host and its counters, a peer's endpoint as the CLI shows it, and the blackhole routes that cut
+# the underlay between n1 and n2. Sourced after scripts/lib/mesh-run.sh; uses the caller's
+# failures, FIGURES, MR_STATE, RELAY_ADDRESS, RELAY_BIN, U1 and U2 (read when a function runs).
 
 log() { echo "  $(date -u +%H:%M:%S.%3N) $*"; }
 check() {
@@ -20,6 +20,21 @@ check() {
 figure() {
   FIGURES+=("$1")
   log "figure: $1"
+}
+# Control config with or without the relayed pair (n2 is "behind" relay r1: every pair with n2).
+control_relays() {
+  python3 - "$MR_STATE/control/control.json" "$1" "$RELAY_ADDRESS" << 'PY'
+import json, sys
+path, mode, address = sys.argv[1:4]
+with open(path) as f:
+    config = json.load(f)
+if mode == "on":
+    config["relays"] = [{"relay_id": "r1", "address": address, "nodes": ["n2"]}]
+else:
+    config.pop("relays", None)
+with open(path, "w") as f:
+    json.dump(config, f, indent=2)
+PY
 }
 relay_config() {
   cat > "$MR_STATE/relay.json" << JSON
@@ -41,11 +56,12 @@ relay_counters_lines() {
   echo "${n:-0}"
 }
 relay_counters_lines_at_least() { (($(relay_counters_lines) >= $1)); }
-# forwarded_datagrams of the relay's latest counters line (this process: the log is appended).
-relay_forwarded() {
+# Field $1 of the relay's latest counters line (this process: the log is appended).
+relay_counter() {
   grep '"event":"counters"' "$MR_STATE/logs/relay.log" | tail -n 1 |
-    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["forwarded_datagrams"])'
+    python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"
 }
+relay_forwarded() { relay_counter forwarded_datagrams; }
 relay_forwarded_above() { (($(relay_forwarded) > $1)); }
 # The endpoint NODE's daemon reports for its only peer.
 peer_endpoint() {

@@ -300,6 +300,37 @@ TEST_F(RelayCoreTest, HelloFloodFromOneSourceIsRateLimitedBeforeCrypto) {
   EXPECT_EQ(handshake(a_, ticket).type, MessageType::kAccept);
 }
 
+// Found by e2e_faults_test: one shared event budget let free, spoofable pre-authentication noise
+// (hello-rate drops) crowd the refusals of forged and replayed tickets out of the log.
+TEST_F(RelayCoreTest, HelloFloodDoesNotCrowdTicketRefusalsOutOfTheLog) {
+  const auto hello = build_hello(issuer_.issue("node-a", "node-b", testing::session_id(1), wall()), Cookie{}).value();
+  const RelayEndpoint flooder = endpoint("203.0.113.66:4444");
+  for (int i = 0; i < 1000; ++i) {
+    (void)send(flooder, hello);
+  }
+  ASSERT_EQ(sink_.count(SecurityEventKind::kHelloRateLimited), RelayLimits{}.security_events_per_second);
+  ASSERT_GT(core_->counters().events_suppressed, 0U);
+  // The clock does not move: no budget refills. Each refusal below must still be logged.
+  TicketIssuer rogue{2};
+  std::uint16_t port = 7000;
+  for (int i = 0; i < 5; ++i) {
+    const auto answer = handshake(endpoint("192.0.2.9:" + std::to_string(port++)),
+                                  rogue.issue("node-a", "node-b", testing::session_id(2), wall()));
+    EXPECT_EQ(answer.reason, RejectReason::kBadTicket);
+  }
+  const auto ticket = issuer_.issue("node-a", "node-b", testing::session_id(3), wall());
+  ASSERT_EQ(handshake(a_, ticket).type, MessageType::kAccept);
+  EXPECT_EQ(handshake(endpoint("192.0.2.10:7100"), ticket).reason, RejectReason::kReplayed);
+  EXPECT_EQ(sink_.count(SecurityEventKind::kTicketRejected), 5U);
+  EXPECT_EQ(sink_.count(SecurityEventKind::kTicketReplayed), 1U);
+  EXPECT_EQ(sink_.count(SecurityEventKind::kSessionBound), 1U);
+  // The noise stays budgeted: still no more hello-rate events than one second's worth.
+  for (int i = 0; i < 1000; ++i) {
+    (void)send(flooder, hello);
+  }
+  EXPECT_EQ(sink_.count(SecurityEventKind::kHelloRateLimited), RelayLimits{}.security_events_per_second);
+}
+
 TEST_F(RelayCoreTest, VerificationBudgetProtectsSignatureWork) {
   RelayLimits limits;
   limits.ticket_verifications_per_second = 2;

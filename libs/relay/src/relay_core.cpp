@@ -89,6 +89,10 @@ struct RelayCore::State {
   std::vector<HelloBucket> hello_buckets;
   detail::TokenBucket verify_budget;
   detail::TokenBucket event_budget;
+  // Pre-authentication events (a hello over its source's rate, a wrong cookie) cost the sender
+  // nothing and may carry a spoofed source; on a shared budget a flood of them pushed the events
+  // about forged and replayed tickets out of the log. They get a budget of their own.
+  detail::TokenBucket preauth_event_budget;
 
   State(std::string id, crypto::Ed25519PublicKey key) : relay_id(std::move(id)), control_key(key) {}
   State(const State&) = delete;
@@ -102,7 +106,8 @@ struct RelayCore::State {
 
   void emit(SecurityEventKind kind, const RelayEndpoint* source, std::string node, const RelaySessionId* session,
             std::string decision, base::MonotonicTime now) {
-    if (!event_budget.take(1, now)) {
+    const bool preauth = kind == SecurityEventKind::kHelloRateLimited || kind == SecurityEventKind::kCookieInvalid;
+    if (!(preauth ? preauth_event_budget : event_budget).take(1, now)) {
       ++counters.events_suppressed;
       return;
     }
@@ -362,6 +367,7 @@ base::Result<RelayCore, std::string> RelayCore::create(std::string relay_id, cry
   state->verify_budget =
       detail::TokenBucket(limits.ticket_verifications_per_second, limits.ticket_verifications_per_second, now);
   state->event_budget = detail::TokenBucket(limits.security_events_per_second, limits.security_events_per_second, now);
+  state->preauth_event_budget = state->event_budget;
   return RelayCore(std::move(state));
 }
 

@@ -26,7 +26,9 @@ struct RelayLimits {
   std::uint32_t max_replay_entries = 65'536;
   // Receive buffer per datagram; larger datagrams are dropped and counted (never forwarded cut).
   std::uint32_t max_datagram_bytes = 2'048;
-  // Security events written per second; the rest are counted as suppressed.
+  // Security events written per second, twice: once for pre-authentication events (hello rate,
+  // invalid cookie) and once for all others, so cheap noise cannot crowd the ticket decisions out.
+  // The rest are counted as suppressed.
   std::uint32_t security_events_per_second = 100;
 };
 
