@@ -266,6 +266,20 @@ TEST(TlsClientPolicyTest, RefusesServersOutsideThePolicy) {
   EXPECT_FALSE(client_completes_handshake(testing::make_self_signed_certificate(testing::TestKeyType::kRsa2048), {}));
 }
 
+TEST(TlsContextTest, AlgorithmsInForceReadBackFromTheLiveContext) {
+  const TlsServerContext ctx = make_context();
+  EXPECT_EQ(algorithms_in_force(ctx.native_handle(), TlsPolicy{}),
+            (std::vector<std::string>{"tls1.3", "aes-256-gcm", "chacha20-poly1305", "x25519", "ed25519"}));
+  // A context outside the policy shows what it really does, for the startup check to refuse.
+  const auto foreign =
+      testing::make_foreign_server_context(testing::make_self_signed_certificate(testing::TestKeyType::kEcdsaP256), {});
+  SSL_CTX_set_min_proto_version(foreign.get(), TLS1_2_VERSION);
+  const auto names = algorithms_in_force(foreign.get(), TlsPolicy{});
+  for (const char* expected : {"tls1.3", "tls1.2", "aes-256-gcm", "aes-128-gcm", "ecdsa-p256"}) {
+    EXPECT_TRUE(in_policy(names, expected)) << expected;
+  }
+}
+
 TEST(TlsContextTest, ReleaseTransfersOwnership) {
   TlsServerContext ctx = make_context();
   ssl_ctx_st* raw = ctx.release();

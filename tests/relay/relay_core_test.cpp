@@ -10,6 +10,7 @@
 
 #include "manual_clock.hpp"
 #include "relay_test_support.hpp"
+#include "rustynet/crypto/algorithm_policy.hpp"
 #include "rustynet/crypto/signed_envelope.hpp"
 #include "rustynet/relay/protocol.hpp"
 
@@ -407,6 +408,14 @@ TEST_F(RelayCoreTest, RandomAndMutatedDatagramsNeverBindOrCrash) {
   }
   EXPECT_EQ(core_->session_count(), 0U);
   EXPECT_EQ(core_->bound_address_count(), 0U);
+}
+
+TEST(RelayAlgorithmsTest, InUseAreRegisteredBaselineNames) {
+  const auto names = relay_algorithms();
+  EXPECT_EQ(names, (std::vector<std::string>{"ed25519", "blake2b", "siphash-2-4"}));
+  for (const auto& name : names) {
+    EXPECT_EQ(crypto::classify_algorithm(name), crypto::AlgorithmClass::kBaseline) << name;
+  }
 }
 
 }  // namespace

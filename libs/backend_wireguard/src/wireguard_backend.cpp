@@ -583,6 +583,11 @@ void WireGuardBackend::watchdog_loop() {
   }
 }
 
+std::vector<std::string> wireguard_algorithms() {
+  // The protocol fixes them (no negotiation, no options): WireGuard's Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s.
+  return {"noise-ikpsk2", "x25519", "chacha20-poly1305", "blake2s"};
+}
+
 std::unique_ptr<api::TunnelBackend> make_wireguard_backend(const WireGuardBackendOptions& options) {
   return std::make_unique<WireGuardBackend>(options);
 }

@@ -29,6 +29,10 @@ constexpr std::array kRegistry = {
     RegistryEntry{"blake2s", AlgorithmClass::kBaseline}, RegistryEntry{"hkdf-sha256", AlgorithmClass::kBaseline},
     RegistryEntry{"argon2id", AlgorithmClass::kBaseline}, RegistryEntry{"aes-256-gcm", AlgorithmClass::kBaseline},
     RegistryEntry{"xchacha20-poly1305", AlgorithmClass::kBaseline},
+    // Appended with the per-facility startup check (issue 18): the trust state's MAC and the
+    // relay's keyed hash-table index were in use but had no name.
+    RegistryEntry{"hmac-sha512-256", AlgorithmClass::kBaseline},
+    RegistryEntry{"siphash-2-4", AlgorithmClass::kBaseline},
     // Compatibility: off unless an unexpired exception names them.
     RegistryEntry{"tls1.2", AlgorithmClass::kCompatibility},
     RegistryEntry{"aes-128-gcm", AlgorithmClass::kCompatibility},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Encrypted-file custody: Argon2id envelope key, XChaCha20-Poly1305 blobs, fail-closed checks.
 #include "rustynet/crypto/custody_file.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <sodium.h>
 #include <sys/stat.h>
@@ -332,5 +333,8 @@ base::Status<CustodyError> EncryptedFileCustody::store(KeyPurpose purpose, std::
   }
   return {};
 }
+
+// The key store: Argon2id (crypto_pwhash) derives the sealing key, XChaCha20-Poly1305 seals.
+AlgorithmNames key_custody_algorithms() { return {"argon2id", "xchacha20-poly1305"}; }
 
 }  // namespace rustynet::crypto

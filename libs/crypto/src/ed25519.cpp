@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ed25519 on libsodium crypto_sign_*; key ids on BLAKE2b (crypto_generichash).
 #include "rustynet/crypto/ed25519.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <sodium.h>
 
@@ -124,5 +125,8 @@ base::Result<Ed25519SigningKey, CryptoError> Ed25519SigningKey::clone() const {
 std::ostream& operator<<(std::ostream& out, const Ed25519SigningKey& key) {
   return out << "Ed25519SigningKey{public=" << key.public_key().to_base64() << ", secret=<redacted>}";
 }
+
+// Signatures (crypto_sign_*) and key ids (BLAKE2b, crypto_generichash).
+AlgorithmNames ed25519_algorithms() { return {"ed25519", "blake2b"}; }
 
 }  // namespace rustynet::crypto

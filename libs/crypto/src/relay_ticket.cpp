@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Relay tickets on top of the signed envelope: payload codec, issuing and verification.
 #include "rustynet/crypto/relay_ticket.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <algorithm>
 
@@ -110,5 +111,8 @@ base::Result<RelayTicketClaims, SignedStateError> verify_relay_ticket(std::span<
   }
   return claims;
 }
+
+// Tickets are Ed25519-signed by control and verified by the relay.
+AlgorithmNames relay_ticket_algorithms() { return {"ed25519"}; }
 
 }  // namespace rustynet::crypto

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Signed envelope: length-prefixed binary encoding, signing, strict decoding, SHA-256.
 #include "rustynet/crypto/signed_envelope.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <sodium.h>
 
@@ -163,5 +164,8 @@ base::Result<SignedEnvelope, SignedStateError> decode_envelope(std::span<const s
   envelope.envelope_digest = sha256(bytes);
   return envelope;
 }
+
+// Ed25519 over the canonical bytes; SHA-256 envelope digests (crypto_hash_sha256).
+AlgorithmNames signed_envelope_algorithms() { return {"ed25519", "sha-256"}; }
 
 }  // namespace rustynet::crypto

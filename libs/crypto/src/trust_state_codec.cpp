@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Trust-state file encoding with a trailing HMAC-SHA-512-256 (libsodium crypto_auth_hmacsha512256).
 #include <sodium.h>
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <algorithm>
 #include <set>
@@ -164,5 +165,9 @@ base::Result<TrustState, SignedStateError> decode_trust_state(std::span<const st
   }
   return state;
 }
+
+// HMAC-SHA-512-256 over the trust state (crypto_auth_hmacsha512256) with a BLAKE2b-derived subkey
+// (subkey.cpp, crypto_kdf_derive_from_key).
+AlgorithmNames trust_state_algorithms() { return {"hmac-sha512-256", "blake2b"}; }
 
 }  // namespace rustynet::crypto

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // X25519 on libsodium crypto_scalarmult.
 #include "rustynet/crypto/x25519.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 #include <sodium.h>
 
@@ -99,5 +100,8 @@ base::Result<SecretKey, CryptoError> x25519_shared_secret(const SecretKey& secre
   }
   return SecretKey::from_bytes(shared.view());
 }
+
+// crypto_scalarmult: the tunnel identity's key agreement.
+AlgorithmNames x25519_algorithms() { return {"x25519"}; }
 
 }  // namespace rustynet::crypto

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/crypto/crypto_error.hpp"
 #include "rustynet/crypto/encoding.hpp"
 #include "rustynet/crypto/relay_ticket.hpp"
@@ -453,5 +454,11 @@ const RelayLimits& RelayCore::limits() const noexcept { return state_->limits; }
 std::size_t RelayCore::session_count() const noexcept { return state_->sessions.size(); }
 std::size_t RelayCore::bound_address_count() const noexcept { return state_->bound.size(); }
 std::size_t RelayCore::replay_entry_count() const noexcept { return state_->replay.size(); }
+
+std::vector<std::string> relay_algorithms() {
+  std::vector<std::string> names = crypto::relay_ticket_algorithms();
+  crypto::add_algorithms(names, {"blake2b", "siphash-2-4"});  // crypto_generichash, crypto_shorthash
+  return names;
+}
 
 }  // namespace rustynet::relay

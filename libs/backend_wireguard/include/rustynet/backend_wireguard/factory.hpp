@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rustynet/backend_api/packet_filter.hpp"
 #include "rustynet/backend_api/tunnel_backend.hpp"
@@ -37,6 +38,11 @@ struct WireGuardBackendOptions {
 // A new, not running backend. Thread-compatible like every TunnelBackend; internally it also runs
 // a watchdog thread (started by start(), joined by shutdown()) that restarts a dead userspace
 // daemon and re-applies the whole configuration.
+// The algorithm-policy names (docs/crypto-policy.md) the WireGuard data plane uses, whichever
+// driver runs it: the Noise IKpsk2 handshake over X25519, ChaCha20-Poly1305 transport, BLAKE2s
+// hashing and MACs. The daemon checks them against its crypto policy before it starts a tunnel.
+[[nodiscard]] std::vector<std::string> wireguard_algorithms();
+
 [[nodiscard]] std::unique_ptr<backend_api::TunnelBackend> make_wireguard_backend(
     const WireGuardBackendOptions& options);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "rustynet/base/result.hpp"
 #include "rustynet/base/secret_bytes.hpp"
@@ -43,5 +44,13 @@ class TlsServerContext {
   explicit TlsServerContext(ssl_ctx_st* ctx) noexcept : ctx_(ctx) {}
   ssl_ctx_st* ctx_ = nullptr;
 };
+
+// The algorithm-policy names (docs/crypto-policy.md) `ctx` will actually negotiate, for the
+// program's startup check: protocol versions, TLS 1.3 suites and the certificate's key type are
+// read back from the live context; key-exchange groups and signature schemes, which OpenSSL 3.0
+// cannot report for a context, are the ones `policy` had restrict_to_tls13 set (it fails when
+// OpenSSL refuses them). A suite or key type the policy has no name for comes back under its own
+// name (e.g. "aes-128-ccm"), so the check refuses it as unknown instead of passing it over.
+[[nodiscard]] std::vector<std::string> algorithms_in_force(ssl_ctx_st* ctx, const TlsPolicy& policy);
 
 }  // namespace rustynet::control

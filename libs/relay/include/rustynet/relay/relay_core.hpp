@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/result.hpp"
@@ -73,5 +74,10 @@ class RelayCore {
   explicit RelayCore(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+// The algorithm-policy names the relay core uses (its startup check): ticket signatures (Ed25519,
+// crypto::relay_ticket_algorithms), hello cookies (keyed BLAKE2b) and the hello-rate table's
+// keyed index (SipHash-2-4), as relay_core.cpp calls them.
+[[nodiscard]] std::vector<std::string> relay_algorithms();
 
 }  // namespace rustynet::relay
