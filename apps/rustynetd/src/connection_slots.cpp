@@ -31,16 +31,14 @@ DaemonStatus validate_limits(const LocalApiLimits& limits) {
 
 Admission ConnectionSlots::admit(uid_t uid, Access access) {
   switch (access) {
-    case Access::kNone:
-      return Admission::kForbidden;
+    case Access::kNone: return Admission::kForbidden;
     case Access::kAdmin:
       if (admin_open_ >= limits_.max_admin_connections) {
         return Admission::kAdminFull;
       }
       ++admin_open_;
       return Admission::kAdmitted;
-    case Access::kRead:
-      break;
+    case Access::kRead: break;
   }
   // The uid check comes first so a uid at its own cap is told so even when the total is full.
   if (open_for(uid) >= limits_.max_connections_per_uid) {

@@ -25,6 +25,8 @@ struct LocalApiLimits {
   // From accept to the complete request line, and again from a ready response to its last byte
   // written. Time spent in the handler does not count (the daemon, not the client, holds it).
   std::chrono::milliseconds request_deadline{2000};
+
+  bool operator==(const LocalApiLimits&) const = default;
 };
 
 inline constexpr std::size_t kMaxLocalApiConnections = 1024;

@@ -34,7 +34,9 @@ struct LocalApiServer::Connection {
   std::string input;
   std::string output;
   std::size_t sent = 0;
-  bool closing = false;
+  bool closing = false;   // swept at the end of the loop pass
+  bool expired = false;   // closing because of the deadline
+  bool answered = false;  // closing after the whole response was written
 };
 
 namespace {
@@ -277,22 +279,17 @@ void LocalApiServer::accept_pending() {
     const Access access = peer.has_value() ? classify_peer(*peer, options_.rules) : Access::kNone;
     const uid_t uid = peer.has_value() ? peer->uid : static_cast<uid_t>(-1);
     const Admission admission = slots_.admit(uid, access);
+    if (admission != Admission::kAdmitted) {
+      const bool forbidden = admission == Admission::kForbidden;
+      send_line_now(client.get(), local_error_line(forbidden ? "forbidden" : "unavailable", to_string(admission)));
+      client.reset();  // closed before it is counted: a counter never runs ahead of the socket
+    }
     switch (admission) {
-      case Admission::kAdmitted:
-        break;
-      case Admission::kForbidden:
-        send_line_now(client.get(), local_error_line("forbidden", to_string(admission)));
-        count(&LocalApiServerStats::forbidden);
-        continue;
-      case Admission::kUidFull:
-        send_line_now(client.get(), local_error_line("unavailable", to_string(admission)));
-        count(&LocalApiServerStats::refused_uid);
-        continue;
+      case Admission::kAdmitted: break;
+      case Admission::kForbidden: count(&LocalApiServerStats::forbidden); continue;
+      case Admission::kUidFull: count(&LocalApiServerStats::refused_uid); continue;
       case Admission::kReadFull:
-      case Admission::kAdminFull:
-        send_line_now(client.get(), local_error_line("unavailable", to_string(admission)));
-        count(&LocalApiServerStats::refused_total);
-        continue;
+      case Admission::kAdminFull: count(&LocalApiServerStats::refused_total); continue;
     }
     auto connection = std::make_unique<Connection>();
     connection->fd = std::move(client);
@@ -369,7 +366,7 @@ void LocalApiServer::write_response(Connection& connection) {
     connection.sent += static_cast<std::size_t>(n);
   }
   connection.closing = true;
-  count(&LocalApiServerStats::answered);
+  connection.answered = true;
 }
 
 void LocalApiServer::take_completions() {
@@ -393,29 +390,36 @@ void LocalApiServer::expire() {
       continue;
     }
     if (connection->phase == Connection::Phase::kReading) {
-      send_line_now(connection->fd.get(),
-                    local_error_line("malformed", "request line not complete within " +
-                                                      std::to_string(options_.limits.request_deadline.count()) +
-                                                      " ms"));
+      send_line_now(
+          connection->fd.get(),
+          local_error_line("malformed", "request line not complete within " +
+                                            std::to_string(options_.limits.request_deadline.count()) + " ms"));
     }
     connection->closing = true;
-    count(&LocalApiServerStats::expired);
+    connection->expired = true;
   }
 }
 
 void LocalApiServer::sweep() {
+  std::uint64_t expired = 0;
+  std::uint64_t answered = 0;
   bool released = false;
   for (auto it = connections_.begin(); it != connections_.end();) {
-    if (it->second->closing) {
-      slots_.release(it->second->uid, it->second->access);
-      it = connections_.erase(it);
-      released = true;
-    } else {
+    Connection& connection = *it->second;
+    if (!connection.closing) {
       ++it;
+      continue;
     }
+    slots_.release(connection.uid, connection.access);
+    expired += connection.expired ? 1 : 0;
+    answered += connection.answered ? 1 : 0;
+    it = connections_.erase(it);  // closes the socket before the counters below say so
+    released = true;
   }
   if (released) {
     const std::lock_guard lock(stats_mutex_);
+    stats_.expired += expired;
+    stats_.answered += answered;
     stats_.read_open = slots_.read_open();
     stats_.admin_open = slots_.admin_open();
   }

@@ -2,8 +2,8 @@
 // Local API server under hostile local clients (issue 19): idle floods, per-uid caps, deadlines,
 // clients that do not read, and an admin lane that read-only load cannot block.
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,8 +63,8 @@ bool wait_until(const std::function<bool()>& done, milliseconds timeout = millis
 class FakeHandler final : public LocalApiHandler {
  public:
   Reply status() override {
+    const std::size_t padding = status_padding.load();  // before the call is counted: tests change it then
     status_calls.fetch_add(1);
-    const std::size_t padding = status_padding.load();
     if (padding == 0) {
       return Reply{true, R"({"state":"running"})", {}};
     }
@@ -170,12 +170,12 @@ const std::string kStatus = "{\"version\":1,\"method\":\"status\"}\n";
 class ClientProcess {
  public:
   enum Op : char {
-    kConnect = 'c',  // arg connections more; reply: how many connect() calls succeeded
-    kSend = 's',     // on connections that sent nothing yet: arg 0 status, 1 peers, 2 an
-                     // unterminated prefix; reply: sends that worked
-    kProbe = 'o',    // reply: connections still open (EOF seen on the others)
-    kRefusals = 'u', // reply: closed connections whose data said "unavailable"
-    kAnswers = 'a',  // read every open connection to EOF (arg ms); reply: "ok":true responses
+    kConnect = 'c',   // arg connections more; reply: how many connect() calls succeeded
+    kSend = 's',      // on connections that sent nothing yet: arg 0 status, 1 peers, 2 an
+                      // unterminated prefix; reply: sends that worked
+    kProbe = 'o',     // reply: connections still open (EOF seen on the others)
+    kRefusals = 'u',  // reply: closed connections whose data said "unavailable"
+    kAnswers = 'a',   // read every open connection to EOF (arg ms); reply: "ok":true responses
     kQuit = 'q',
   };
 
@@ -287,8 +287,7 @@ class ClientProcess {
             }
           }
           break;
-        default:
-          ::_exit(0);
+        default: ::_exit(0);
       }
       if (::write(replies, &reply, sizeof(reply)) != sizeof(reply)) {
         ::_exit(4);
@@ -306,8 +305,8 @@ class ClientProcess {
     while (true) {
       const ssize_t n = ::recv(h.fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n > 0) {
-        h.refused = h.refused ||
-                    std::string_view(buffer.data(), static_cast<std::size_t>(n)).find("unavailable") != std::string_view::npos;
+        h.refused = h.refused || std::string_view(buffer.data(), static_cast<std::size_t>(n)).find("unavailable") !=
+                                     std::string_view::npos;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
