@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Daemon (state loop, local API, long-poll client, runtime, relay links), control server (Asio threads, shared
 # limiter/lockout/store), relay (server loop, sessions). The control load test is left out: it is a
 # throughput test whose rates TSan's 5-15x slowdown would distort; its code paths are the server's.
-tests=(rustynetd_test rustynetd_https_client_test rustynetd_relay_test control_server_test relay_test)
+tests=(rustynetd_test rustynetd_local_api_server_test rustynetd_https_client_test rustynetd_relay_test control_server_test relay_test)
 if [[ -n ${RUSTYNET_TSAN_TESTS:-} ]]; then
   read -ra tests <<<"${RUSTYNET_TSAN_TESTS//,/ }"
   ((${#tests[@]} > 0)) || gate_fail "tsan: RUSTYNET_TSAN_TESTS selects no test"

@@ -334,6 +334,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   if (config.local_api.group) {
     RUSTYNET_ASSIGN_OR_RETURN(api_options.socket_gid, group_id(*config.local_api.group));
   }
+  api_options.limits = config.local_api.limits;
   api_options.rules.daemon_uid = ::geteuid();
   api_options.rules.read_gid = api_options.socket_gid;
   if (config.local_api.admin_group) {

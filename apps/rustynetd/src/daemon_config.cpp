@@ -205,6 +205,28 @@ base::Result<LocalApiConfig, JsonError> parse_local_api(const nlohmann::json& va
       return json_fail(reader.path(), "group names must not be empty");
     }
   }
+  // The ranges are validate_limits' (LocalApiServer::start checks them again).
+  const LocalApiLimits defaults;
+  const auto cap = static_cast<std::int64_t>(kMaxLocalApiConnections);
+  const auto size_field = [&](std::string_view key, std::size_t fallback) {
+    return int_in_range(reader, key, static_cast<std::int64_t>(fallback), 1, cap);
+  };
+  RUSTYNET_ASSIGN_OR_RETURN(const auto max_read, size_field("max_read_connections", defaults.max_read_connections));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto per_uid,
+                            size_field("max_connections_per_uid", defaults.max_connections_per_uid));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto max_admin, size_field("max_admin_connections", defaults.max_admin_connections));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto queue, size_field("read_queue_depth", defaults.read_queue_depth));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto deadline,
+                            int_in_range(reader, "request_deadline_ms", defaults.request_deadline.count(),
+                                         kMinLocalApiDeadline.count(), kMaxLocalApiDeadline.count()));
+  if (per_uid > max_read) {
+    return json_fail(reader.child_path("max_connections_per_uid"), "must not exceed max_read_connections");
+  }
+  out.limits.max_read_connections = static_cast<std::size_t>(max_read);
+  out.limits.max_connections_per_uid = static_cast<std::size_t>(per_uid);
+  out.limits.max_admin_connections = static_cast<std::size_t>(max_admin);
+  out.limits.read_queue_depth = static_cast<std::size_t>(queue);
+  out.limits.request_deadline = std::chrono::milliseconds(deadline);
   RUSTYNET_RETURN_IF_ERROR(reader.finish());
   return out;
 }
@@ -308,7 +330,8 @@ std::optional<std::string> reload_blocker(const DaemonConfig& current, const Dae
     return "backend";
   }
   if (current.local_api.socket_path != next.local_api.socket_path || current.local_api.group != next.local_api.group ||
-      current.local_api.admin_group != next.local_api.admin_group) {
+      current.local_api.admin_group != next.local_api.admin_group ||
+      current.local_api.limits != next.local_api.limits) {
     return "local_api";
   }
   return std::nullopt;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connection_slots.hpp"
 #include "daemon_error.hpp"
 
 namespace rustynet::apps::daemon {
@@ -49,6 +50,7 @@ struct LocalApiConfig {
   std::string socket_path = "/run/rustynet/rustynetd.sock";
   std::optional<std::string> group;        // read access; default: the daemon's primary group
   std::optional<std::string> admin_group;  // mutating methods (root always may)
+  LocalApiLimits limits;                   // caps and request deadline (validate_limits' ranges)
 };
 
 struct DaemonConfig {

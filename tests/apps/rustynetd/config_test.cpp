@@ -96,6 +96,49 @@ TEST_F(ConfigTest, BadValuesRefused) {
   expect_refused(nlohmann::json::array(), "$");
 }
 
+TEST_F(ConfigTest, LocalApiLimitsDefaultsOverridesAndRanges) {
+  const auto defaults = parse_daemon_config(base().dump());
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().describe();
+  EXPECT_EQ(defaults->local_api.limits, LocalApiLimits{});
+  auto tuned = base();
+  tuned["local_api"]["max_read_connections"] = 16;
+  tuned["local_api"]["max_connections_per_uid"] = 2;
+  tuned["local_api"]["max_admin_connections"] = 4;
+  tuned["local_api"]["read_queue_depth"] = 3;
+  tuned["local_api"]["request_deadline_ms"] = 5000;
+  const auto parsed = parse_daemon_config(tuned.dump());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().describe();
+  EXPECT_EQ(parsed->local_api.limits.max_read_connections, 16U);
+  EXPECT_EQ(parsed->local_api.limits.max_connections_per_uid, 2U);
+  EXPECT_EQ(parsed->local_api.limits.max_admin_connections, 4U);
+  EXPECT_EQ(parsed->local_api.limits.read_queue_depth, 3U);
+  EXPECT_EQ(parsed->local_api.limits.request_deadline, std::chrono::milliseconds(5000));
+  EXPECT_TRUE(validate_limits(parsed->local_api.limits).has_value());
+  // Tuning the caps needs a restart (the server is not rebuilt on reload).
+  EXPECT_EQ(reload_blocker(*defaults, *parsed), std::optional<std::string>("local_api"));
+
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{{"max_read_connections", 0},
+                                                                                      {"max_read_connections", 1025},
+                                                                                      {"max_connections_per_uid", 0},
+                                                                                      {"max_admin_connections", 0},
+                                                                                      {"read_queue_depth", 2000},
+                                                                                      {"request_deadline_ms", 49},
+                                                                                      {"request_deadline_ms", 60001},
+                                                                                      {"request_deadline_ms", "2000"},
+                                                                                      {"max_read_connections", -1}}) {
+    auto config = base();
+    config["local_api"][key] = value;
+    expect_refused(config, "$.local_api." + key);
+  }
+  auto above_total = base();
+  above_total["local_api"]["max_read_connections"] = 4;
+  above_total["local_api"]["max_connections_per_uid"] = 5;
+  expect_refused(above_total, "$.local_api.max_connections_per_uid");
+  auto unknown = base();
+  unknown["local_api"]["max_connections"] = 10;
+  expect_refused(unknown, "max_connections");
+}
+
 TEST_F(ConfigTest, HttpsSchemeAcceptedAndIpv6Brackets) {
   auto config = base();
   config["control"]["url"] = "https://[2001:db8::1]:8443";

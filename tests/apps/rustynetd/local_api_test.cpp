@@ -144,7 +144,7 @@ TEST(LocalApiServerTest, SocketModeGroupAndRoundTrip) {
   options.socket_path = dir.file("api.sock");
   options.socket_gid = ::getegid();
   options.rules = AccessRules{::geteuid(), ::getegid(), std::nullopt};
-  options.io_timeout_ms = 500;
+  options.limits.request_deadline = std::chrono::milliseconds(500);
   auto server = LocalApiServer::start(options, handler);
   ASSERT_TRUE(server.has_value()) << server.error().describe();
   struct stat info {};
