@@ -11,9 +11,14 @@
 #   bridge                     PREFIX-lan     br0          (none)
 #   control host               PREFIX-ctl     eth0         10.77.0.1/24
 #   node nK (K = 1..200)       PREFIX-nK      eth0         10.77.0.(10+K)/24
+#   NAT router rK (K = 1..20)  PREFIX-rK      eth0         10.77.0.(230+K)/24 (its WAN side)
+#                                             lan0         192.168.(100+K).1/24 (a bridge)
+#   node nK behind router rJ   PREFIX-nK      eth0         192.168.(100+J).(10+K)/24, default via .1
+# A router masquerades its LAN to its WAN address with nftables (a home NAT: every host behind it
+# reaches the bridge from one address); mesh_nat_router_up / mesh_attach_behind build it.
 # Addresses exist ONLY inside these namespaces; the root namespace is never touched (the veth
 # pairs are created inside PREFIX-lan and their far ends moved straight into the host namespace).
-# mesh_down removes exactly the namespaces matching ^PREFIX-(lan|ctl|n[0-9]+)$ after killing every
+# mesh_down removes exactly the namespaces matching ^PREFIX-(lan|ctl|n[0-9]+|r[0-9]+)$ after killing every
 # process still running in them (`ip netns pids`), so it never touches anyone else's namespaces.
 # Both directions are idempotent and safe on a half-created topology.
 
@@ -58,10 +63,16 @@ mesh_ensure_ns() {
 
 # Joins host ("ctl" or nK) to the bridge with its underlay address. Idempotent.
 mesh_attach() {
-  local prefix=$1 host=$2 lan ns address port
+  local address
+  address=$(mesh_address "$2") || return 1
+  mesh_attach_as "$1" "$2" "$address/24"
+}
+
+# mesh_attach_as PREFIX HOST ADDR/LEN: joins HOST's namespace to the bridge with ADDR. Idempotent.
+mesh_attach_as() {
+  local prefix=$1 host=$2 address=$3 lan ns port
   lan=$(mesh_ns "$prefix" lan)
   ns=$(mesh_ns "$prefix" "$host")
-  address=$(mesh_address "$host") || return 1
   port="v-$host"
   mesh_ensure_ns "$ns"
   if ! ip -n "$lan" link show "$port" &> /dev/null; then
@@ -72,8 +83,60 @@ mesh_attach() {
   fi
   ip -n "$lan" link set "$port" master br0
   ip -n "$lan" link set "$port" up
-  ip -n "$ns" addr replace "$address/24" dev eth0
+  ip -n "$ns" addr replace "$address" dev eth0
   ip -n "$ns" link set eth0 up
+}
+
+# mesh_nat_router_up PREFIX rK: router rK on the bridge (WAN 10.77.0.(230+K)) with a LAN bridge
+# 192.168.(100+K).1/24 that it forwards and masquerades (nftables, its own namespace only).
+mesh_nat_router_up() {
+  local prefix=$1 router=$2 ns index
+  [[ $router =~ ^r([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= 20)) ||
+    { mesh_log "router name '$router' must be r1..r20"; return 1; }
+  index=${BASH_REMATCH[1]}
+  ns=$(mesh_ns "$prefix" "$router")
+  mesh_attach_as "$prefix" "$router" "${MESH_SUBNET_PREFIX}.$((230 + index))/24" || return 1
+  if ! ip -n "$ns" link show lan0 &> /dev/null; then
+    ip -n "$ns" link add lan0 type bridge
+  fi
+  ip -n "$ns" link set lan0 type bridge stp_state 0 forward_delay 0
+  ip -n "$ns" addr replace "192.168.$((100 + index)).1/24" dev lan0
+  ip -n "$ns" link set lan0 up
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$ns" nft -f - << NFT
+table ip rustynet_test_nat
+delete table ip rustynet_test_nat
+table ip rustynet_test_nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 192.168.$((100 + index)).0/24 oifname "eth0" masquerade
+  }
+}
+NFT
+}
+
+# mesh_attach_behind PREFIX nK rJ: node nK on router rJ's LAN (192.168.(100+J).(10+K)), default
+# route through the router, so everything it sends to the bridge leaves from the router's address.
+mesh_attach_behind() {
+  local prefix=$1 host=$2 router=$3 ns rns index node port
+  [[ $router =~ ^r([0-9]+)$ ]] || { mesh_log "router name '$router' must be rK"; return 1; }
+  index=${BASH_REMATCH[1]}
+  [[ $host =~ ^n([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= 200)) ||
+    { mesh_log "host name '$host' must be n1..n200"; return 1; }
+  node=${BASH_REMATCH[1]}
+  ns=$(mesh_ns "$prefix" "$host")
+  rns=$(mesh_ns "$prefix" "$router")
+  port="v-$host"
+  mesh_ensure_ns "$ns"
+  if ! ip -n "$rns" link show "$port" &> /dev/null; then
+    ip -n "$ns" link del eth0 &> /dev/null || true
+    ip -n "$rns" link add "$port" type veth peer name eth0 netns "$ns"
+  fi
+  ip -n "$rns" link set "$port" master lan0
+  ip -n "$rns" link set "$port" up
+  ip -n "$ns" addr replace "192.168.$((100 + index)).$((10 + node))/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route replace default via "192.168.$((100 + index)).1"
 }
 
 # mesh_up PREFIX NODE... : bridge namespace, control host and the nodes.
@@ -117,7 +180,7 @@ mesh_wait_reachable() {
 # Namespaces belonging to PREFIX (exact pattern, never a broader glob).
 mesh_list() {
   local prefix=$1
-  ip netns list | awk '{print $1}' | grep -E "^${prefix}-(lan|ctl|n[0-9]+)$" || true
+  ip netns list | awk '{print $1}' | grep -E "^${prefix}-(lan|ctl|n[0-9]+|r[0-9]+)$" || true
 }
 
 # Kills every process in namespace $1: SIGTERM, up to ~3 s grace, then SIGKILL.
