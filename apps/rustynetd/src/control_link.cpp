@@ -34,6 +34,20 @@ DaemonError http_failure(const control::HttpsResponse& response) {
   return DaemonError{DaemonErrorKind::kControl, std::move(message)};
 }
 
+// The "error" member of a refusal's body (docs/control-protocol.md error object); bounded, and
+// anything unparsable is simply no class.
+ControlRefusal refusal_of(const control::HttpsResponse& response) {
+  ControlRefusal refusal{response.status, {}};
+  if (response.body.size() <= 4096) {
+    const auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("error") && body["error"].is_string() &&
+        body["error"].get_ref<const std::string&>().size() <= 64) {
+      refusal.error_class = body["error"].get<std::string>();
+    }
+  }
+  return refusal;
+}
+
 std::optional<std::chrono::seconds> parse_retry_after(const std::optional<std::string>& header) {
   if (!header) {
     return std::nullopt;
@@ -82,7 +96,8 @@ class HttpsControlLink final : public ControlLink {
       }
       return SyncReply{std::move(payload).value()};
     }
-    return base::unexpected(SyncFailure{http_failure(*response), parse_retry_after(response->retry_after)});
+    return base::unexpected(
+        SyncFailure{http_failure(*response), parse_retry_after(response->retry_after), false, refusal_of(*response)});
   }
 
   DaemonResult<RelayTicketGrant> relay_ticket(const std::string& peer) override {
@@ -192,6 +207,18 @@ DaemonResult<std::unique_ptr<ControlLink>> make_https_control_link(const DaemonC
   control::TokenIssuer issuer(std::move(identity), config.control.audience, clock);
   return std::unique_ptr<ControlLink>(std::make_unique<HttpsControlLink>(
       std::move(client).value(), std::move(ticket_client).value(), std::move(issuer), config.node_id));
+}
+
+bool is_membership_refusal(const SyncFailure& failure) {
+  if (!failure.refusal) {
+    return false;
+  }
+  const ControlRefusal& refusal = *failure.refusal;
+  if (refusal.status == 403) {
+    return true;
+  }
+  return refusal.status == 401 && (refusal.error_class == "bad_signature" || refusal.error_class == "revoked" ||
+                                   refusal.error_class == "unknown_identity");
 }
 
 }  // namespace rustynet::apps::daemon

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon_config.hpp"
@@ -22,11 +23,29 @@ struct SyncReply {
   std::optional<SyncPayload> update;  // nullopt: nothing newer within wait_seconds (204)
 };
 
+// Control's answer when it refused a request (an HTTP error status with the protocol's error object).
+struct ControlRefusal {
+  unsigned status = 0;      // e.g. 401
+  std::string error_class;  // the error object's "error" (e.g. "bad_signature"); empty if absent
+};
+
 struct SyncFailure {
+  // A constructor rather than an aggregate, so the many two-field call sites stay short.
+  SyncFailure(DaemonError failure, std::optional<std::chrono::seconds> retry = std::nullopt,
+              bool was_interrupted = false, std::optional<ControlRefusal> refused = std::nullopt)
+      : error(std::move(failure)), retry_after(retry), interrupted(was_interrupted), refusal(std::move(refused)) {}
+
   DaemonError error;
   std::optional<std::chrono::seconds> retry_after;  // from 429/503
   bool interrupted = false;                         // interrupt() ended it (retry at once, no backoff)
+  std::optional<ControlRefusal> refusal;            // set when control itself answered with an error
 };
+
+// True when control refused the node itself rather than this one request: its identity key is not
+// registered (removed, or never added / a wrong key: "bad_signature"), revoked, or the endpoint is
+// forbidden to it. Retrying soon cannot change that, unlike a clock problem ("expired",
+// "not_yet_valid": a Raspberry Pi before NTP) or a limit (429), which keep the normal backoff.
+[[nodiscard]] bool is_membership_refusal(const SyncFailure& failure);
 
 // The body of a 200 answer to POST /v1/node/relay-ticket (docs/control-protocol.md), decoded. The
 // ticket is opaque to the daemon (the relay verifies it); it is a bearer credential for 120 s, so
