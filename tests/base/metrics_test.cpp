@@ -120,6 +120,29 @@ TEST(MetricsRegistry, CollectedFamiliesAreReadAtScrapeTime) {
   EXPECT_EQ(registry.render(), "# HELP peer_age_seconds h\n# TYPE peer_age_seconds gauge\n");
 }
 
+TEST(MetricsRegistry, CollectedGroupsAreAskedOncePerRender) {
+  MetricsRegistry registry;
+  int calls = 0;
+  ASSERT_TRUE(registry
+                  .collected_group({{"b_rx_bytes_total", "h", MetricType::kCounter, {"peer"}},
+                                    {"a_peers", "h", MetricType::kGauge, {}}},
+                                   [&] {
+                                     ++calls;
+                                     return std::vector<std::vector<MetricSample>>{{{{"n1"}, 10}}, {{{}, 1}}};
+                                   })
+                  .has_value());
+  EXPECT_EQ(registry.render(),
+            "# HELP a_peers h\n# TYPE a_peers gauge\na_peers 1\n"
+            "# HELP b_rx_bytes_total h\n# TYPE b_rx_bytes_total counter\nb_rx_bytes_total{peer=\"n1\"} 10\n");
+  EXPECT_EQ(calls, 1);
+  // A bad name anywhere in a group registers none of it.
+  EXPECT_FALSE(registry
+                   .collected_group({{"ok_one", "h", MetricType::kGauge, {}}, {"bad name", "h", MetricType::kGauge, {}}},
+                                    [] { return std::vector<std::vector<MetricSample>>{}; })
+                   .has_value());
+  EXPECT_EQ(registry.render().find("ok_one"), std::string::npos);
+}
+
 TEST(MetricsRegistry, FormatsSpecialValues) {
   EXPECT_EQ(format_metric_value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(format_metric_value(-std::numeric_limits<double>::infinity()), "-Inf");

@@ -17,7 +17,8 @@ struct MetricsRegistry::Entry {
                std::unique_ptr<CounterFamily>, std::unique_ptr<GaugeFamily>>
       metric;
   std::vector<std::string> label_names;  // collected families only
-  std::function<std::vector<MetricSample>()> collect;
+  std::shared_ptr<const std::function<std::vector<std::vector<MetricSample>>()>> collect;  // shared by a group
+  std::size_t index = 0;  // this family's list in the group's answer
 };
 
 namespace {
@@ -287,19 +288,61 @@ Result<GaugeFamily*, MetricsError> MetricsRegistry::gauge_family(std::string nam
 Status<MetricsError> MetricsRegistry::collected(std::string name, std::string help, MetricType type,
                                                 std::vector<std::string> label_names,
                                                 std::function<std::vector<MetricSample>()> collect) {
-  if (type == MetricType::kHistogram || !collect) {
-    return unexpected(MetricsError{name + ": a collected family is a counter or gauge with a collect function"});
+  if (!collect) {
+    return unexpected(MetricsError{name + ": a collected family needs a collect function"});
   }
-  RUSTYNET_ASSIGN_OR_RETURN(Entry * entry, add(std::move(name), std::move(help), type, label_names));
-  const std::lock_guard lock(mutex_);
-  entry->label_names = std::move(label_names);
-  entry->collect = std::move(collect);
+  std::vector<CollectedFamily> one;
+  one.push_back(CollectedFamily{std::move(name), std::move(help), type, std::move(label_names)});
+  return collected_group(std::move(one), [f = std::move(collect)] { return std::vector<std::vector<MetricSample>>{f()}; });
+}
+
+Status<MetricsError> MetricsRegistry::collected_group(
+    std::vector<CollectedFamily> families, std::function<std::vector<std::vector<MetricSample>>()> collect) {
+  if (!collect) {
+    return unexpected(MetricsError{"a collected group needs a collect function"});
+  }
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    const auto& family = families[i];
+    if (family.type == MetricType::kHistogram) {
+      return unexpected(MetricsError{family.name + ": a collected family is a counter or gauge"});
+    }
+    // Validate everything first so that a bad entry leaves nothing half registered.
+    if (!valid_metric_name(family.name)) {
+      return unexpected(MetricsError{"invalid metric name '" + family.name + "'"});
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (families[j].name == family.name) {
+        return unexpected(MetricsError{"metric '" + family.name + "' registered twice"});
+      }
+    }
+    for (const auto& label : family.label_names) {
+      if (!valid_label_name(label)) {
+        return unexpected(MetricsError{family.name + ": invalid label name '" + label + "'"});
+      }
+    }
+    const std::lock_guard lock(mutex_);
+    if (entries_.contains(family.name)) {
+      return unexpected(MetricsError{"metric '" + family.name + "' registered twice"});
+    }
+  }
+  auto shared = std::make_shared<const std::function<std::vector<std::vector<MetricSample>>()>>(std::move(collect));
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    auto& family = families[i];
+    RUSTYNET_ASSIGN_OR_RETURN(Entry * entry,
+                              add(std::move(family.name), std::move(family.help), family.type, family.label_names));
+    const std::lock_guard lock(mutex_);
+    entry->label_names = std::move(family.label_names);
+    entry->collect = shared;
+    entry->index = i;
+  }
   return {};
 }
 
 std::string MetricsRegistry::render() const {
   const std::lock_guard lock(mutex_);
   std::string out;
+  // Each group is asked once per render, however many families it fills.
+  std::map<const void*, std::vector<std::vector<MetricSample>>> answers;
   for (const auto& [name, entry] : entries_) {
     if (std::holds_alternative<std::monostate>(entry->metric) && !entry->collect) {
       continue;  // being registered right now
@@ -324,7 +367,14 @@ std::string MetricsRegistry::render() const {
         append_line(out, name, (*gauges)->label_names(), values, std::to_string(metric.value()));
       });
     } else if (entry->collect) {
-      auto samples = entry->collect();
+      auto answer = answers.find(entry->collect.get());
+      if (answer == answers.end()) {
+        answer = answers.emplace(entry->collect.get(), (*entry->collect)()).first;
+      }
+      if (entry->index >= answer->second.size()) {
+        continue;
+      }
+      auto samples = answer->second[entry->index];
       std::sort(samples.begin(), samples.end(),
                 [](const MetricSample& a, const MetricSample& b) { return a.label_values < b.label_values; });
       for (const auto& sample : samples) {

@@ -124,6 +124,17 @@ class MetricsRegistry {
   [[nodiscard]] Status<MetricsError> collected(std::string name, std::string help, MetricType type,
                                                std::vector<std::string> label_names,
                                                std::function<std::vector<MetricSample>()> collect);
+  // Several collected families filled by one call per scrape (one read of the source for all of
+  // them): `collect` returns one sample list per family, in the order of `families`; missing lists
+  // render no samples. All names are validated before any is registered.
+  struct CollectedFamily {
+    std::string name;
+    std::string help;
+    MetricType type = MetricType::kGauge;
+    std::vector<std::string> label_names;
+  };
+  [[nodiscard]] Status<MetricsError> collected_group(
+      std::vector<CollectedFamily> families, std::function<std::vector<std::vector<MetricSample>>()> collect);
 
   // Prometheus text exposition format 0.0.4: families sorted by name, series by label values, so
   // the same state always renders the same bytes.
