@@ -352,9 +352,8 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
       return daemon_fail(DaemonErrorKind::kMetrics, server.error().describe());
     }
     d.metrics_server_ = std::move(server).value();
-    d.log(base::LogLevel::kInfo, "metrics_listening",
-          "metrics on " + config.metrics_listen->to_string() + " (port " +
-                                                        std::to_string(d.metrics_server_->port()) + ")");
+    d.logger_->info("metrics_listening", "metrics on " + config.metrics_listen->to_string(),
+                    {{"port", d.metrics_server_->port()}});
   }
 
   // 7. Control link and sync loop.
