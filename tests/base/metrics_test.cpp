@@ -109,8 +109,8 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulativeWithInf) {
 TEST(MetricsRegistry, CollectedFamiliesAreReadAtScrapeTime) {
   MetricsRegistry registry;
   std::vector<MetricSample> samples{{{"n2"}, 7}, {{"n1"}, 1.5}, {{"too", "many"}, 9}};
-  ASSERT_TRUE(registry.collected("peer_age_seconds", "h", MetricType::kGauge, {"peer"}, [&] { return samples; })
-                  .has_value());
+  ASSERT_TRUE(
+      registry.collected("peer_age_seconds", "h", MetricType::kGauge, {"peer"}, [&] { return samples; }).has_value());
   EXPECT_FALSE(registry.collected("bad", "h", MetricType::kHistogram, {}, [] { return std::vector<MetricSample>{}; })
                    .has_value());
   EXPECT_EQ(registry.render(),
@@ -136,10 +136,11 @@ TEST(MetricsRegistry, CollectedGroupsAreAskedOncePerRender) {
             "# HELP b_rx_bytes_total h\n# TYPE b_rx_bytes_total counter\nb_rx_bytes_total{peer=\"n1\"} 10\n");
   EXPECT_EQ(calls, 1);
   // A bad name anywhere in a group registers none of it.
-  EXPECT_FALSE(registry
-                   .collected_group({{"ok_one", "h", MetricType::kGauge, {}}, {"bad name", "h", MetricType::kGauge, {}}},
-                                    [] { return std::vector<std::vector<MetricSample>>{}; })
-                   .has_value());
+  EXPECT_FALSE(
+      registry
+          .collected_group({{"ok_one", "h", MetricType::kGauge, {}}, {"bad name", "h", MetricType::kGauge, {}}},
+                           [] { return std::vector<std::vector<MetricSample>>{}; })
+          .has_value());
   EXPECT_EQ(registry.render().find("ok_one"), std::string::npos);
 }
 

@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <fcntl.h>
+#include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -23,8 +23,8 @@
 namespace rustynet::relay {
 namespace {
 
-using std::chrono::milliseconds;
 using rustynet::testing::sample_value;
+using std::chrono::milliseconds;
 
 const RelayEndpoint kLoopback = RelayEndpoint::parse("127.0.0.1:0").value();
 

@@ -49,9 +49,9 @@ base::Result<std::unique_ptr<ControlMetrics>, ConfigError> ControlMetrics::creat
   };
   auto requests = r.counter_family("rustynet_control_requests_total",
                                    "Responses by route and status class (2xx, 4xx, ...).", {"route", "class"});
-  auto auth = r.counter_family("rustynet_control_auth_total",
-                               "Auth chain evaluations by result: allowed, or the failure class.", {"result"},
-                               kMaxClasses);
+  auto auth =
+      r.counter_family("rustynet_control_auth_total",
+                       "Auth chain evaluations by result: allowed, or the failure class.", {"result"}, kMaxClasses);
   auto limiter = r.counter_family("rustynet_control_limiter_decisions_total",
                                   "Abuse-control decisions per auth chain evaluation (rate limiters, then lockout).",
                                   {"decision"});
@@ -78,8 +78,10 @@ base::Result<std::unique_ptr<ControlMetrics>, ConfigError> ControlMetrics::creat
   auto group = r.collected_group(
       {Family{"rustynet_control_connections_active", "Open client connections.", MetricType::kGauge, {}},
        Family{"rustynet_control_connections_accepted_total", "Connections accepted.", MetricType::kCounter, {}},
-       Family{"rustynet_control_connections_refused_total", "Connections closed at once over max_connections.",
-              MetricType::kCounter, {}},
+       Family{"rustynet_control_connections_refused_total",
+              "Connections closed at once over max_connections.",
+              MetricType::kCounter,
+              {}},
        Family{"rustynet_control_long_polls_waiting", "Node long-polls currently held.", MetricType::kGauge, {}}},
       [raw = out.get()] {
         const ControlServer* server = raw->server_.load();

@@ -107,7 +107,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if ((args[0] == "--config" || args[0] == "--check-config") && args.size() == 2) {
     auto config = load_service_config(args[1]);
     if (!config.has_value()) {
-      base::Logger(std::string(kProgram), err).error("config_invalid", "invalid configuration: " + config.error().message);
+      base::Logger(std::string(kProgram), err)
+          .error("config_invalid", "invalid configuration: " + config.error().message);
       return kExitConfig;
     }
     if (args[0] == "--check-config") {

@@ -246,7 +246,8 @@ base::Status<ConfigError> parse_observability(base::JsonObjectReader& root, Serv
   if (*level) {
     const auto parsed = base::parse_log_level(**level);
     if (!parsed) {
-      return base::unexpected(invalid(root.child_path("log_level") + R"(: must be "debug", "info", "warn" or "error")"));
+      return base::unexpected(
+          invalid(root.child_path("log_level") + R"(: must be "debug", "info", "warn" or "error")"));
     }
     config.log_level = *parsed;
   }

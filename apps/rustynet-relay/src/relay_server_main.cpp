@@ -6,13 +6,13 @@
 #include <csignal>
 #include <ostream>
 
+#include "relay_metrics.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/base/log.hpp"
 #include "rustynet/base/metrics_server.hpp"
 #include "rustynet/relay/relay_config.hpp"
 #include "rustynet/relay/relay_server.hpp"
-#include "relay_metrics.hpp"
 
 namespace rustynet::apps::relay_server {
 namespace {
@@ -42,9 +42,9 @@ class LogSink final : public relay::EventSink {
     using Kind = relay::SecurityEventKind;
     const bool lifecycle =
         event.kind == Kind::kSessionBound || event.kind == Kind::kSessionRebound || event.kind == Kind::kSessionExpired;
-    log_.log(lifecycle ? base::LogLevel::kInfo : base::LogLevel::kWarn, relay::to_string(event.kind),
-             "security event",
-             {{"source", event.source}, {"node", event.node_id}, {"session", event.session}, {"decision", event.decision}});
+    log_.log(
+        lifecycle ? base::LogLevel::kInfo : base::LogLevel::kWarn, relay::to_string(event.kind), "security event",
+        {{"source", event.source}, {"node", event.node_id}, {"session", event.session}, {"decision", event.decision}});
   }
 
  private:

@@ -197,7 +197,8 @@ Daemon::Daemon(std::string config_path, DaemonDeps deps, std::ostream& log)
   if (deps_.clock == nullptr) {
     deps_.clock = &base::system_clock();
   }
-  logger_ = std::make_unique<base::Logger>("rustynetd", log, base::LogLevel::kInfo, base::LogFormat::kJson, *deps_.clock);
+  logger_ =
+      std::make_unique<base::Logger>("rustynetd", log, base::LogLevel::kInfo, base::LogFormat::kJson, *deps_.clock);
   if (!deps_.backend_factory) {
     deps_.backend_factory = make_memory_backend;
   }
@@ -282,7 +283,8 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
       return daemon_fail(DaemonErrorKind::kTrustState, created.error().describe());
     }
     d.trust_ = std::make_unique<crypto::TrustStore>(std::move(created).value());
-    d.log(base::LogLevel::kInfo, "trust_state_initialised", "trust state initialised with " + std::to_string(signers.size()) + " control signing key(s)");
+    d.log(base::LogLevel::kInfo, "trust_state_initialised",
+          "trust state initialised with " + std::to_string(signers.size()) + " control signing key(s)");
   } else {
     d.trust_ =
         std::make_unique<crypto::TrustStore>(crypto::TrustStore::open(trust_options, std::move(mac_key).value()));
@@ -323,8 +325,8 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
     }
     d.log(base::LogLevel::kWarn, "last_state_unused", "last verified state not used: " + restored.error().describe());
   } else if (*restored) {
-    d.log(base::LogLevel::kInfo, "last_state_restored", "tunnel up from the last verified state, generation " +
-               std::to_string(d.applier_->applied_generation()));
+    d.log(base::LogLevel::kInfo, "last_state_restored",
+          "tunnel up from the last verified state, generation " + std::to_string(d.applier_->applied_generation()));
     d.schedule_reinitiation();
   }
 
@@ -389,8 +391,9 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
         }
         RUSTYNET_ASSIGN_OR_RETURN(const bool changed, d.applier_->reapply());
         if (changed) {
-          d.log(base::LogLevel::kInfo, "reapplied", "re-applied generation " + std::to_string(d.applier_->applied_generation()) +
-                     " with new relay endpoints");
+          d.log(base::LogLevel::kInfo, "reapplied",
+                "re-applied generation " + std::to_string(d.applier_->applied_generation()) +
+                    " with new relay endpoints");
         }
         return {};
       });
@@ -406,9 +409,11 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   if (monitor.has_value()) {
     d.addresses_ = std::move(monitor).value();
   } else {
-    d.log(base::LogLevel::kWarn, "address_monitor_unavailable", "address monitor not started: " + monitor.error().describe());
+    d.log(base::LogLevel::kWarn, "address_monitor_unavailable",
+          "address monitor not started: " + monitor.error().describe());
   }
-  d.log(base::LogLevel::kInfo, "started", "started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
+  d.log(base::LogLevel::kInfo, "started",
+        "started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
   return daemon;
 }
 
@@ -475,7 +480,7 @@ void Daemon::sync_loop() {
     const auto sent_at = deps_.clock->monotonic_now();
     auto reply = link_->sync(request);
     const auto elapsed = deps_.clock->monotonic_now() - sent_at;
-    metrics_->sync_finished(reply.has_value()            ? SyncOutcome::kOk
+    metrics_->sync_finished(reply.has_value()           ? SyncOutcome::kOk
                             : reply.error().interrupted ? SyncOutcome::kInterrupted
                                                         : SyncOutcome::kError,
                             elapsed);
@@ -487,7 +492,8 @@ void Daemon::sync_loop() {
     std::optional<std::chrono::milliseconds> delay;
     if (!reply.has_value() && reply.error().interrupted) {
       // underlay_changed() ended the long-poll: ask again at once on a fresh connection.
-      log(base::LogLevel::kInfo, "sync_interrupted", "control sync interrupted (underlay addresses changed); syncing again");
+      log(base::LogLevel::kInfo, "sync_interrupted",
+          "control sync interrupted (underlay addresses changed); syncing again");
     } else if (!reply.has_value()) {
       connected_ = false;
       last_error_ = reply.error().error.describe();
@@ -495,7 +501,8 @@ void Daemon::sync_loop() {
       if (reply.error().retry_after) {
         delay = std::max(*delay, std::chrono::milliseconds(*reply.error().retry_after));
       }
-      log(base::LogLevel::kWarn, "sync_failed", "control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
+      log(base::LogLevel::kWarn, "sync_failed",
+          "control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
     } else {
       connected_ = true;
       if (auto now = deps_.clock->wall_now(); now.has_value()) {
@@ -509,7 +516,8 @@ void Daemon::sync_loop() {
           apply_failed_ = true;
           metrics_->applied(false);
           delay = backoff.next(deps_.random());
-          log(base::LogLevel::kError, "apply_refused", "state generation " + std::to_string(reply->update->generation) + " not applied: " + last_error_);
+          log(base::LogLevel::kError, "apply_refused",
+              "state generation " + std::to_string(reply->update->generation) + " not applied: " + last_error_);
           set_status("degraded: " + last_error_);
         } else {
           last_error_.clear();
@@ -517,7 +525,8 @@ void Daemon::sync_loop() {
           backoff.reset();
           if (*accepted) {
             metrics_->applied(true);
-            log(base::LogLevel::kInfo, "applied", "applied generation " + std::to_string(applier_->applied_generation()));
+            log(base::LogLevel::kInfo, "applied",
+                "applied generation " + std::to_string(applier_->applied_generation()));
             schedule_reinitiation();
           }
           set_status("running, generation " + std::to_string(applier_->applied_generation()));
@@ -571,11 +580,13 @@ void Daemon::handshake_watch_loop() {
       continue;
     }
     if (!actions->reinitiated.empty()) {
-      log(base::LogLevel::kInfo, "peer_reinitiated", "no handshake yet with " + names(actions->reinitiated) + " 1000 ms after configuring; re-initiated");
+      log(base::LogLevel::kInfo, "peer_reinitiated",
+          "no handshake yet with " + names(actions->reinitiated) + " 1000 ms after configuring; re-initiated");
     }
     if (!actions->reinitiated_one_way.empty()) {
-      log(base::LogLevel::kInfo, "peer_reinitiated_one_way", "nothing received from " + names(actions->reinitiated_one_way) +
-               " for 2000 ms after the handshake while sending (crossed handshakes); re-initiated");
+      log(base::LogLevel::kInfo, "peer_reinitiated_one_way",
+          "nothing received from " + names(actions->reinitiated_one_way) +
+              " for 2000 ms after the handshake while sending (crossed handshakes); re-initiated");
     }
     if (!actions->keepalive_on.empty()) {
       log(base::LogLevel::kInfo, "keepalive_on", "persistent keepalive on for " + names(actions->keepalive_on));
@@ -598,7 +609,8 @@ void Daemon::filter_watch_loop() {
       continue;
     }
     if (checked->restored) {
-      log(base::LogLevel::kError, "filter_restored", checked->finding + "; restored generation " + std::to_string(runtime_->filter_generation()));
+      log(base::LogLevel::kError, "filter_restored",
+          checked->finding + "; restored generation " + std::to_string(runtime_->filter_generation()));
     }
     filter_error_.clear();
   }
@@ -618,7 +630,8 @@ void Daemon::underlay_changed(const AddressChange& change) {
     } else {
       announced = "announced to " + std::to_string(*peers) + " peer(s)";
     }
-    log(base::LogLevel::kInfo, "underlay_changed", "underlay addresses changed (" + change.describe() + "): re-syncing with control, " + announced);
+    log(base::LogLevel::kInfo, "underlay_changed",
+        "underlay addresses changed (" + change.describe() + "): re-syncing with control, " + announced);
   }
   changed_.notify_all();
   link_->interrupt();

@@ -120,7 +120,7 @@ class Daemon final : public LocalApiHandler {
   std::unique_ptr<base::Logger> logger_;  // JSON lines on the log stream; level from the config
   std::unique_ptr<DaemonMetrics> metrics_;
   std::unique_ptr<base::MetricsServer> metrics_server_;  // only with config "metrics"
-  bool stop_called_ = false;  // stop() runs once (main thread or destructor)
+  bool stop_called_ = false;                             // stop() runs once (main thread or destructor)
 
   std::mutex mutex_;  // guards everything below and every backend call
   std::condition_variable changed_;

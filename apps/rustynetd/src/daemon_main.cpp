@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "daemon.hpp"
-#include "rustynet/base/log.hpp"
 #include "notify.hpp"
+#include "rustynet/base/log.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {

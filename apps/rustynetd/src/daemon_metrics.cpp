@@ -18,7 +18,8 @@ std::vector<std::vector<MetricSample>> collect(const DaemonSnapshot& s) {
   for (const auto& peer : s.peers) {
     if (peer.last_handshake_unix && s.now_unix) {
       // A wall clock stepped back makes an age negative: report 0 rather than a negative age.
-      age.push_back({{peer.node_id}, static_cast<double>(std::max<std::int64_t>(0, *s.now_unix - *peer.last_handshake_unix))});
+      age.push_back(
+          {{peer.node_id}, static_cast<double>(std::max<std::int64_t>(0, *s.now_unix - *peer.last_handshake_unix))});
     }
     rx.push_back({{peer.node_id}, static_cast<double>(peer.rx_bytes)});
     tx.push_back({{peer.node_id}, static_cast<double>(peer.tx_bytes)});
@@ -35,7 +36,9 @@ std::vector<std::vector<MetricSample>> collect(const DaemonSnapshot& s) {
           std::move(tx)};
 }
 
-DaemonError metrics_fail(const base::MetricsError& error) { return DaemonError{DaemonErrorKind::kInternal, error.message}; }
+DaemonError metrics_fail(const base::MetricsError& error) {
+  return DaemonError{DaemonErrorKind::kInternal, error.message};
+}
 
 }  // namespace
 
@@ -68,20 +71,29 @@ DaemonResult<std::unique_ptr<DaemonMetrics>> DaemonMetrics::create(std::function
   using Family = base::MetricsRegistry::CollectedFamily;
   auto group = r.collected_group(
       {Family{"rustynetd_peers_configured", "Peers configured on the tunnel.", MetricType::kGauge, {}},
-       Family{"rustynetd_state_generation", "Generation of the applied verified state (0: none).", MetricType::kGauge,
-              {}},
+       Family{
+           "rustynetd_state_generation", "Generation of the applied verified state (0: none).", MetricType::kGauge, {}},
        Family{"rustynetd_control_connected", "1 if the last control sync succeeded.", MetricType::kGauge, {}},
        Family{"rustynetd_tunnel_running", "1 while the tunnel backend runs.", MetricType::kGauge, {}},
        Family{"rustynetd_packet_filter_restores_total",
-              "Packet filter restores after it was found missing or altered.", MetricType::kCounter, {}},
-       Family{"rustynetd_apply_rollbacks_total", "Backend applies that failed and were rolled back.",
-              MetricType::kCounter, {}},
+              "Packet filter restores after it was found missing or altered.",
+              MetricType::kCounter,
+              {}},
+       Family{"rustynetd_apply_rollbacks_total",
+              "Backend applies that failed and were rolled back.",
+              MetricType::kCounter,
+              {}},
        Family{"rustynetd_peer_last_handshake_age_seconds",
-              "Seconds since the latest handshake with the peer (absent before the first).", MetricType::kGauge,
+              "Seconds since the latest handshake with the peer (absent before the first).",
+              MetricType::kGauge,
               {"peer"}},
-       Family{"rustynetd_peer_rx_bytes_total", "Bytes received from the peer (backend counters).",
-              MetricType::kCounter, {"peer"}},
-       Family{"rustynetd_peer_tx_bytes_total", "Bytes sent to the peer (backend counters).", MetricType::kCounter,
+       Family{"rustynetd_peer_rx_bytes_total",
+              "Bytes received from the peer (backend counters).",
+              MetricType::kCounter,
+              {"peer"}},
+       Family{"rustynetd_peer_tx_bytes_total",
+              "Bytes sent to the peer (backend counters).",
+              MetricType::kCounter,
               {"peer"}}},
       [snapshot = std::move(snapshot)] { return collect(snapshot()); });
   if (!group.has_value()) {
@@ -92,15 +104,9 @@ DaemonResult<std::unique_ptr<DaemonMetrics>> DaemonMetrics::create(std::function
 
 void DaemonMetrics::sync_finished(SyncOutcome outcome, std::chrono::nanoseconds elapsed) noexcept {
   switch (outcome) {
-    case SyncOutcome::kOk:
-      sync_ok_->inc();
-      break;
-    case SyncOutcome::kError:
-      sync_error_->inc();
-      break;
-    case SyncOutcome::kInterrupted:
-      sync_interrupted_->inc();
-      break;
+    case SyncOutcome::kOk: sync_ok_->inc(); break;
+    case SyncOutcome::kError: sync_error_->inc(); break;
+    case SyncOutcome::kInterrupted: sync_interrupted_->inc(); break;
   }
   sync_seconds_->observe(std::chrono::duration<double>(elapsed).count());
 }

@@ -16,7 +16,7 @@ struct MetricsRegistry::Entry {
   std::variant<std::monostate, std::unique_ptr<Counter>, std::unique_ptr<Gauge>, std::unique_ptr<Histogram>,
                std::unique_ptr<CounterFamily>, std::unique_ptr<GaugeFamily>>
       metric;
-  std::vector<std::string> label_names;  // collected families only
+  std::vector<std::string> label_names;                                                    // collected families only
   std::shared_ptr<const std::function<std::vector<std::vector<MetricSample>>()>> collect;  // shared by a group
   std::size_t index = 0;  // this family's list in the group's answer
 };
@@ -28,12 +28,9 @@ bool name_rest(char c) noexcept { return name_start(c) || (c >= '0' && c <= '9')
 
 std::string_view type_name(MetricType type) noexcept {
   switch (type) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-      return "histogram";
+    case MetricType::kCounter: return "counter";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
   }
   return "untyped";
 }
@@ -156,7 +153,8 @@ Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {}
 
 void Histogram::observe(double value) noexcept {
-  const auto bucket = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
+  const auto bucket =
+      static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
   buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
@@ -203,8 +201,7 @@ template class MetricFamily<Gauge>;
 MetricsRegistry::MetricsRegistry() = default;
 MetricsRegistry::~MetricsRegistry() = default;
 
-Result<MetricsRegistry::Entry*, MetricsError> MetricsRegistry::add(std::string name, std::string help,
-                                                                   MetricType type,
+Result<MetricsRegistry::Entry*, MetricsError> MetricsRegistry::add(std::string name, std::string help, MetricType type,
                                                                    const std::vector<std::string>& label_names) {
   if (!valid_metric_name(name)) {
     return unexpected(MetricsError{"invalid metric name '" + name + "'"});
@@ -293,11 +290,12 @@ Status<MetricsError> MetricsRegistry::collected(std::string name, std::string he
   }
   std::vector<CollectedFamily> one;
   one.push_back(CollectedFamily{std::move(name), std::move(help), type, std::move(label_names)});
-  return collected_group(std::move(one), [f = std::move(collect)] { return std::vector<std::vector<MetricSample>>{f()}; });
+  return collected_group(std::move(one),
+                         [f = std::move(collect)] { return std::vector<std::vector<MetricSample>>{f()}; });
 }
 
-Status<MetricsError> MetricsRegistry::collected_group(
-    std::vector<CollectedFamily> families, std::function<std::vector<std::vector<MetricSample>>()> collect) {
+Status<MetricsError> MetricsRegistry::collected_group(std::vector<CollectedFamily> families,
+                                                      std::function<std::vector<std::vector<MetricSample>>()> collect) {
   if (!collect) {
     return unexpected(MetricsError{"a collected group needs a collect function"});
   }

@@ -72,7 +72,8 @@ Head read_head(int fd, std::size_t limit, std::chrono::steady_clock::time_point 
     if (head.size() >= limit) {
       return Head::kTooLarge;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return Head::kIncomplete;
     }
@@ -103,7 +104,8 @@ void finish(int fd) {
   std::array<char, 1024> sink{};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   for (std::size_t drained = 0; drained < std::size_t{64} * 1024U;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd one{fd, POLLIN, 0};
     if (left.count() <= 0 || ::poll(&one, 1, static_cast<int>(left.count())) <= 0) {
       return;
@@ -288,8 +290,8 @@ void MetricsServer::serve(int fd) {
     return;
   }
   if (method != "GET") {
-    (void)send_all(fd, response("405 Method Not Allowed\r\nAllow: GET", "text/plain; charset=utf-8",
-                                "405 Method Not Allowed\n"));
+    (void)send_all(
+        fd, response("405 Method Not Allowed\r\nAllow: GET", "text/plain; charset=utf-8", "405 Method Not Allowed\n"));
     return;
   }
   (void)send_all(fd, response("200 OK", "text/plain; version=0.0.4; charset=utf-8", registry_->render()));

@@ -12,18 +12,18 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
-#include <thread>
 #include <array>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon_fixture.hpp"
 #include "metrics_scrape.hpp"
-#include "tls_responder.hpp"
 #include "notify_socket.hpp"
+#include "tls_responder.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
@@ -116,11 +116,10 @@ TEST(ProcessTest, MetricsEndpointCountsARealSyncAndApply) {
   testing::SignOptions validity;
   validity.issued_at = now - 60;
   validity.expires_at = now + 3600;
-  const auto signed_pair =
-      testing::sign_pair(control, 3,
-                         testing::make_state("n1", "100.64.0.1", {{"n2", "100.64.0.2", 2, "192.0.2.2:51820"}},
-                                             testing::kAllowAllPolicy),
-                         testing::kAllowAllPolicy, validity);
+  const auto signed_pair = testing::sign_pair(
+      control, 3,
+      testing::make_state("n1", "100.64.0.1", {{"n2", "100.64.0.2", 2, "192.0.2.2:51820"}}, testing::kAllowAllPolicy),
+      testing::kAllowAllPolicy, validity);
   const std::string answer = testing::sync_body(3, signed_pair);
   testing::TlsResponder responder([&](const testing::ResponderRequest& request) {
     if (request.target != "/v1/node/sync") {

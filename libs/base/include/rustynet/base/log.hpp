@@ -43,10 +43,12 @@ struct LogField {
   LogField(std::string_view key_in, double value_in) : key(key_in), value(value_in) {}
   template <class I>
   requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_signed_v<I>)
-  LogField(std::string_view key_in, I value_in) : key(key_in), value(static_cast<std::int64_t>(value_in)) {}
+      LogField(std::string_view key_in, I value_in)
+      : key(key_in), value(static_cast<std::int64_t>(value_in)) {}
   template <class I>
   requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_unsigned_v<I>)
-  LogField(std::string_view key_in, I value_in) : key(key_in), value(static_cast<std::uint64_t>(value_in)) {}
+      LogField(std::string_view key_in, I value_in)
+      : key(key_in), value(static_cast<std::uint64_t>(value_in)) {}
   LogField(std::string_view key_in, const SecretBytes& secret) = delete;
 
   std::string key;

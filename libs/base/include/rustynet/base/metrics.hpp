@@ -133,8 +133,8 @@ class MetricsRegistry {
     MetricType type = MetricType::kGauge;
     std::vector<std::string> label_names;
   };
-  [[nodiscard]] Status<MetricsError> collected_group(
-      std::vector<CollectedFamily> families, std::function<std::vector<std::vector<MetricSample>>()> collect);
+  [[nodiscard]] Status<MetricsError> collected_group(std::vector<CollectedFamily> families,
+                                                     std::function<std::vector<std::vector<MetricSample>>()> collect);
 
   // Prometheus text exposition format 0.0.4: families sorted by name, series by label values, so
   // the same state always renders the same bytes.

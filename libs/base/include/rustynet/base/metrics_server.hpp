@@ -49,8 +49,8 @@ class MetricsServer {
   // Binds and listens on `endpoint`, starts the thread. `registry` must outlive the server.
   // Errors: socket/bind/listen/pipe failures with errno (EADDRINUSE: the port is taken).
   [[nodiscard]] static Result<std::unique_ptr<MetricsServer>, SysError> start(const LoopbackEndpoint& endpoint,
-                                                                               const MetricsRegistry& registry,
-                                                                               MetricsServerOptions options = {});
+                                                                              const MetricsRegistry& registry,
+                                                                              MetricsServerOptions options = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
