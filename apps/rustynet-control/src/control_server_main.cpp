@@ -80,8 +80,7 @@ int serve(const ServiceConfig& config, std::ostream& err) {
     fields.emplace_back("metrics_port", *metrics);
   }
   log.info("listening",
-           "listening on " + config.listen_address + ":" + std::to_string((*service)->port()) + " (TLS 1.3)",
-           std::move(fields));
+           "listening on " + config.listen_address + ":" + std::to_string((*service)->port()) + " (TLS 1.3)", fields);
   static_cast<void>(sd_notify(0, "READY=1\nSTATUS=serving"));
   wait_for_stop(stop_signals);
   static_cast<void>(sd_notify(0, "STOPPING=1"));

@@ -151,7 +151,7 @@ int serve(const std::string& config_path, bool check_only, std::ostream& out, st
   if (metrics_server) {
     started.emplace_back("metrics_port", metrics_server->port());
   }
-  log.info("started", "relay started", std::move(started));
+  log.info("started", "relay started", started);
   const auto interval = std::chrono::seconds(config->stats_interval_seconds);
   auto last_stats = clock.monotonic_now();
   while (!g_stop.load()) {

@@ -42,7 +42,8 @@ void JsonDiagnostics::emit() {
   std::string_view text = line_;
   const std::size_t colon = text.find(": ");
   const std::string_view prefix = text.substr(0, colon);
-  if (colon != std::string_view::npos && colon <= kMaxPrefix &&
+  if (colon <= kMaxPrefix &&  // npos is larger: no colon, no prefix
+
       (prefix == kProgram || prefix.starts_with("rustynet "))) {
     std::vector<base::LogField> fields;
     if (prefix != kProgram) {
@@ -50,9 +51,9 @@ void JsonDiagnostics::emit() {
     }
     text.remove_prefix(colon + 2);
     if (text.starts_with(kWarning)) {
-      logger_->warn("warning", text.substr(kWarning.size()), std::move(fields));
+      logger_->warn("warning", text.substr(kWarning.size()), fields);
     } else {
-      logger_->error("error", text, std::move(fields));
+      logger_->error("error", text, fields);
     }
   } else {
     logger_->info("usage", text);

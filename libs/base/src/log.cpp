@@ -107,7 +107,8 @@ std::string format_log_line(LogFormat format, std::optional<UnixTime> now, std::
 Logger::Logger(std::string program, std::ostream& out, LogLevel level, LogFormat format, const Clock& clock)
     : program_(std::move(program)), out_(&out), level_(level), format_(format), clock_(&clock) {}
 
-void Logger::log(LogLevel level, std::string_view event, std::string_view message, std::vector<LogField> fields) {
+void Logger::log(LogLevel level, std::string_view event, std::string_view message,
+                 const std::vector<LogField>& fields) {
   if (!enabled(level)) {
     return;
   }

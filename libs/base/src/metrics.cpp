@@ -341,7 +341,9 @@ std::string MetricsRegistry::render() const {
   std::string out;
   // Each group is asked once per render, however many families it fills.
   std::map<const void*, std::vector<std::vector<MetricSample>>> answers;
-  for (const auto& [name, entry] : entries_) {
+  for (const auto& item : entries_) {
+    const std::string& name = item.first;  // not a structured binding: the lambdas below use it
+    const auto& entry = item.second;
     if (std::holds_alternative<std::monostate>(entry->metric) && !entry->collect) {
       continue;  // being registered right now
     }

@@ -77,18 +77,18 @@ class Logger {
   [[nodiscard]] bool enabled(LogLevel level) const noexcept { return level >= this->level(); }
 
   // `event`: a stable snake_case name a machine can match; `message`: the sentence for people.
-  void log(LogLevel level, std::string_view event, std::string_view message, std::vector<LogField> fields = {});
-  void debug(std::string_view event, std::string_view message, std::vector<LogField> fields = {}) {
-    log(LogLevel::kDebug, event, message, std::move(fields));
+  void log(LogLevel level, std::string_view event, std::string_view message, const std::vector<LogField>& fields = {});
+  void debug(std::string_view event, std::string_view message, const std::vector<LogField>& fields = {}) {
+    log(LogLevel::kDebug, event, message, fields);
   }
-  void info(std::string_view event, std::string_view message, std::vector<LogField> fields = {}) {
-    log(LogLevel::kInfo, event, message, std::move(fields));
+  void info(std::string_view event, std::string_view message, const std::vector<LogField>& fields = {}) {
+    log(LogLevel::kInfo, event, message, fields);
   }
-  void warn(std::string_view event, std::string_view message, std::vector<LogField> fields = {}) {
-    log(LogLevel::kWarn, event, message, std::move(fields));
+  void warn(std::string_view event, std::string_view message, const std::vector<LogField>& fields = {}) {
+    log(LogLevel::kWarn, event, message, fields);
   }
-  void error(std::string_view event, std::string_view message, std::vector<LogField> fields = {}) {
-    log(LogLevel::kError, event, message, std::move(fields));
+  void error(std::string_view event, std::string_view message, const std::vector<LogField>& fields = {}) {
+    log(LogLevel::kError, event, message, fields);
   }
 
  private:
