@@ -34,6 +34,26 @@ TEST(RelayConfigTest, LimitsOverride) {
   EXPECT_EQ(parsed->stats_interval_seconds, 0U);
 }
 
+TEST(RelayConfigTest, MetricsAreOptInLoopbackOnlyAndLogLevelIsChecked) {
+  const auto plain = parse_relay_config(config());
+  ASSERT_TRUE(plain.has_value()) << plain.error();
+  EXPECT_FALSE(plain->metrics_listen.has_value());
+  EXPECT_EQ(plain->log_level, base::LogLevel::kInfo);
+  const auto on = parse_relay_config(config(R"(, "metrics": {"listen": "[::1]:9102"}, "log_level": "error")"));
+  ASSERT_TRUE(on.has_value()) << on.error();
+  ASSERT_TRUE(on->metrics_listen.has_value());
+  EXPECT_EQ(on->metrics_listen->to_string(), "[::1]:9102");
+  EXPECT_EQ(on->log_level, base::LogLevel::kError);
+  for (const char* refused :
+       {R"(, "metrics": {"listen": "0.0.0.0:9102"})", R"(, "metrics": {"listen": "10.1.2.3:9102"})",
+        R"(, "metrics": {})", R"(, "metrics": {"listen": "127.0.0.1:9102", "x": 1})",
+        R"(, "metrics": "127.0.0.1:9102")", R"(, "log_level": "trace")"}) {
+    const auto parsed = parse_relay_config(config(refused));
+    ASSERT_FALSE(parsed.has_value()) << refused;
+    EXPECT_TRUE(parsed.error().starts_with("$.metrics") || parsed.error().starts_with("$.log_level")) << parsed.error();
+  }
+}
+
 TEST(RelayConfigTest, RejectsWhatCouldSilentlyWeakenTheRelay) {
   EXPECT_FALSE(parse_relay_config(config("", "2")).has_value());
   EXPECT_FALSE(parse_relay_config(config(R"(, "limit": {})")).has_value());  // typo: unknown key

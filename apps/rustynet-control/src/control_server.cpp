@@ -125,6 +125,7 @@ struct Shared {
   const control::AuthChain* node_chain = nullptr;
   ControlApi* api = nullptr;
   control::EventSink* events = nullptr;
+  ServerObserver* observer = nullptr;
   WaitHub hub;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
@@ -179,6 +180,9 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void on_handshake(beast::error_code ec) {
     if (ec) {
+      if (shared_->observer != nullptr) {
+        shared_->observer->tls_handshake_failed();
+      }
       return;  // refused protocol versions, scanners, timeouts: the session just ends
     }
     do_read();
@@ -246,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle(const http::request<http::string_body>& request) {
     const std::string_view target(request.target().data(), request.target().size());
     const Route route = route_of(target, shared_->api != nullptr);
+    route_ = std::string(route.endpoint);
     std::string_view bearer;
     const auto authorization = request.find(http::field::authorization);
     if (authorization != request.end()) {
@@ -347,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void respond(const ApiResponse& answer) { send(make_response(answer.status, answer.body)); }
 
   void send(std::shared_ptr<Response> response) {
+    observe(route_, response->result_int());
     response->keep_alive(keep_);
     response->prepare_payload();
     write(std::move(response), keep_);
@@ -358,7 +364,14 @@ class Session : public std::enable_shared_from_this<Session> {
     response->body() = error_json(failure_class);
     response->keep_alive(false);
     response->prepare_payload();
+    observe("transport", response->result_int());
     write(std::move(response), false);
+  }
+
+  void observe(std::string_view route, unsigned status) const {
+    if (shared_->observer != nullptr) {
+      shared_->observer->responded(route, status);
+    }
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> response, bool keep) {
@@ -389,6 +402,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
   std::string peer_ip_;
+  std::string route_;  // of the request being answered (metrics)
   std::uint32_t served_ = 0;
   unsigned request_version_ = 11;
   bool keep_ = false;
@@ -456,6 +470,7 @@ base::Result<std::unique_ptr<ControlServer>, ServerError> ControlServer::start(c
   impl->shared->node_chain = options.node_chain;
   impl->shared->api = options.api;
   impl->shared->events = &events;
+  impl->shared->observer = options.observer;
 
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.bind_address, ec);

@@ -28,6 +28,19 @@ struct ServerLimits {
 
 class ControlApi;
 
+// Observability hooks (metrics). Called on the server threads: implementations must be thread-safe,
+// cheap and must not block.
+class ServerObserver {
+ public:
+  virtual ~ServerObserver() = default;
+  // A TLS handshake did not complete (refused version or cipher, timeout, a scanner hanging up).
+  virtual void tls_handshake_failed() noexcept = 0;
+  // A response is being written. `route`: the route name the auth chain sees ("/v1/node/sync",
+  // "/v1/admin/nodes/{id}", "unmatched"), or "transport" for a request that never reached a route
+  // (oversize, malformed).
+  virtual void responded(std::string_view route, unsigned status) noexcept = 0;
+};
+
 struct ServerOptions {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: pick a free port (tests)
@@ -39,6 +52,7 @@ struct ServerOptions {
   // Chain for /v1/node/* (its own rate-limit budget sized for long-polling, see
   // docs/control-server.md); null uses the main chain. Must outlive the server.
   const control::AuthChain* node_chain = nullptr;
+  ServerObserver* observer = nullptr;  // optional; must outlive the server
 };
 
 struct ServerError {

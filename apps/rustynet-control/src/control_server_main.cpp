@@ -12,6 +12,7 @@
 #include "control_service.hpp"
 #include "init_command.hpp"
 #include "rustynet/base/clock.hpp"
+#include "rustynet/base/log.hpp"
 #include "service_config.hpp"
 
 namespace rustynet::apps::control_server {
@@ -25,8 +26,11 @@ constexpr const char* kUsage =
     "  init                 create the signing key, TLS certificate and configuration\n"
     "  --check-config FILE  validate the configuration (refuses any TLS version but 1.3) and exit\n"
     "  --config FILE        run the HTTPS control server until SIGINT/SIGTERM (sd_notify READY and\n"
-    "                       WATCHDOG when run by systemd)\n";
+    "                       WATCHDOG when run by systemd)\n"
+    "Logs: one JSON object per line on stderr (config log_level); security events go to\n"
+    "security_event_log; metrics: config \"metrics\" (docs/observability.md).\n";
 
+constexpr std::string_view kProgram = "rustynet-control";
 constexpr int kExitUsage = 64;   // EX_USAGE
 constexpr int kExitConfig = 78;  // EX_CONFIG
 
@@ -54,7 +58,8 @@ int wait_for_stop(const sigset_t& stop_signals) {
   }
 }
 
-int serve(const ServiceConfig& config, std::ostream& out, std::ostream& err) {
+int serve(const ServiceConfig& config, std::ostream& err) {
+  base::Logger log(std::string(kProgram), err, config.log_level);
   // Block the stop signals in every thread (the server threads inherit the mask), then wait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -64,18 +69,23 @@ int serve(const ServiceConfig& config, std::ostream& out, std::ostream& err) {
   static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
   auto service = ControlService::start(config, base::system_clock());
   if (!service.has_value()) {
-    err << "rustynet-control: refusing to start: " << service.error().message << "\n";
+    log.error("refused_to_start", "refusing to start: " + service.error().message);
     static_cast<void>(sd_notify(0, "STATUS=refusing to start"));
     return kExitConfig;
   }
-  out << "rustynet-control: listening on " << config.listen_address << ":" << (*service)->port()
-      << " (TLS 1.3), control signing key " << (*service)->control_public_key().to_base64() << "\n"
-      << std::flush;
+  std::vector<base::LogField> fields{{"address", config.listen_address},
+                                     {"port", (*service)->port()},
+                                     {"control_public_key", (*service)->control_public_key().to_base64()}};
+  if (const auto metrics = (*service)->metrics_port()) {
+    fields.emplace_back("metrics_port", *metrics);
+  }
+  log.info("listening",
+           "listening on " + config.listen_address + ":" + std::to_string((*service)->port()) + " (TLS 1.3)", fields);
   static_cast<void>(sd_notify(0, "READY=1\nSTATUS=serving"));
   wait_for_stop(stop_signals);
   static_cast<void>(sd_notify(0, "STOPPING=1"));
   (*service)->stop();
-  out << "rustynet-control: stopped\n";
+  log.info("stopped", "stopped");
   return 0;
 }
 
@@ -96,14 +106,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if ((args[0] == "--config" || args[0] == "--check-config") && args.size() == 2) {
     auto config = load_service_config(args[1]);
     if (!config.has_value()) {
-      err << "rustynet-control: invalid configuration: " << config.error().message << "\n";
+      base::Logger(std::string(kProgram), err)
+          .error("config_invalid", "invalid configuration: " + config.error().message);
       return kExitConfig;
     }
     if (args[0] == "--check-config") {
       out << "rustynet-control: configuration valid (TLS 1.3 only)\n";
       return 0;
     }
-    return serve(*config, out, err);
+    return serve(*config, err);
   }
   err << "rustynet-control: unknown argument '" << args[0] << "'\n" << kUsage;
   return kExitUsage;

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include "control_api.hpp"
+#include "control_metrics.hpp"
 #include "mesh_state.hpp"
 #include "rustynet/base/file_io.hpp"
+#include "rustynet/base/metrics_server.hpp"
 #include "rustynet/control/auth_chain.hpp"
 #include "rustynet/control/lockout.hpp"
 #include "rustynet/control/rate_limiter.hpp"
@@ -37,9 +39,11 @@ struct ControlService::Parts {
   std::unique_ptr<control::BackoffLockout> lockout;
   std::unique_ptr<control::TokenValidator> validator;
   std::unique_ptr<control::EventSink> events;
+  std::unique_ptr<ControlMetrics> metrics;  // counts every event, then forwards it to `events`
   std::unique_ptr<control::AuthChain> chain;
   std::unique_ptr<control::AuthChain> node_chain;
-  std::unique_ptr<ControlServer> server;  // last: stopped and destroyed first
+  std::unique_ptr<ControlServer> server;
+  std::unique_ptr<base::MetricsServer> metrics_server;  // last: a scrape reads the server; stopped first
 };
 
 namespace {
@@ -149,12 +153,13 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
     return base::unexpected(startup(events.error().message));
   }
   parts->events = std::move(events).value();
+  RUSTYNET_ASSIGN_OR_RETURN(parts->metrics, ControlMetrics::create(*parts->events));
   parts->chain = std::make_unique<control::AuthChain>(
       control::AuthChainParts{&clock, parts->ip_limiter.get(), parts->identity_limiter.get(), parts->lockout.get(),
-                              parts->validator.get(), service_endpoint_policy, parts->events.get()});
+                              parts->validator.get(), service_endpoint_policy, parts->metrics.get()});
   parts->node_chain = std::make_unique<control::AuthChain>(control::AuthChainParts{
       &clock, parts->node_ip_limiter.get(), parts->node_identity_limiter.get(), parts->lockout.get(),
-      parts->validator.get(), service_endpoint_policy, parts->events.get()});
+      parts->validator.get(), service_endpoint_policy, parts->metrics.get()});
 
   RUSTYNET_ASSIGN_OR_RETURN(auto tls, load_tls(config));
   ServerOptions options;
@@ -163,11 +168,20 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
   options.limits.max_connections = config.max_connections;
   options.api = parts->api.get();
   options.node_chain = parts->node_chain.get();
-  auto server = ControlServer::start(options, std::move(tls), *parts->chain, *parts->events);
+  options.observer = parts->metrics.get();
+  auto server = ControlServer::start(options, std::move(tls), *parts->chain, *parts->metrics);
   if (!server.has_value()) {
     return base::unexpected(startup(server.error().message));
   }
   parts->server = std::move(server).value();
+  parts->metrics->attach(parts->server.get());
+  if (config.metrics_listen) {
+    auto metrics_server = base::MetricsServer::start(*config.metrics_listen, parts->metrics->registry());
+    if (!metrics_server.has_value()) {
+      return base::unexpected(startup("metrics: " + metrics_server.error().describe()));
+    }
+    parts->metrics_server = std::move(metrics_server).value();
+  }
   ControlServer* raw_server = parts->server.get();
   parts->mesh->set_change_listener([raw_server](std::uint64_t version) { raw_server->notify(version); });
   return std::make_unique<ControlService>(std::move(parts));
@@ -182,7 +196,17 @@ const crypto::Ed25519PublicKey& ControlService::control_public_key() const { ret
 
 std::size_t ControlService::waiting() const { return parts_->server ? parts_->server->waiting() : 0; }
 
+std::optional<std::uint16_t> ControlService::metrics_port() const {
+  if (!parts_->metrics_server) {
+    return std::nullopt;
+  }
+  return parts_->metrics_server->port();
+}
+
 void ControlService::stop() {
+  if (parts_->metrics_server) {
+    parts_->metrics_server->stop();
+  }
   if (parts_->mesh) {
     parts_->mesh->set_change_listener(nullptr);
   }

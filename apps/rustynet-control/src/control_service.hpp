@@ -23,7 +23,8 @@ struct ServiceEnvironment {
 
 // Owns every control wired into the running server. Fails closed at startup, in this order:
 // state directory (0700, ours) -> store -> signing key from custody -> mesh state (registry and
-// policy) -> event log -> TLS material -> listener. Each failure is a kStartup ConfigError.
+// policy) -> event log -> TLS material -> listener -> metrics listener (if configured). Each
+// failure is a kStartup ConfigError.
 class ControlService {
  public:
   [[nodiscard]] static base::Result<std::unique_ptr<ControlService>, ConfigError> start(
@@ -38,6 +39,8 @@ class ControlService {
   [[nodiscard]] const crypto::Ed25519PublicKey& control_public_key() const;
   // Long-polls currently held (diagnostics and tests).
   [[nodiscard]] std::size_t waiting() const;
+  // The bound metrics port; nullopt when config "metrics" is absent.
+  [[nodiscard]] std::optional<std::uint16_t> metrics_port() const;
   void stop();
 
   struct Parts;

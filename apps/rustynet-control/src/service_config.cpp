@@ -228,6 +228,32 @@ base::Status<ConfigError> parse_relays(base::JsonObjectReader& root, ServiceConf
   return {};
 }
 
+base::Status<ConfigError> parse_observability(base::JsonObjectReader& root, ServiceConfig& config) {
+  if (root.optional_value("metrics") != nullptr) {
+    RUSTYNET_ASSIGN_OR_RETURN(auto metrics, child_object(root, "metrics"));
+    RUSTYNET_ASSIGN_OR_RETURN(const auto listen, non_empty_string(metrics, "listen"));
+    auto endpoint = base::parse_loopback_endpoint(listen);
+    if (!endpoint.has_value()) {
+      return base::unexpected(invalid(metrics.child_path("listen") + ": " + endpoint.error().message));
+    }
+    config.metrics_listen = *endpoint;
+    RUSTYNET_RETURN_IF_ERROR(finish(metrics));
+  }
+  auto level = root.optional_string("log_level");
+  if (!level.has_value()) {
+    return base::unexpected(syntax(level.error()));
+  }
+  if (*level) {
+    const auto parsed = base::parse_log_level(**level);
+    if (!parsed) {
+      return base::unexpected(
+          invalid(root.child_path("log_level") + R"(: must be "debug", "info", "warn" or "error")"));
+    }
+    config.log_level = *parsed;
+  }
+  return {};
+}
+
 }  // namespace
 
 base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view json_text) {
@@ -261,6 +287,7 @@ base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view j
   RUSTYNET_ASSIGN_OR_RETURN(const auto capacity, bounded_int(root, "nonce_capacity", 1, 100'000'000, 1'000'000));
   config.nonce_capacity = static_cast<std::size_t>(capacity);
   RUSTYNET_RETURN_IF_ERROR(parse_relays(root, config));
+  RUSTYNET_RETURN_IF_ERROR(parse_observability(root, config));
   RUSTYNET_RETURN_IF_ERROR(finish(root));
   return config;
 }

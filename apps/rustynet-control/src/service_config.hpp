@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "relay_config.hpp"
+#include "rustynet/base/log.hpp"
+#include "rustynet/base/metrics_server.hpp"
 #include "rustynet/base/result.hpp"
 #include "rustynet/control/tls_policy.hpp"
 #include "rustynet/crypto/ed25519.hpp"
@@ -55,6 +57,10 @@ struct ServiceConfig {
   std::size_t max_connections = 4096;
   std::size_t nonce_capacity = 1'000'000;
   std::vector<RelaySite> relays;  // relays, the nodes always relayed and those that may fall back
+  // "metrics": {"listen": "127.0.0.1:9103"}: the Prometheus endpoint (docs/observability.md);
+  // absent: off. Only loopback addresses parse (kInvalidValue otherwise).
+  std::optional<base::LoopbackEndpoint> metrics_listen;
+  base::LogLevel log_level = base::LogLevel::kInfo;  // "log_level": the service log on stderr
 };
 
 // Every refusal has a kind (stable, for tests and exit diagnostics) and names the JSON path.

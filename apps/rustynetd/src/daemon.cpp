@@ -193,10 +193,12 @@ const std::vector<std::string>& algorithms_in_use() {
 }
 
 Daemon::Daemon(std::string config_path, DaemonDeps deps, std::ostream& log)
-    : config_path_(std::move(config_path)), deps_(std::move(deps)), log_(&log) {
+    : config_path_(std::move(config_path)), deps_(std::move(deps)) {
   if (deps_.clock == nullptr) {
     deps_.clock = &base::system_clock();
   }
+  logger_ =
+      std::make_unique<base::Logger>("rustynetd", log, base::LogLevel::kInfo, base::LogFormat::kJson, *deps_.clock);
   if (!deps_.backend_factory) {
     deps_.backend_factory = make_memory_backend;
   }
@@ -224,12 +226,13 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   d.set_status("loading config");
   RUSTYNET_ASSIGN_OR_RETURN(d.config_, load_daemon_config(config_path));
   const DaemonConfig& config = d.config_;
+  d.logger_->set_level(config.log_level);
 
   // 2. Crypto algorithm policy.
   std::vector<std::string> warnings;
   RUSTYNET_ASSIGN_OR_RETURN(d.crypto_policy_, load_crypto_policy(config, clock, warnings));
   for (const auto& warning : warnings) {
-    d.log_line("warning: " + warning);
+    d.log(base::LogLevel::kWarn, "crypto_policy_warning", warning);
   }
 
   // 3. Key custody: identity and tunnel keys present, store and file modes checked.
@@ -280,7 +283,8 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
       return daemon_fail(DaemonErrorKind::kTrustState, created.error().describe());
     }
     d.trust_ = std::make_unique<crypto::TrustStore>(std::move(created).value());
-    d.log_line("trust state initialised with " + std::to_string(signers.size()) + " control signing key(s)");
+    d.log(base::LogLevel::kInfo, "trust_state_initialised",
+          "trust state initialised with " + std::to_string(signers.size()) + " control signing key(s)");
   } else {
     d.trust_ =
         std::make_unique<crypto::TrustStore>(crypto::TrustStore::open(trust_options, std::move(mac_key).value()));
@@ -308,7 +312,7 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   auto relay_random = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
   relay_random->second.seed(d.deps_.random());
   d.relays_ = std::make_unique<RelayManager>(
-      relay_options, clock, [&d](const std::string& line) { d.log_line(line); },
+      relay_options, clock, [&d](const std::string& line) { d.log(base::LogLevel::kInfo, "relay", line); },
       [relay_random] {
         const std::lock_guard lock(relay_random->first);
         return relay_random->second();
@@ -319,10 +323,10 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
     if (restored.error().kind == DaemonErrorKind::kBackend) {
       return base::unexpected(restored.error());
     }
-    d.log_line("last verified state not used: " + restored.error().describe());
+    d.log(base::LogLevel::kWarn, "last_state_unused", "last verified state not used: " + restored.error().describe());
   } else if (*restored) {
-    d.log_line("tunnel up from the last verified state, generation " +
-               std::to_string(d.applier_->applied_generation()));
+    d.log(base::LogLevel::kInfo, "last_state_restored",
+          "tunnel up from the last verified state, generation " + std::to_string(d.applier_->applied_generation()));
     d.schedule_reinitiation();
   }
 
@@ -342,6 +346,18 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
     api_options.rules.admin_gid = admin;
   }
   RUSTYNET_ASSIGN_OR_RETURN(d.api_, LocalApiServer::start(std::move(api_options), d));
+
+  // 6b. Metrics (opt-in, loopback only: docs/observability.md). Counted from here on either way.
+  RUSTYNET_ASSIGN_OR_RETURN(d.metrics_, DaemonMetrics::create([&d] { return d.snapshot(); }));
+  if (config.metrics_listen) {
+    auto server = base::MetricsServer::start(*config.metrics_listen, d.metrics_->registry());
+    if (!server.has_value()) {
+      return daemon_fail(DaemonErrorKind::kMetrics, server.error().describe());
+    }
+    d.metrics_server_ = std::move(server).value();
+    d.logger_->info("metrics_listening", "metrics on " + config.metrics_listen->to_string(),
+                    {{"port", d.metrics_server_->port()}});
+  }
 
   // 7. Control link and sync loop.
   d.set_status("connecting to control");
@@ -376,8 +392,9 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
         }
         RUSTYNET_ASSIGN_OR_RETURN(const bool changed, d.applier_->reapply());
         if (changed) {
-          d.log_line("re-applied generation " + std::to_string(d.applier_->applied_generation()) +
-                     " with new relay endpoints");
+          d.log(base::LogLevel::kInfo, "reapplied",
+                "re-applied generation " + std::to_string(d.applier_->applied_generation()) +
+                    " with new relay endpoints");
         }
         return {};
       });
@@ -389,13 +406,15 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
   monitor_options.tunnel_interface = config.interface_name;
   auto monitor = AddressMonitor::start(
       std::move(monitor_options), [&d](const AddressChange& change) { d.underlay_changed(change); },
-      [&d](const std::string& line) { d.log_line(line); });
+      [&d](const std::string& line) { d.log(base::LogLevel::kInfo, "address_monitor", line); });
   if (monitor.has_value()) {
     d.addresses_ = std::move(monitor).value();
   } else {
-    d.log_line("address monitor not started: " + monitor.error().describe());
+    d.log(base::LogLevel::kWarn, "address_monitor_unavailable",
+          "address monitor not started: " + monitor.error().describe());
   }
-  d.log_line("started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
+  d.log(base::LogLevel::kInfo, "started",
+        "started: node " + config.node_id + ", backend " + d.runtime_->backend_name());
   return daemon;
 }
 
@@ -431,17 +450,19 @@ void Daemon::stop() {
   if (api_) {
     api_->stop();
   }
+  if (metrics_server_) {
+    metrics_server_->stop();  // before the runtime goes: a scrape reads it
+  }
   const std::lock_guard lock(mutex_);
   if (runtime_) {
     if (auto down = runtime_->shutdown(); !down.has_value()) {
-      log_line("shutdown: " + down.error().describe());
+      log(base::LogLevel::kError, "shutdown_failed", "shutdown: " + down.error().describe());
     }
   }
 }
 
-void Daemon::log_line(const std::string& line) {
-  const std::lock_guard lock(log_mutex_);
-  *log_ << "rustynetd: " << line << "\n" << std::flush;
+void Daemon::log(base::LogLevel level, std::string_view event, const std::string& message) {
+  logger_->log(level, event, message);
 }
 
 void Daemon::set_status(const std::string& text) { deps_.notify("STATUS=" + text); }
@@ -460,6 +481,10 @@ void Daemon::sync_loop() {
     const auto sent_at = deps_.clock->monotonic_now();
     auto reply = link_->sync(request);
     const auto elapsed = deps_.clock->monotonic_now() - sent_at;
+    metrics_->sync_finished(reply.has_value()           ? SyncOutcome::kOk
+                            : reply.error().interrupted ? SyncOutcome::kInterrupted
+                                                        : SyncOutcome::kError,
+                            elapsed);
     lock.lock();
     ++attempts_;
     if (stopping_) {
@@ -468,7 +493,8 @@ void Daemon::sync_loop() {
     std::optional<std::chrono::milliseconds> delay;
     if (!reply.has_value() && reply.error().interrupted) {
       // underlay_changed() ended the long-poll: ask again at once on a fresh connection.
-      log_line("control sync interrupted (underlay addresses changed); syncing again");
+      log(base::LogLevel::kInfo, "sync_interrupted",
+          "control sync interrupted (underlay addresses changed); syncing again");
     } else if (!reply.has_value()) {
       connected_ = false;
       last_error_ = reply.error().error.describe();
@@ -476,7 +502,8 @@ void Daemon::sync_loop() {
       if (reply.error().retry_after) {
         delay = std::max(*delay, std::chrono::milliseconds(*reply.error().retry_after));
       }
-      log_line("control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
+      log(base::LogLevel::kWarn, "sync_failed",
+          "control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
     } else {
       connected_ = true;
       if (auto now = deps_.clock->wall_now(); now.has_value()) {
@@ -488,15 +515,19 @@ void Daemon::sync_loop() {
           // Refused or rolled back: the last good state stays in effect.
           last_error_ = accepted.error().describe();
           apply_failed_ = true;
+          metrics_->applied(false);
           delay = backoff.next(deps_.random());
-          log_line("state generation " + std::to_string(reply->update->generation) + " not applied: " + last_error_);
+          log(base::LogLevel::kError, "apply_refused",
+              "state generation " + std::to_string(reply->update->generation) + " not applied: " + last_error_);
           set_status("degraded: " + last_error_);
         } else {
           last_error_.clear();
           apply_failed_ = false;
           backoff.reset();
           if (*accepted) {
-            log_line("applied generation " + std::to_string(applier_->applied_generation()));
+            metrics_->applied(true);
+            log(base::LogLevel::kInfo, "applied",
+                "applied generation " + std::to_string(applier_->applied_generation()));
             schedule_reinitiation();
           }
           set_status("running, generation " + std::to_string(applier_->applied_generation()));
@@ -546,18 +577,20 @@ void Daemon::handshake_watch_loop() {
     auto actions = runtime_->watch_fresh_peers(deps_.clock->monotonic_now());
     if (!actions.has_value()) {
       last_error_ = actions.error().describe();
-      log_line("watching fresh peers: " + last_error_);
+      log(base::LogLevel::kError, "handshake_watch_failed", "watching fresh peers: " + last_error_);
       continue;
     }
     if (!actions->reinitiated.empty()) {
-      log_line("no handshake yet with " + names(actions->reinitiated) + " 1000 ms after configuring; re-initiated");
+      log(base::LogLevel::kInfo, "peer_reinitiated",
+          "no handshake yet with " + names(actions->reinitiated) + " 1000 ms after configuring; re-initiated");
     }
     if (!actions->reinitiated_one_way.empty()) {
-      log_line("nothing received from " + names(actions->reinitiated_one_way) +
-               " for 2000 ms after the handshake while sending (crossed handshakes); re-initiated");
+      log(base::LogLevel::kInfo, "peer_reinitiated_one_way",
+          "nothing received from " + names(actions->reinitiated_one_way) +
+              " for 2000 ms after the handshake while sending (crossed handshakes); re-initiated");
     }
     if (!actions->keepalive_on.empty()) {
-      log_line("persistent keepalive on for " + names(actions->keepalive_on));
+      log(base::LogLevel::kInfo, "keepalive_on", "persistent keepalive on for " + names(actions->keepalive_on));
     }
   }
 }
@@ -571,13 +604,14 @@ void Daemon::filter_watch_loop() {
     auto checked = runtime_->check_filter();
     if (!checked.has_value()) {
       if (filter_error_ != checked.error().message) {
-        log_line("error: " + checked.error().message);  // once per distinct failure
+        log(base::LogLevel::kError, "filter_check_failed", checked.error().message);  // once per distinct failure
       }
       filter_error_ = checked.error().message;
       continue;
     }
     if (checked->restored) {
-      log_line("error: " + checked->finding + "; restored generation " + std::to_string(runtime_->filter_generation()));
+      log(base::LogLevel::kError, "filter_restored",
+          checked->finding + "; restored generation " + std::to_string(runtime_->filter_generation()));
     }
     filter_error_.clear();
   }
@@ -597,7 +631,8 @@ void Daemon::underlay_changed(const AddressChange& change) {
     } else {
       announced = "announced to " + std::to_string(*peers) + " peer(s)";
     }
-    log_line("underlay addresses changed (" + change.describe() + "): re-syncing with control, " + announced);
+    log(base::LogLevel::kInfo, "underlay_changed",
+        "underlay addresses changed (" + change.describe() + "): re-syncing with control, " + announced);
   }
   changed_.notify_all();
   link_->interrupt();
@@ -621,6 +656,35 @@ std::string Daemon::last_error() {
 bool Daemon::tunnel_running() {
   const std::lock_guard lock(mutex_);
   return runtime_->phase() == RuntimePhase::kRunning;
+}
+
+std::optional<std::uint16_t> Daemon::metrics_port() const {
+  if (!metrics_server_) {
+    return std::nullopt;
+  }
+  return metrics_server_->port();
+}
+
+DaemonSnapshot Daemon::snapshot() {
+  const std::lock_guard lock(mutex_);
+  DaemonSnapshot out;
+  out.peers_configured = runtime_->current().peers.size();
+  out.generation = applier_->applied_generation();
+  out.control_connected = connected_;
+  out.tunnel_running = runtime_->phase() == RuntimePhase::kRunning;
+  out.filter_restores = runtime_->filter_restores();
+  out.apply_rollbacks = runtime_->rollbacks();
+  if (auto now = deps_.clock->wall_now(); now.has_value()) {
+    out.now_unix = now->seconds;
+  }
+  if (out.tunnel_running) {
+    if (auto stats = runtime_->stats(); stats.has_value()) {
+      for (const auto& peer : stats->peers) {
+        out.peers.push_back({peer.node_id.value(), peer.last_handshake_unix_seconds, peer.rx_bytes, peer.tx_bytes});
+      }
+    }
+  }
+  return out;
 }
 
 LocalApiHandler::Reply Daemon::status() {
@@ -770,7 +834,7 @@ DaemonStatus Daemon::reload_config() {
   deps_.notify("RELOADING=1");
   auto next = load_daemon_config(config_path_);
   if (!next.has_value()) {
-    log_line("reload refused, old config kept: " + next.error().describe());
+    log(base::LogLevel::kError, "reload_refused", "reload refused, old config kept: " + next.error().describe());
     deps_.notify("READY=1");
     return base::unexpected(next.error());
   }
@@ -787,15 +851,16 @@ DaemonStatus Daemon::reload_config() {
       crypto_policy_ = std::move(policy).value();
       config_ = std::move(next).value();
       applier_->set_keepalive(config_.persistent_keepalive_seconds);
+      logger_->set_level(config_.log_level);
       for (const auto& warning : warnings) {
-        log_line("warning: " + warning);
+        log(base::LogLevel::kWarn, "crypto_policy_warning", warning);
       }
     }
   }
   if (outcome.has_value()) {
-    log_line("config reloaded");
+    log(base::LogLevel::kInfo, "reloaded", "config reloaded");
   } else {
-    log_line("reload refused: " + outcome.error().describe());
+    log(base::LogLevel::kError, "reload_refused", "reload refused: " + outcome.error().describe());
   }
   deps_.notify("READY=1");
   return outcome;

@@ -17,9 +17,12 @@
 #include "control_link.hpp"
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
+#include "daemon_metrics.hpp"
 #include "local_api.hpp"
 #include "relay_manager.hpp"
 #include "rustynet/base/clock.hpp"
+#include "rustynet/base/log.hpp"
+#include "rustynet/base/metrics_server.hpp"
 #include "rustynet/crypto/algorithm_policy.hpp"
 #include "rustynet/crypto/trust_state.hpp"
 #include "state_applier.hpp"
@@ -64,6 +67,8 @@ class Daemon final : public LocalApiHandler {
 
   // SIGTERM: stops the sync loop and the local API, shuts the backend down (interface removed).
   void stop();
+  // The bound metrics port (nullopt: metrics off). Tests and tools.
+  [[nodiscard]] std::optional<std::uint16_t> metrics_port() const;
   // SIGHUP / local API "reload": re-reads the config and crypto policy; an invalid or
   // restart-requiring change keeps the old ones and returns why. Errors: kConfig, kCryptoPolicy.
   [[nodiscard]] DaemonStatus reload_config();
@@ -105,14 +110,17 @@ class Daemon final : public LocalApiHandler {
   // missing or was altered behind the daemon's back (TunnelRuntime::check_filter).
   void filter_watch_loop();
   void schedule_reinitiation();  // mutex_ held; after an apply
-  void log_line(const std::string& line);
+  void log(base::LogLevel level, std::string_view event, const std::string& message);
+  // The scrape-time view of the daemon for its metrics (takes mutex_).
+  DaemonSnapshot snapshot();
   void set_status(const std::string& text);
 
   std::string config_path_;
   DaemonDeps deps_;
-  std::ostream* log_;
-  bool stop_called_ = false;  // stop() runs once (main thread or destructor)
-  std::mutex log_mutex_;
+  std::unique_ptr<base::Logger> logger_;  // JSON lines on the log stream; level from the config
+  std::unique_ptr<DaemonMetrics> metrics_;
+  std::unique_ptr<base::MetricsServer> metrics_server_;  // only with config "metrics"
+  bool stop_called_ = false;                             // stop() runs once (main thread or destructor)
 
   std::mutex mutex_;  // guards everything below and every backend call
   std::condition_variable changed_;

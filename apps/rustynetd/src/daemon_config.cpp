@@ -231,6 +231,29 @@ base::Result<LocalApiConfig, JsonError> parse_local_api(const nlohmann::json& va
   return out;
 }
 
+base::Result<base::LoopbackEndpoint, JsonError> parse_metrics(const nlohmann::json& value, std::string path) {
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, JsonObjectReader::create(value, std::move(path)));
+  RUSTYNET_ASSIGN_OR_RETURN(const std::string listen, reader.required_string("listen"));
+  auto endpoint = base::parse_loopback_endpoint(listen);
+  if (!endpoint.has_value()) {
+    return json_fail(reader.child_path("listen"), endpoint.error().message);
+  }
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  return *endpoint;
+}
+
+base::Result<base::LogLevel, JsonError> parse_level(JsonObjectReader& reader) {
+  RUSTYNET_ASSIGN_OR_RETURN(const auto text, reader.optional_string("log_level"));
+  if (!text) {
+    return base::LogLevel::kInfo;
+  }
+  const auto level = base::parse_log_level(*text);
+  if (!level) {
+    return json_fail(reader.child_path("log_level"), R"(must be "debug", "info", "warn" or "error")");
+  }
+  return *level;
+}
+
 base::Result<DaemonConfig, JsonError> parse_document(std::string_view text) {
   RUSTYNET_ASSIGN_OR_RETURN(const auto json, base::parse_strict_json(text, {kMaxConfigBytes, 16}));
   RUSTYNET_ASSIGN_OR_RETURN(auto reader, JsonObjectReader::create(json, "$"));
@@ -275,6 +298,10 @@ base::Result<DaemonConfig, JsonError> parse_document(std::string_view text) {
   RUSTYNET_ASSIGN_OR_RETURN(const auto keepalive, int_in_range(reader, "persistent_keepalive_seconds", 25, 1, 3600));
   out.persistent_keepalive_seconds = static_cast<std::uint16_t>(keepalive);
   RUSTYNET_ASSIGN_OR_RETURN(out.crypto_policy_file, optional_absolute_path(reader, "crypto_policy_file"));
+  if (const auto* metrics = reader.optional_value("metrics"); metrics != nullptr) {
+    RUSTYNET_ASSIGN_OR_RETURN(out.metrics_listen, parse_metrics(*metrics, "$.metrics"));
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(out.log_level, parse_level(reader));
   RUSTYNET_RETURN_IF_ERROR(reader.finish());
   return out;
 }
@@ -333,6 +360,12 @@ std::optional<std::string> reload_blocker(const DaemonConfig& current, const Dae
       current.local_api.admin_group != next.local_api.admin_group ||
       current.local_api.limits != next.local_api.limits) {
     return "local_api";
+  }
+  const auto listen_text = [](const std::optional<base::LoopbackEndpoint>& endpoint) {
+    return endpoint ? endpoint->to_string() : std::string();
+  };
+  if (listen_text(current.metrics_listen) != listen_text(next.metrics_listen)) {
+    return "metrics";
   }
   return std::nullopt;
 }

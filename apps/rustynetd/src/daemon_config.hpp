@@ -10,6 +10,8 @@
 
 #include "connection_slots.hpp"
 #include "daemon_error.hpp"
+#include "rustynet/base/log.hpp"
+#include "rustynet/base/metrics_server.hpp"
 
 namespace rustynet::apps::daemon {
 
@@ -67,6 +69,10 @@ struct DaemonConfig {
   std::vector<std::string> advertised_endpoints;  // canonical "addr:port"
   std::uint16_t persistent_keepalive_seconds = 25;
   std::optional<std::string> crypto_policy_file;
+  // "metrics": {"listen": "127.0.0.1:9101"}: the Prometheus endpoint (docs/observability.md);
+  // absent: off. Only loopback addresses parse.
+  std::optional<base::LoopbackEndpoint> metrics_listen;
+  base::LogLevel log_level = base::LogLevel::kInfo;  // "log_level"; changeable by reload
 };
 
 // Parses and validates a config document. Errors: kConfig with the JSON path.
@@ -75,7 +81,8 @@ struct DaemonConfig {
 [[nodiscard]] DaemonResult<DaemonConfig> load_daemon_config(const std::string& path);
 
 // Empty when `next` may replace `current` at runtime (SIGHUP); otherwise the first field whose
-// change needs a restart (identity, keys, trust state, interface, backend, control, socket).
+// change needs a restart (identity, keys, trust state, interface, backend, control, socket,
+// metrics).
 [[nodiscard]] std::optional<std::string> reload_blocker(const DaemonConfig& current, const DaemonConfig& next);
 
 }  // namespace rustynet::apps::daemon

@@ -17,6 +17,7 @@ std::string_view to_string(DaemonErrorKind kind) noexcept {
     case DaemonErrorKind::kControl: return "control";
     case DaemonErrorKind::kApply: return "apply";
     case DaemonErrorKind::kRejected: return "rejected";
+    case DaemonErrorKind::kMetrics: return "metrics";
     case DaemonErrorKind::kUsage: return "usage";
     case DaemonErrorKind::kInternal: return "internal";
   }

@@ -23,6 +23,7 @@ enum class DaemonErrorKind : std::uint8_t {
   kControl = 16,       // control client cannot be configured (address, pin, CA file)
   kApply = 17,         // a verified state could not be applied (runtime; rolled back)
   kRejected = 18,      // control data refused (signature, rollback, expiry, digest...) (runtime)
+  kMetrics = 19,       // the metrics endpoint cannot be bound (port taken)
   kUsage = 64,
   kInternal = 70,
 };

@@ -16,6 +16,7 @@
 
 #include "daemon.hpp"
 #include "notify.hpp"
+#include "rustynet/base/log.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
@@ -28,7 +29,9 @@ constexpr const char* kUsage =
     "  --check-config   validate the config file and exit\n"
     "Signals: SIGTERM/SIGINT shut down (interface removed), SIGHUP reloads the config.\n"
     "Exit codes: 0 ok, 10 config, 11 crypto policy, 12 key custody, 13 trust state, 14 backend,\n"
-    "15 local API, 16 control, 64 usage, 70 internal (docs/daemon.md).\n";
+    "15 local API, 16 control, 19 metrics, 64 usage, 70 internal (docs/daemon.md).\n"
+    "Logs: one JSON object per line on stderr, level from the config's log_level\n"
+    "(docs/observability.md).\n";
 
 // Keys live in this process: no core dumps, not ptrace-attachable by other same-uid processes.
 void harden_process() {
@@ -98,8 +101,9 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
   // Blocked before any thread starts, so every thread inherits the mask and only sigtimedwait()
   // below sees them: no async-signal-safety concerns anywhere else.
   (void)::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  base::Logger log("rustynetd", err);
   if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-    err << "rustynetd: cannot ignore SIGPIPE\n";
+    log.warn("sigpipe", "cannot ignore SIGPIPE");
   }
   harden_process();
 
@@ -108,7 +112,8 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
   deps.filter_factory = filter_factory;
   auto daemon = Daemon::start(config_path, std::move(deps), err);
   if (!daemon.has_value()) {
-    err << "rustynetd: refusing to start: " << daemon.error().describe() << "\n";
+    log.error("refused_to_start", "refusing to start: " + daemon.error().describe(),
+              {{"kind", to_string(daemon.error().kind)}, {"exit_code", daemon.error().exit_code()}});
     notify_service_manager("STATUS=refused to start: " + daemon.error().describe());
     return daemon.error().exit_code();
   }

@@ -56,6 +56,26 @@ base::Status<std::string> read_limits(const nlohmann::json& value, const std::st
   return {};
 }
 
+base::Result<base::LoopbackEndpoint, std::string> read_metrics(const nlohmann::json& value, std::string path) {
+  auto created = base::JsonObjectReader::create(value, std::move(path));
+  if (!created.has_value()) {
+    return base::unexpected(describe(created.error()));
+  }
+  base::JsonObjectReader reader = std::move(created).value();
+  auto listen = reader.required_string("listen");
+  if (!listen.has_value()) {
+    return base::unexpected(describe(listen.error()));
+  }
+  auto endpoint = base::parse_loopback_endpoint(*listen);
+  if (!endpoint.has_value()) {
+    return base::unexpected(reader.child_path("listen") + ": " + endpoint.error().message);
+  }
+  if (auto done = reader.finish(); !done.has_value()) {
+    return base::unexpected(describe(done.error()));
+  }
+  return *endpoint;
+}
+
 }  // namespace
 
 base::Result<RelayConfig, std::string> parse_relay_config(std::string_view text) {
@@ -92,11 +112,25 @@ base::Result<RelayConfig, std::string> parse_relay_config(std::string_view text)
   if (!key.has_value()) {
     return base::unexpected(std::string("$.control_public_key: not a valid base64 Ed25519 public key"));
   }
-  RelayConfig config{*relay_id, *listen, *key, RelayLimits{}, 60};
+  RelayConfig config{*relay_id, *listen, *key, RelayLimits{}, 60, std::nullopt, base::LogLevel::kInfo};
   if (const nlohmann::json* limits = reader.optional_value("limits"); limits != nullptr) {
     RUSTYNET_RETURN_IF_ERROR(read_limits(*limits, reader.child_path("limits"), config.limits));
   }
   RUSTYNET_RETURN_IF_ERROR(read_limit(reader, "stats_interval_seconds", config.stats_interval_seconds));
+  if (const nlohmann::json* metrics = reader.optional_value("metrics"); metrics != nullptr) {
+    RUSTYNET_ASSIGN_OR_RETURN(config.metrics_listen, read_metrics(*metrics, reader.child_path("metrics")));
+  }
+  auto level = reader.optional_string("log_level");
+  if (!level.has_value()) {
+    return base::unexpected(describe(level.error()));
+  }
+  if (*level) {
+    const auto parsed_level = base::parse_log_level(**level);
+    if (!parsed_level) {
+      return base::unexpected(std::string(R"($.log_level: must be "debug", "info", "warn" or "error")"));
+    }
+    config.log_level = *parsed_level;
+  }
   if (auto done = reader.finish(); !done.has_value()) {
     return base::unexpected(describe(done.error()));
   }

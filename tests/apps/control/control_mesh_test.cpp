@@ -29,7 +29,9 @@
 #include "https_client.hpp"
 #include "init_command.hpp"
 #include "manual_clock.hpp"
+#include "metrics_scrape.hpp"
 #include "rustynet/base/file_io.hpp"
+#include "rustynet/base/metrics_server.hpp"
 #include "rustynet/control/token_validator.hpp"
 #include "rustynet/crypto/encoding.hpp"
 #include "rustynet/crypto/relay_ticket.hpp"
@@ -855,7 +857,92 @@ TEST_F(ControlMeshTest, ServeNotifiesSystemdAndStopsOnSigterm) {
   EXPECT_TRUE(ready);
   EXPECT_EQ(watchdogs, 2);
   EXPECT_EQ(rc, 0) << err.str();
-  EXPECT_NE(out.str().find("stopped"), std::string::npos);
+  // The service log: JSON lines on stderr, "listening" (with the signing key) then "stopped".
+  std::istringstream lines(err.str());
+  std::vector<nlohmann::json> logged;
+  for (std::string line; std::getline(lines, line);) {
+    logged.push_back(nlohmann::json::parse(line, nullptr, false));
+    ASSERT_TRUE(logged.back().is_object()) << line;
+    EXPECT_EQ(logged.back()["program"], "rustynet-control");
+  }
+  ASSERT_EQ(logged.size(), 2U) << err.str();
+  EXPECT_EQ(logged[0]["event"], "listening");
+  EXPECT_EQ(logged[0]["port"], port);
+  EXPECT_FALSE(logged[0].contains("metrics_port"));
+  EXPECT_EQ(logged[1]["event"], "stopped");
+}
+
+// Metrics on loopback: responses by route and class, auth results, limiter/lockout decisions, a
+// failed TLS handshake and an open connection, all from real requests over TLS.
+TEST_F(ControlMeshTest, MetricsCountRequestsAuthDecisionsAndHandshakes) {
+  EXPECT_FALSE(service_->metrics_port().has_value());  // absent: off
+  service_.reset();
+  config_.metrics_listen = base::parse_loopback_endpoint("127.0.0.1:0").value();
+  start();
+  const auto metrics_port = service_->metrics_port();
+  ASSERT_TRUE(metrics_port.has_value());
+  add_three_nodes();
+  EXPECT_EQ(sync("n1", 1, 0, 0).status, 200U);
+  // An unknown node's token fails, and its source is locked out at once (30 s initial backoff).
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(key_from(44), "n44"), "{}", "127.0.0.7").status, 401U);
+  EXPECT_EQ(call("POST", "/v1/node/sync", token(key_from(44), "n44"), "{}", "127.0.0.7").status, 429U);
+  // The per-IP bucket (burst 20) runs dry for a health prober.
+  int limited = 0;
+  for (int i = 0; i < 22; ++i) {
+    limited += call("GET", "/v1/health", "", "", "127.0.0.9").status == 429U ? 1 : 0;
+  }
+  EXPECT_EQ(limited, 2);
+  // Plain HTTP on the TLS port: the handshake fails.
+  (void)rustynet::testing::http_exchange(service_->port(), "GET /v1/health HTTP/1.1\r\n\r\n");
+  const auto held = HttpsClient::connect(service_->port(), "127.0.0.10");
+  ASSERT_NE(held, nullptr);
+
+  const std::string text = rustynet::testing::scrape_metrics(*metrics_port).value_or("");
+  using rustynet::testing::sample_value;
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_requests_total{route="/v1/node/sync",class="2xx"})"), 1.0) << text;
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_requests_total{route="/v1/node/sync",class="4xx"})"), 2.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_requests_total{route="/v1/admin/nodes",class="2xx"})"), 3.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_requests_total{route="/v1/health",class="2xx"})"), 20.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_requests_total{route="/v1/health",class="4xx"})"), 2.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_limiter_decisions_total{decision="rate_limited_ip"})"), 2.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_limiter_decisions_total{decision="locked_out"})"), 1.0);
+  // 3 node adds + 1 policy + 1 sync + 20 health + the failed token (it passed the limiters).
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_limiter_decisions_total{decision="allowed"})"), 26.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_auth_total{result="allowed"})"), 25.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_auth_total{result="locked_out"})"), 1.0);
+  EXPECT_EQ(sample_value(text, R"(rustynet_control_auth_total{result="rate_limited_ip"})"), 2.0);
+  EXPECT_EQ(sample_value(text, "rustynet_control_tls_handshake_failures_total"), 1.0);
+  EXPECT_GE(sample_value(text, "rustynet_control_connections_active").value_or(0), 1.0);
+  EXPECT_GE(sample_value(text, "rustynet_control_connections_accepted_total").value_or(0), 29.0);
+  EXPECT_EQ(sample_value(text, "rustynet_control_connections_refused_total"), 0.0);
+  EXPECT_EQ(sample_value(text, "rustynet_control_long_polls_waiting"), 0.0);
+  // The security event log still receives every event the metrics counted.
+  EXPECT_NE(base::read_file_bounded(dir_.file("events.log"), 1U << 20U).value_or("").find("locked_out"),
+            std::string::npos);
+}
+
+TEST_F(ControlMeshTest, MetricsAddressMustBeLoopbackAndLogLevelKnown) {
+  auto json = nlohmann::json::parse(base::read_file_bounded(dir_.file("control.json"), 1U << 20U).value());
+  json["metrics"] = {{"listen", "127.0.0.1:9103"}};
+  json["log_level"] = "debug";
+  auto parsed = parse_service_config(json.dump());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->metrics_listen->to_string(), "127.0.0.1:9103");
+  EXPECT_EQ(parsed->log_level, base::LogLevel::kDebug);
+  for (const char* refused : {"0.0.0.0:9103", "192.0.2.1:9103", "[::]:9103"}) {
+    json["metrics"]["listen"] = refused;
+    parsed = parse_service_config(json.dump());
+    ASSERT_FALSE(parsed.has_value()) << refused;
+    EXPECT_EQ(parsed.error().kind, ConfigErrorKind::kInvalidValue);
+    EXPECT_NE(parsed.error().message.find("$.metrics.listen"), std::string::npos) << parsed.error().message;
+  }
+  json["metrics"] = {{"listen", "127.0.0.1:9103"}, {"path", "/m"}};
+  EXPECT_EQ(parse_service_config(json.dump()).error().kind, ConfigErrorKind::kSyntax);
+  json.erase("metrics");
+  json["log_level"] = "loud";
+  parsed = parse_service_config(json.dump());
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find("$.log_level"), std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // rustynet argument parsing: --help on every command and subcommand, usage errors exit 64.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -160,6 +162,33 @@ TEST(CliUsageTest, UnknownCommandIsEchoedTerminalSafe) {
   EXPECT_EQ(outcome.code, kExitUsage);
   EXPECT_EQ(outcome.err.find('\x1b'), std::string::npos);
   EXPECT_NE(outcome.err.find("st?[2Jatus"), std::string::npos);
+}
+
+TEST(CliUsageTest, LogFormatJsonTurnsDiagnosticsIntoJsonLines) {
+  const auto json = run_cli({"--log-format", "json", "--log-level", "warn", "bogus"});
+  EXPECT_EQ(json.code, kExitUsage);
+  EXPECT_TRUE(json.out.empty());
+  // The usage text after the error is info: dropped at warn, so exactly one line remains.
+  ASSERT_EQ(std::count(json.err.begin(), json.err.end(), '\n'), 1) << json.err;
+  const auto line = nlohmann::json::parse(json.err, nullptr, false);
+  ASSERT_TRUE(line.is_object()) << json.err;
+  EXPECT_EQ(line["program"], "rustynet");
+  EXPECT_EQ(line["level"], "error");
+  EXPECT_EQ(line["event"], "error");
+  EXPECT_EQ(line["msg"], "unknown command 'bogus'");
+  // The daemon being unreachable (exit 2) is reported the same way; stdout stays empty.
+  const auto unreachable = run_cli({"--log-format", "json", "status"});
+  EXPECT_EQ(unreachable.code, 2);
+  const auto first = nlohmann::json::parse(unreachable.err.substr(0, unreachable.err.find('\n')), nullptr, false);
+  ASSERT_TRUE(first.is_object()) << unreachable.err;
+  EXPECT_EQ(first["level"], "error");
+  EXPECT_EQ(first["command"], "status");
+  EXPECT_NE(first["msg"].get<std::string>().find("cannot reach rustynetd"), std::string::npos) << first.dump();
+  // Text stays the default, and a bad value is a usage error.
+  EXPECT_EQ(run_cli({"bogus"}).err.rfind("rustynet: unknown command 'bogus'", 0), 0U);
+  EXPECT_EQ(run_cli({"--log-format", "xml", "status"}).code, kExitUsage);
+  EXPECT_EQ(run_cli({"--log-level", "loud", "status"}).code, kExitUsage);
+  EXPECT_EQ(run_cli({"--log-format"}).code, kExitUsage);
 }
 
 }  // namespace

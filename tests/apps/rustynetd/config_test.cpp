@@ -139,6 +139,36 @@ TEST_F(ConfigTest, LocalApiLimitsDefaultsOverridesAndRanges) {
   expect_refused(unknown, "max_connections");
 }
 
+TEST_F(ConfigTest, MetricsAndLogLevel) {
+  const auto plain = parse_daemon_config(base().dump());
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->metrics_listen.has_value());  // absent: off
+  EXPECT_EQ(plain->log_level, base::LogLevel::kInfo);
+  auto config = base();
+  config["metrics"] = {{"listen", "127.0.0.1:9101"}};
+  config["log_level"] = "debug";
+  const auto parsed = parse_daemon_config(config.dump());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().describe();
+  ASSERT_TRUE(parsed->metrics_listen.has_value());
+  EXPECT_EQ(parsed->metrics_listen->to_string(), "127.0.0.1:9101");
+  EXPECT_EQ(parsed->log_level, base::LogLevel::kDebug);
+  config["metrics"]["listen"] = "[::1]:9101";
+  EXPECT_TRUE(parse_daemon_config(config.dump()).has_value());
+  for (const char* refused : {"0.0.0.0:9101", "192.0.2.1:9101", "[::]:9101", "localhost:9101", "127.0.0.1"}) {
+    config["metrics"]["listen"] = refused;
+    expect_refused(config, "$.metrics.listen");
+  }
+  config["metrics"] = {{"listen", "127.0.0.1:9101"}, {"port", 1}};
+  expect_refused(config, "$.metrics.port");
+  config["metrics"] = nlohmann::json::object();
+  expect_refused(config, "$.metrics.listen");
+  config.erase("metrics");
+  config["log_level"] = "verbose";
+  expect_refused(config, "$.log_level");
+  config["log_level"] = 1;
+  expect_refused(config, "$.log_level");
+}
+
 TEST_F(ConfigTest, HttpsSchemeAcceptedAndIpv6Brackets) {
   auto config = base();
   config["control"]["url"] = "https://[2001:db8::1]:8443";
@@ -167,6 +197,13 @@ TEST_F(ConfigTest, ReloadBlockers) {
   backend["backend"]["kind"] = "wireguard";
   EXPECT_EQ(reload_blocker(current, parse_daemon_config(backend.dump()).value()),
             std::optional<std::string>("backend"));
+  auto level = base();
+  level["log_level"] = "warn";  // applied by a reload
+  EXPECT_FALSE(reload_blocker(current, parse_daemon_config(level.dump()).value()).has_value());
+  auto metrics = base();
+  metrics["metrics"] = {{"listen", "127.0.0.1:9101"}};  // the listener is bound once, at start
+  EXPECT_EQ(reload_blocker(current, parse_daemon_config(metrics.dump()).value()),
+            std::optional<std::string>("metrics"));
 }
 
 }  // namespace

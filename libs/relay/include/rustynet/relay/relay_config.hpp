@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "rustynet/base/log.hpp"
+#include "rustynet/base/metrics_server.hpp"
 #include "rustynet/base/result.hpp"
 #include "rustynet/crypto/ed25519.hpp"
 #include "rustynet/relay/endpoint.hpp"
@@ -22,13 +25,17 @@ struct RelayConfig {
   crypto::Ed25519PublicKey control_public_key;  // the only key the relay holds (public)
   RelayLimits limits;                           // every field optional; defaults are safe
   std::uint32_t stats_interval_seconds = 60;    // counters line to the log; 0 disables
+  // "metrics": {"listen": "127.0.0.1:9102"}: the Prometheus endpoint; absent: off; loopback only.
+  std::optional<base::LoopbackEndpoint> metrics_listen;
+  base::LogLevel log_level = base::LogLevel::kInfo;  // "log_level"
 };
 
 // Example (docs/relay.md has the full list of limit names):
 // {"version": 1, "relay_id": "relay-1", "listen": "0.0.0.0:3478",
 //  "control_public_key": "<base64 Ed25519>", "limits": {"max_sessions": 4096}}
 // Rejects duplicate keys, unknown keys (at every level), unknown versions, negative or
-// out-of-range numbers, invalid key or address, and limits that fail validate().
+// out-of-range numbers, invalid key or address, a metrics address that is not loopback, an unknown
+// log level, and limits that fail validate().
 // Errors: "<json path>: <what>".
 [[nodiscard]] base::Result<RelayConfig, std::string> parse_relay_config(std::string_view text);
 
