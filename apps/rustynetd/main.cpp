@@ -8,5 +8,6 @@
 
 int main(int argc, char** argv) {
   return rustynet::apps::daemon::run(rustynet::base::process_args(argc, argv), std::cout, std::cerr,
-                                     rustynet::apps::daemon::make_backend, rustynet::apps::daemon::make_filter);
+                                     rustynet::apps::daemon::make_backend, rustynet::apps::daemon::make_filter,
+                                     rustynet::apps::daemon::data_plane_algorithms);
 }

@@ -30,6 +30,7 @@ struct StatusView {
   bool connected = false;
   std::optional<std::int64_t> last_sync_unix;
   std::optional<std::string> last_error;
+  std::optional<std::string> removed;  // why control refuses the node, while it does
   std::int64_t peers_total = 0;
   std::int64_t peers_with_handshake = 0;
   std::string filter_backend;
@@ -42,7 +43,8 @@ base::Result<StatusView, base::JsonError> parse_status(const nlohmann::json& res
   StatusView view;
   RUSTYNET_ASSIGN_OR_RETURN(auto reader, base::JsonObjectReader::create(result, "$.result"));
   RUSTYNET_ASSIGN_OR_RETURN(view.node_id, reader.required_string("node_id"));
-  RUSTYNET_ASSIGN_OR_RETURN(view.state, read_enum(reader, "state", {"running", "degraded", "starting", "stopping"}));
+  RUSTYNET_ASSIGN_OR_RETURN(view.state,
+                            read_enum(reader, "state", {"running", "degraded", "starting", "stopping", "removed"}));
   RUSTYNET_ASSIGN_OR_RETURN(view.backend, reader.required_string("backend"));
   RUSTYNET_ASSIGN_OR_RETURN(view.interface, reader.required_string("interface"));
   RUSTYNET_ASSIGN_OR_RETURN(view.addresses, read_string_array(reader, "addresses"));
@@ -53,6 +55,7 @@ base::Result<StatusView, base::JsonError> parse_status(const nlohmann::json& res
   RUSTYNET_ASSIGN_OR_RETURN(view.connected, control_reader.required_bool("connected"));
   RUSTYNET_ASSIGN_OR_RETURN(view.last_sync_unix, read_nullable_int(control_reader, "last_sync_unix"));
   RUSTYNET_ASSIGN_OR_RETURN(view.last_error, read_nullable_string(control_reader, "last_error"));
+  RUSTYNET_ASSIGN_OR_RETURN(view.removed, read_nullable_string(control_reader, "removed"));
   RUSTYNET_RETURN_IF_ERROR(control_reader.finish());
   RUSTYNET_ASSIGN_OR_RETURN(view.peers_total, read_count(reader, "peers_total"));
   RUSTYNET_ASSIGN_OR_RETURN(view.peers_with_handshake, read_count(reader, "peers_with_handshake"));
@@ -80,7 +83,7 @@ base::Result<int, base::JsonError> render_status(const nlohmann::json& result, b
   list.add("interface", view.interface);
   list.add("addresses", join(view.addresses));
   list.add("generation", view.generation == 0 ? "none (no verified peer map yet)" : std::to_string(view.generation));
-  list.add("control", view.connected ? "connected" : "disconnected");
+  list.add("control", view.removed ? *view.removed : view.connected ? "connected" : "disconnected");
   list.add("last sync", view.last_sync_unix.has_value() && *view.last_sync_unix > 0
                             ? format_time_relative(*view.last_sync_unix, ctx.clock)
                             : "never");

@@ -40,4 +40,11 @@ DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_filter(cons
   return filter;
 }
 
+std::vector<std::string> data_plane_algorithms(const BackendConfig& config) {
+  if (config.kind == BackendKind::kMemory) {
+    return {};
+  }
+  return backend_wireguard::wireguard_algorithms();
+}
+
 }  // namespace rustynet::apps::daemon

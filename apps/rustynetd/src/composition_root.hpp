@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "daemon_config.hpp"
 #include "daemon_error.hpp"
@@ -27,6 +29,10 @@ namespace rustynet::apps::daemon {
 // `interface_name` in the configured network namespace. Errors: kBackend.
 [[nodiscard]] DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_filter(
     const BackendConfig& config, const std::string& interface_name);
+
+// The algorithm-policy names of the data plane `config` selects: WireGuard's for the WireGuard
+// kinds (the adapter library's wireguard_algorithms()), none for "memory".
+[[nodiscard]] std::vector<std::string> data_plane_algorithms(const BackendConfig& config);
 
 // The app library's own filter factory: "memory" only.
 [[nodiscard]] DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_memory_filter(

@@ -217,8 +217,8 @@ bool is_membership_refusal(const SyncFailure& failure) {
   if (refusal.status == 403) {
     return true;
   }
-  return refusal.status == 401 && (refusal.error_class == "bad_signature" || refusal.error_class == "revoked" ||
-                                   refusal.error_class == "unknown_identity");
+  return refusal.status == 401 && (refusal.error_class == "node_removed" || refusal.error_class == "bad_signature" ||
+                                   refusal.error_class == "revoked");
 }
 
 }  // namespace rustynet::apps::daemon

@@ -13,10 +13,13 @@
 
 #include "backoff.hpp"
 #include "composition_root.hpp"
+#include "membership.hpp"
 #include "notify.hpp"
 #include "rustynet/backend_api/reference_backend.hpp"
 #include "rustynet/backend_api/reference_packet_filter.hpp"
 #include "rustynet/base/file_io.hpp"
+#include "rustynet/control/tls_policy.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/crypto/custody_select.hpp"
 #include "rustynet/crypto/custody_systemd.hpp"
 #include "rustynet/crypto/subkey.hpp"
@@ -25,7 +28,6 @@
 namespace rustynet::apps::daemon {
 namespace {
 
-constexpr std::size_t kMaxCryptoPolicyBytes = std::size_t{64} * 1024U;
 // A 204 sooner than this after the request is treated like an error for pacing purposes.
 constexpr std::chrono::milliseconds kMinimumIdlePoll{1000};
 // How often freshly configured peers are checked while the runtime watches any
@@ -37,26 +39,15 @@ constexpr std::chrono::milliseconds kFreshPeerCheck{250};
 constexpr std::chrono::milliseconds kFilterCheck{5000};
 
 DaemonResult<std::optional<crypto::AlgorithmPolicy>> load_crypto_policy(const DaemonConfig& config,
+                                                                        const std::vector<std::string>& data_plane,
                                                                         const base::Clock& clock,
                                                                         std::vector<std::string>& warnings) {
-  std::optional<crypto::AlgorithmPolicy> policy;
-  if (config.crypto_policy_file) {
-    auto text = base::read_file_bounded(*config.crypto_policy_file, kMaxCryptoPolicyBytes);
-    if (!text.has_value()) {
-      return daemon_fail(DaemonErrorKind::kCryptoPolicy, text.error().describe());
-    }
-    auto parsed = crypto::AlgorithmPolicy::parse(*text);
-    if (!parsed.has_value()) {
-      return daemon_fail(DaemonErrorKind::kCryptoPolicy, *config.crypto_policy_file + ": " + parsed.error().describe());
-    }
-    policy = std::move(parsed).value();
-  }
-  const crypto::AlgorithmPolicy& effective = policy ? *policy : crypto::AlgorithmPolicy::baseline();
-  const auto& algorithms = algorithms_in_use();
-  if (auto checked = effective.check_in_use(algorithms, clock, warnings); !checked.has_value()) {
+  auto checked = crypto::check_algorithms_in_use(config.crypto_policy_file, algorithms_in_use(data_plane), clock);
+  if (!checked.has_value()) {
     return daemon_fail(DaemonErrorKind::kCryptoPolicy, "algorithm not allowed: " + checked.error().describe());
   }
-  return policy;
+  warnings.insert(warnings.end(), checked->warnings.begin(), checked->warnings.end());
+  return std::move(checked->policy);
 }
 
 LocalApiHandler::Reply ok_reply(const nlohmann::json& result) {
@@ -183,13 +174,20 @@ DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>> make_memory_filt
   return std::unique_ptr<backend_api::PacketFilterBackend>(std::make_unique<backend_api::ReferencePacketFilter>());
 }
 
-const std::vector<std::string>& algorithms_in_use() {
-  // Ed25519: tokens and signed state; X25519 + Noise IKpsk2 + ChaCha20-Poly1305: the tunnel;
-  // TLS 1.3: control transport; SHA-256: envelope and policy digests; BLAKE2b: key ids and the
-  // trust-state subkey; Argon2id + XChaCha20-Poly1305: the encrypted key store.
-  static const std::vector<std::string> kAlgorithms{"ed25519", "x25519",  "noise-ikpsk2", "chacha20-poly1305", "tls1.3",
-                                                    "sha-256", "blake2b", "argon2id",     "xchacha20-poly1305"};
-  return kAlgorithms;
+std::vector<std::string> Daemon::data_plane_algorithms(const BackendConfig& backend) const {
+  return deps_.data_plane_algorithms ? deps_.data_plane_algorithms(backend) : std::vector<std::string>{};
+}
+
+std::vector<std::string> algorithms_in_use(const std::vector<std::string>& data_plane) {
+  std::vector<std::string> names = crypto::key_custody_algorithms();
+  crypto::add_algorithms(names, crypto::ed25519_algorithms());
+  crypto::add_algorithms(names, crypto::x25519_algorithms());
+  crypto::add_algorithms(names, crypto::signed_envelope_algorithms());
+  crypto::add_algorithms(names, crypto::trust_state_algorithms());
+  // The control link's HttpsClient runs the default policy (restrict_to_tls13 applies it).
+  crypto::add_algorithms(names, control::tls_algorithm_names(control::TlsPolicy{}));
+  crypto::add_algorithms(names, data_plane);
+  return names;
 }
 
 Daemon::Daemon(std::string config_path, DaemonDeps deps, std::ostream& log)
@@ -230,7 +228,8 @@ DaemonResult<std::unique_ptr<Daemon>> Daemon::start(const std::string& config_pa
 
   // 2. Crypto algorithm policy.
   std::vector<std::string> warnings;
-  RUSTYNET_ASSIGN_OR_RETURN(d.crypto_policy_, load_crypto_policy(config, clock, warnings));
+  RUSTYNET_ASSIGN_OR_RETURN(d.crypto_policy_,
+                            load_crypto_policy(config, d.data_plane_algorithms(config.backend), clock, warnings));
   for (const auto& warning : warnings) {
     d.log(base::LogLevel::kWarn, "crypto_policy_warning", warning);
   }
@@ -495,6 +494,15 @@ void Daemon::sync_loop() {
       // underlay_changed() ended the long-poll: ask again at once on a fresh connection.
       log(base::LogLevel::kInfo, "sync_interrupted",
           "control sync interrupted (underlay addresses changed); syncing again");
+    } else if (!reply.has_value() && is_membership_refusal(reply.error())) {
+      // Control refuses this node itself: minutes to hours between attempts, not seconds, and no
+      // "running" while it lasts (docs/daemon.md "Removed from the mesh"). reload retries at once.
+      connected_ = false;
+      last_error_ = reply.error().error.describe();
+      const auto step = membership_.refused(*reply.error().refusal, deps_.random());
+      delay = step.delay;
+      log(base::LogLevel::kWarn, "removed_from_mesh", step.log_line);
+      set_status(membership_.reason());
     } else if (!reply.has_value()) {
       connected_ = false;
       last_error_ = reply.error().error.describe();
@@ -506,6 +514,9 @@ void Daemon::sync_loop() {
           "control sync failed (retry in " + std::to_string(delay->count()) + " ms): " + last_error_);
     } else {
       connected_ = true;
+      if (membership_.accepted()) {
+        log(base::LogLevel::kInfo, "member_again", "control accepts this node again");
+      }
       if (auto now = deps_.clock->wall_now(); now.has_value()) {
         last_sync_unix_ = now->seconds;
       }
@@ -694,6 +705,8 @@ LocalApiHandler::Reply Daemon::status() {
   std::string state = "running";
   if (stopping_) {
     state = "stopping";
+  } else if (membership_.removed()) {
+    state = "removed";  // whatever the tunnel shows: its peers no longer list this node
   } else if (apply_failed_ || !filter_error_.empty() || (!running && applier_->applied_generation() > 0)) {
     state = "degraded";
   } else if (!running) {
@@ -713,6 +726,7 @@ LocalApiHandler::Reply Daemon::status() {
   control["connected"] = connected_;
   control["last_sync_unix"] = nullable(last_sync_unix_);
   control["last_error"] = nullable_text(last_error_);
+  control["removed"] = nullable_text(membership_.reason());
   result["control"] = control;
   std::size_t total = 0;
   std::size_t with_handshake = 0;
@@ -844,7 +858,7 @@ DaemonStatus Daemon::reload_config() {
     outcome = daemon_fail(DaemonErrorKind::kConfig, "changing " + *blocker + " needs a restart; old config kept");
   } else {
     std::vector<std::string> warnings;
-    auto policy = load_crypto_policy(*next, *deps_.clock, warnings);
+    auto policy = load_crypto_policy(*next, data_plane_algorithms(next->backend), *deps_.clock, warnings);
     if (!policy.has_value()) {
       outcome = base::unexpected(DaemonError{policy.error().kind, policy.error().message + "; old config kept"});
     } else {
@@ -859,6 +873,11 @@ DaemonStatus Daemon::reload_config() {
   }
   if (outcome.has_value()) {
     log(base::LogLevel::kInfo, "reloaded", "config reloaded");
+    if (membership_.removed()) {
+      // The operator's way to say "I added it back" without waiting out an hour's backoff.
+      resync_now_ = true;
+      changed_.notify_all();
+    }
   } else {
     log(base::LogLevel::kError, "reload_refused", "reload refused: " + outcome.error().describe());
   }

@@ -19,6 +19,7 @@
 #include "daemon_error.hpp"
 #include "daemon_metrics.hpp"
 #include "local_api.hpp"
+#include "membership.hpp"
 #include "relay_manager.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/log.hpp"
@@ -46,10 +47,16 @@ struct DaemonDeps {
   std::optional<std::optional<std::string>> credentials_directory;
   std::function<void(std::string_view)> notify;  // default: notify_service_manager
   std::function<std::uint64_t()> random;         // backoff jitter; default: a seeded PRNG
+  // The data plane's algorithm-policy names for a backend config (composition root:
+  // data_plane_algorithms); default: none (the memory backend moves no packets).
+  std::function<std::vector<std::string>(const BackendConfig&)> data_plane_algorithms;
 };
 
-// The algorithms this daemon uses; all must be allowed by the crypto policy at startup.
-[[nodiscard]] const std::vector<std::string>& algorithms_in_use();
+// The algorithms this daemon puts to use with `config`, assembled from the facilities it runs
+// (key custody, Ed25519 tokens and signatures, X25519 tunnel keys, signed envelopes, the trust
+// state, the control link's TLS policy) plus `data_plane` (the backend's). Every one must be
+// allowed by the crypto policy at startup and reload.
+[[nodiscard]] std::vector<std::string> algorithms_in_use(const std::vector<std::string>& data_plane);
 
 class Daemon final : public LocalApiHandler {
  public:
@@ -101,6 +108,7 @@ class Daemon final : public LocalApiHandler {
 
  private:
   Reply reload_reply();
+  [[nodiscard]] std::vector<std::string> data_plane_algorithms(const BackendConfig& backend) const;
   void sync_loop();
   // While the runtime watches freshly configured peers, checks them every kFreshPeerCheck
   // (TunnelRuntime::watch_fresh_peers: crossed handshakes, see tunnel_runtime.hpp); otherwise
@@ -138,6 +146,7 @@ class Daemon final : public LocalApiHandler {
   std::string last_error_;
   bool apply_failed_ = false;
   std::uint64_t attempts_ = 0;
+  MembershipWatch membership_;                 // guarded by mutex_
   bool resync_now_ = false;                    // underlay changed: the sync loop skips its wait and asks again
   std::unique_ptr<AddressMonitor> addresses_;  // nullptr if it could not start (logged)
   std::thread sync_thread_;

@@ -92,7 +92,7 @@ class ReloadWorker {
 };
 
 int serve(const std::string& config_path, std::ostream& err, const BackendFactory& backend_factory,
-          const FilterFactory& filter_factory) {
+          const FilterFactory& filter_factory, const DataPlaneAlgorithms& data_plane_algorithms) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -110,6 +110,7 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
   DaemonDeps deps;
   deps.backend_factory = backend_factory;
   deps.filter_factory = filter_factory;
+  deps.data_plane_algorithms = data_plane_algorithms;
   auto daemon = Daemon::start(config_path, std::move(deps), err);
   if (!daemon.has_value()) {
     log.error("refused_to_start", "refusing to start: " + daemon.error().describe(),
@@ -152,7 +153,8 @@ int serve(const std::string& config_path, std::ostream& err, const BackendFactor
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-        const BackendFactory& backend_factory, const FilterFactory& filter_factory) {
+        const BackendFactory& backend_factory, const FilterFactory& filter_factory,
+        const DataPlaneAlgorithms& data_plane_algorithms) {
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -183,7 +185,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     out << "rustynetd: " << config_path << ": ok\n";
     return 0;
   }
-  return serve(config_path, err, backend_factory, filter_factory);
+  return serve(config_path, err, backend_factory, filter_factory, data_plane_algorithms);
 }
 
 }  // namespace rustynet::apps::daemon

@@ -22,7 +22,11 @@ namespace rustynet::apps::daemon {
 using BackendFactory = std::function<DaemonResult<std::unique_ptr<backend_api::TunnelBackend>>(const BackendConfig&)>;
 using FilterFactory = std::function<DaemonResult<std::unique_ptr<backend_api::PacketFilterBackend>>(
     const BackendConfig&, const std::string& interface_name)>;
+// The algorithm-policy names of the data plane a backend config selects (null: none, as for the
+// memory backend, which moves no packets).
+using DataPlaneAlgorithms = std::function<std::vector<std::string>(const BackendConfig&)>;
 [[nodiscard]] int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-                      const BackendFactory& backend_factory = nullptr, const FilterFactory& filter_factory = nullptr);
+                      const BackendFactory& backend_factory = nullptr, const FilterFactory& filter_factory = nullptr,
+                      const DataPlaneAlgorithms& data_plane_algorithms = nullptr);
 
 }  // namespace rustynet::apps::daemon

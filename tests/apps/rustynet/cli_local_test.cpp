@@ -35,16 +35,17 @@ FakeReply error_reply(const std::string& kind, const std::string& message) {
 }
 
 json status_result() {
-  return json{{"node_id", "n1"},
-              {"state", "running"},
-              {"backend", "kernel"},
-              {"interface", "rn0"},
-              {"addresses", {"100.64.0.1"}},
-              {"generation", 42},
-              {"control", {{"connected", true}, {"last_sync_unix", kNow - 12}, {"last_error", nullptr}}},
-              {"peers_total", 2},
-              {"peers_with_handshake", 1},
-              {"filter", {{"backend", "nftables"}, {"generation", 7}, {"restores", 0}, {"last_error", nullptr}}}};
+  return json{
+      {"node_id", "n1"},
+      {"state", "running"},
+      {"backend", "kernel"},
+      {"interface", "rn0"},
+      {"addresses", {"100.64.0.1"}},
+      {"generation", 42},
+      {"control", {{"connected", true}, {"last_sync_unix", kNow - 12}, {"last_error", nullptr}, {"removed", nullptr}}},
+      {"peers_total", 2},
+      {"peers_with_handshake", 1},
+      {"filter", {{"backend", "nftables"}, {"generation", 7}, {"restores", 0}, {"last_error", nullptr}}}};
 }
 
 json peers_result() {
@@ -112,6 +113,19 @@ TEST_F(CliLocalTest, StatusSendsOneRequestLineAndPrintsAList) {
             "peers          2 (1 with a recent handshake)\n"
             "packet filter  generation 7 (nftables)\n");
   EXPECT_TRUE(err_.str().empty());
+}
+
+TEST_F(CliLocalTest, StatusOfANodeControlRemovedSaysSo) {
+  json result = status_result();
+  result["state"] = "removed";
+  result["control"]["connected"] = false;
+  result["control"]["removed"] = "removed from the mesh by control (HTTP 401 node_removed)";
+  const FakeDaemon daemon(socket_, {ok_reply(result)});
+  ASSERT_EQ(run({"status"}), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("state          removed\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("control        removed from the mesh by control (HTTP 401 node_removed)\n"),
+            std::string::npos)
+      << out_.str();
 }
 
 TEST_F(CliLocalTest, StatusJsonPrintsTheDaemonResult) {

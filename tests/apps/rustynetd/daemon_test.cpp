@@ -117,7 +117,36 @@ TEST_F(DaemonTest, RefusesCryptoPolicyThatDoesNotAllowWhatTheDaemonUses) {
   const auto policy = dir.file("crypto-policy.json");
   testing::write_file(policy, R"({"version": 1, "allow": ["ed25519"]})");
   config["crypto_policy_file"] = policy;
-  expect_refusal(DaemonErrorKind::kCryptoPolicy, "x25519");
+  expect_refusal(DaemonErrorKind::kCryptoPolicy, "not enabled by the policy");
+}
+
+TEST_F(DaemonTest, AlgorithmsInUseComeFromTheFacilitiesAndTheDataPlane) {
+  const auto names = algorithms_in_use({"noise-ikpsk2", "blake2s"});
+  for (const char* expected :
+       {"argon2id", "xchacha20-poly1305", "ed25519", "blake2b", "x25519", "sha-256", "hmac-sha512-256", "tls1.3",
+        "aes-256-gcm", "chacha20-poly1305", "noise-ikpsk2", "blake2s"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+  }
+  EXPECT_EQ(std::find(names.begin(), names.end(), "aes-128-gcm"), names.end());
+}
+
+TEST_F(DaemonTest, RefusesCryptoPolicyThatDoesNotAllowTheDataPlane) {
+  // Everything the daemon's own facilities use, but not the backend's BLAKE2s.
+  const auto policy = dir.file("crypto-policy.json");
+  nlohmann::json document{{"version", 1}, {"allow", algorithms_in_use({})}};
+  testing::write_file(policy, document.dump());
+  config["crypto_policy_file"] = policy;
+  DaemonDeps without_data_plane = deps();
+  EXPECT_TRUE(Daemon::start(write_config(), std::move(without_data_plane), log).has_value());
+  DaemonDeps with_data_plane = deps();
+  with_data_plane.data_plane_algorithms = [](const BackendConfig&) {
+    return std::vector<std::string>{"noise-ikpsk2", "x25519", "chacha20-poly1305", "blake2s"};
+  };
+  const auto refused = Daemon::start(write_config(), std::move(with_data_plane), log);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, DaemonErrorKind::kCryptoPolicy);
+  EXPECT_NE(refused.error().describe().find("noise-ikpsk2"), std::string::npos) << refused.error().describe();
+  EXPECT_EQ(refused.error().exit_code(), 11);
 }
 
 TEST_F(DaemonTest, RefusesWrongKeyFileMode) {
@@ -353,6 +382,31 @@ TEST_F(DaemonTest, ControlUnreachableKeepsStateAndRetries) {
   EXPECT_EQ(api(d, "status")["result"]["generation"], 5);
   EXPECT_TRUE(d.tunnel_running());
   EXPECT_NE(log.str().find("retry in"), std::string::npos);
+}
+
+TEST_F(DaemonTest, RemovedByControlBacksOffReportsRemovedAndReloadRetriesAtOnce) {
+  auto daemon = start();
+  ASSERT_TRUE(daemon.has_value());
+  Daemon& d = **daemon;
+  link->push(update(5, pair(5, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10)));
+  link->push(base::unexpected(SyncFailure{DaemonError{DaemonErrorKind::kControl, "control answered HTTP 401"},
+                                          std::nullopt, false, ControlRefusal{401, "node_removed"}}));
+  ASSERT_TRUE(d.wait_for_attempts(2, std::chrono::seconds(10)));
+  const auto removed = api(d, "status")["result"];
+  EXPECT_EQ(removed["state"], "removed");
+  EXPECT_EQ(removed["control"]["connected"], false);
+  EXPECT_EQ(removed["control"]["removed"], "removed from the mesh by control (HTTP 401 node_removed)");
+  EXPECT_NE(log.str().find("not a member"), std::string::npos);
+  EXPECT_NE(log.str().find("next in 15 s"), std::string::npos) << log.str();  // random 0: the lowest delay
+  EXPECT_FALSE(link->wait_for_requests(3, std::chrono::seconds(1)));          // no third attempt inside the 15 s
+  // The operator re-added the node and reloads: the daemon asks at once; an answer ends "removed".
+  EXPECT_EQ(api(d, "reload")["result"]["reloaded"], true);
+  ASSERT_TRUE(link->wait_for_requests(3, std::chrono::seconds(5)));
+  link->push(update(6, pair(6, kPeers)));
+  ASSERT_TRUE(d.wait_for_generation(6, std::chrono::seconds(10)));
+  EXPECT_EQ(api(d, "status")["result"]["state"], "running");
+  EXPECT_NE(log.str().find("control accepts this node again"), std::string::npos);
 }
 
 TEST_F(DaemonTest, RestartComesBackFromTheLastVerifiedStateBeforeControlAnswers) {

@@ -18,7 +18,8 @@ SyncFailure refused(unsigned status, std::string error_class) {
 }
 
 TEST(MembershipRefusalTest, OnlyRefusalsOfTheNodeItselfCount) {
-  EXPECT_TRUE(is_membership_refusal(refused(401, "bad_signature")));  // removed, never added, wrong key
+  EXPECT_TRUE(is_membership_refusal(refused(401, "node_removed")));
+  EXPECT_TRUE(is_membership_refusal(refused(401, "bad_signature")));  // never added, or a wrong key
   EXPECT_TRUE(is_membership_refusal(refused(401, "revoked")));
   EXPECT_TRUE(is_membership_refusal(refused(403, "forbidden")));
   // A clock before NTP, a limit, a server problem or no answer at all keep the normal backoff.
