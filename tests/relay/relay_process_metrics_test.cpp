@@ -219,5 +219,36 @@ TEST(RelayProcessMetrics, NonLoopbackMetricsAddressIsRefusedAtLoad) {
   EXPECT_NE(json["msg"].get<std::string>().find("$.metrics.listen"), std::string::npos) << json.dump();
 }
 
+// The relay checks what it uses (tickets: Ed25519; cookies: BLAKE2b; table index: SipHash-2-4)
+// against the operator's policy and refuses to start with exit 11 when one is not enabled.
+TEST(RelayProcessMetrics, CryptoPolicyWithoutAnAlgorithmTheRelayUsesRefusesStartup) {
+  rustynet::testing::TempDir dir;
+  testing::TicketIssuer issuer(7);
+  const std::string policy_path = dir.file("crypto-policy.json");
+  const std::string config_path = dir.file("relay.json");
+  const auto write = [](const std::string& path, const std::string& text) { std::ofstream(path) << text; };
+  nlohmann::json config = {{"version", 1},
+                           {"relay_id", "relay-1"},
+                           {"listen", "127.0.0.1:0"},
+                           {"control_public_key", issuer.public_key().to_base64()},
+                           {"crypto_policy_file", policy_path}};
+  write(config_path, config.dump());
+  write(policy_path, R"({"version": 1, "allow": ["ed25519", "blake2b"]})");
+  const std::string log_path = dir.file("relay.log");
+  {
+    RelayProcess relay(config_path, log_path);
+    EXPECT_EQ(relay.wait_exit(), 11);
+  }
+  const auto json = nlohmann::json::parse(read_all(log_path), nullptr, false);
+  ASSERT_TRUE(json.is_object()) << read_all(log_path);
+  EXPECT_EQ(json["event"], "crypto_policy_refused");
+  EXPECT_NE(json["msg"].get<std::string>().find("siphash-2-4"), std::string::npos) << json.dump();
+  // With every algorithm it uses enabled it starts (and stops on SIGTERM).
+  write(policy_path, R"({"version": 1, "allow": ["ed25519", "blake2b", "siphash-2-4"]})");
+  RelayProcess started(config_path, dir.file("relay2.log"));
+  ASSERT_TRUE(wait_started(dir.file("relay2.log")).has_value()) << read_all(dir.file("relay2.log"));
+  EXPECT_EQ(started.stop(), 0) << read_all(dir.file("relay2.log"));
+}
+
 }  // namespace
 }  // namespace rustynet::relay

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "relay_metrics.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/base/log.hpp"
@@ -28,6 +29,9 @@ constexpr const char* kUsage =
 constexpr int kExitUsage = 64;    // EX_USAGE
 constexpr int kExitConfig = 78;   // EX_CONFIG
 constexpr int kExitRuntime = 70;  // EX_SOFTWARE
+// The crypto policy refuses an algorithm the relay uses: the same number in all three programs
+// (rustynetd's kCryptoPolicy), docs/crypto-policy.md "Startup check".
+constexpr int kExitCryptoPolicy = 11;
 
 std::atomic<bool> g_stop{false};
 
@@ -115,6 +119,14 @@ int serve(const std::string& config_path, bool check_only, std::ostream& out, st
   }
   log.set_level(config->log_level);
   const base::Clock& clock = base::system_clock();
+  auto algorithms = crypto::check_algorithms_in_use(config->crypto_policy_file, relay::relay_algorithms(), clock);
+  if (!algorithms.has_value()) {
+    log.error("crypto_policy_refused", "refusing to start: algorithm not allowed: " + algorithms.error().describe());
+    return kExitCryptoPolicy;
+  }
+  for (const auto& warning : algorithms->warnings) {
+    log.warn("crypto_policy_warning", warning);
+  }
   LogSink sink(log);
   auto core = relay::RelayCore::create(config->relay_id, config->control_public_key, config->limits, clock, sink);
   if (!core.has_value()) {

@@ -112,7 +112,7 @@ base::Result<RelayConfig, std::string> parse_relay_config(std::string_view text)
   if (!key.has_value()) {
     return base::unexpected(std::string("$.control_public_key: not a valid base64 Ed25519 public key"));
   }
-  RelayConfig config{*relay_id, *listen, *key, RelayLimits{}, 60, std::nullopt, base::LogLevel::kInfo};
+  RelayConfig config{*relay_id, *listen, *key, RelayLimits{}, 60, std::nullopt, base::LogLevel::kInfo, std::nullopt};
   if (const nlohmann::json* limits = reader.optional_value("limits"); limits != nullptr) {
     RUSTYNET_RETURN_IF_ERROR(read_limits(*limits, reader.child_path("limits"), config.limits));
   }
@@ -130,6 +130,16 @@ base::Result<RelayConfig, std::string> parse_relay_config(std::string_view text)
       return base::unexpected(std::string(R"($.log_level: must be "debug", "info", "warn" or "error")"));
     }
     config.log_level = *parsed_level;
+  }
+  auto policy_file = reader.optional_string("crypto_policy_file");
+  if (!policy_file.has_value()) {
+    return base::unexpected(describe(policy_file.error()));
+  }
+  if (*policy_file) {
+    if (policy_file->value().empty()) {
+      return base::unexpected(std::string("$.crypto_policy_file: must not be empty"));
+    }
+    config.crypto_policy_file = **policy_file;
   }
   if (auto done = reader.finish(); !done.has_value()) {
     return base::unexpected(describe(done.error()));

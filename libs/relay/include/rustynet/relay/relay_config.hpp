@@ -28,6 +28,8 @@ struct RelayConfig {
   // "metrics": {"listen": "127.0.0.1:9102"}: the Prometheus endpoint; absent: off; loopback only.
   std::optional<base::LoopbackEndpoint> metrics_listen;
   base::LogLevel log_level = base::LogLevel::kInfo;  // "log_level"
+  // "crypto_policy_file": the operator's algorithm policy (docs/crypto-policy.md); absent: baseline.
+  std::optional<std::string> crypto_policy_file;
 };
 
 // Example (docs/relay.md has the full list of limit names):
