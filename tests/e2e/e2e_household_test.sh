@@ -112,8 +112,9 @@ all_at_generation() {
     generation_at_least "$node" "$1" || return 1
   done
 }
-# Security events of control (JSON lines in its log) about identity $1 since line $2.
-events_of() { tail -n "+$2" "$MR_STATE/logs/control.log" | grep -c "\"identity\":\"$1\"" || true; }
+# Control's security events (one JSON line per request decision) about identity $1 since line $2.
+readonly EVENTS=$MR_STATE/control/security-events.log
+events_of() { tail -n "+$2" "$EVENTS" | grep -c "\"identity\":\"$1\"" || true; }
 policy_generation() { home_admin policy get 2>&1 > /dev/null | sed -n 's/.*generation \([0-9]*\).*/\1/p' | head -1; }
 
 # ---- setup: control on the bridge, the forger beside it, the household behind r1 ----------------
@@ -130,24 +131,28 @@ check "control initialised" mr_control_init
 check "control listening" mr_control_start 15
 require
 
-# Every node registered by the operator from behind the NAT; n2's daemon then gets keys that are
-# not the registered ones (a copied config with the wrong key directory).
+# Every node and the policy registered by the operator from behind the NAT in one batch request
+# (one transaction); n2's daemon then gets keys that are not the registered ones (a copied config
+# with the wrong key directory).
+batch=$MR_STATE/household.json
+echo '{"version": 1, "nodes": [' > "$batch"
 for k in $(seq 1 "$NODES"); do
   node=n$k
   mr_node_keys "$node" || check "$node: keys" false
-  home_admin node add "$node" --identity-key "$MR_IDENTITY_KEY" --tunnel-key "$MR_TUNNEL_KEY" \
-    --address "$(mr_mesh_address "$node")" --tag demo > /dev/null || check "$node: registered from behind the NAT" false
+  ((k > 1)) && echo ',' >> "$batch"
+  printf '{"node_id": "%s", "identity_public_key": "%s", "tunnel_public_key": "%s", "addresses": ["%s"], "tags": ["demo"]}' \
+    "$node" "$MR_IDENTITY_KEY" "$MR_TUNNEL_KEY" "$(mr_mesh_address "$node")" >> "$batch"
   mr_daemon_config "$node"
   sed -i 's/"backend": {"kind": "wireguard", "driver": "userspace"}/"backend": {"kind": "memory"}/' \
     "$MR_STATE/$node/rustynetd.json"
 done
-check "all $NODES nodes registered by the operator behind the NAT" test "$failures" = 0
+cat >> "$batch" << 'JSON'
+], "policy": {"version": 1, "rules": [{"id": "home", "action": "allow", "src": ["tag:demo"], "dst": ["tag:demo"], "protocol": "any"}]}}
+JSON
+check "all $NODES nodes and the policy registered in one batch request from behind the NAT" home_admin node add --from "$batch"
 mv "$MR_STATE/$WRONG_KEY/keys" "$MR_STATE/$WRONG_KEY/keys.registered"
 check "$WRONG_KEY: a second, unregistered key set" mr_node_keys "$WRONG_KEY"
-cat > "$MR_STATE/policy.json" << 'JSON'
-{"version": 1, "rules": [{"id": "home", "action": "allow", "src": ["tag:demo"], "dst": ["tag:demo"], "protocol": "any"}]}
-JSON
-check "policy set from behind the NAT" home_admin policy set "$MR_STATE/policy.json"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["policy"]))' "$batch" > "$MR_STATE/policy.json"
 require
 for k in $(seq 1 "$NODES"); do
   mr_daemon_start "n$k"
@@ -159,7 +164,7 @@ require
 
 # ---- the removed node, the wrong key and the forger, all at once --------------------------------
 check "operator removes $REMOVED (from behind the NAT)" home_admin node remove "$REMOVED"
-control_mark=$(($(wc -l < "$MR_STATE/logs/control.log") + 1))
+control_mark=$(($(wc -l < "$EVENTS") + 1))
 forged_out=$MR_STATE/forged.out
 ip netns exec "$(mr_ns "$FORGER")" python3 - "$MESH_CONTROL_ADDRESS" "$MR_CONTROL_PORT" "$FORGED" > "$forged_out" << 'PY' &
 import base64, http.client, json, os, ssl, sys, collections
