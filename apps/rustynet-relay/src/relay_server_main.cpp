@@ -7,11 +7,11 @@
 #include <ostream>
 
 #include "relay_metrics.hpp"
-#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/base/clock.hpp"
 #include "rustynet/base/file_io.hpp"
 #include "rustynet/base/log.hpp"
 #include "rustynet/base/metrics_server.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/relay/relay_config.hpp"
 #include "rustynet/relay/relay_server.hpp"
 
