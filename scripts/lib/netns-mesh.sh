@@ -91,8 +91,10 @@ mesh_attach_as() {
 # 192.168.(100+K).1/24 that it forwards and masquerades (nftables, its own namespace only).
 mesh_nat_router_up() {
   local prefix=$1 router=$2 ns index
-  [[ $router =~ ^r([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= 20)) ||
-    { mesh_log "router name '$router' must be r1..r20"; return 1; }
+  if ! [[ $router =~ ^r([0-9]+)$ ]] || ((BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > 20)); then
+    mesh_log "router name '$router' must be r1..r20"
+    return 1
+  fi
   index=${BASH_REMATCH[1]}
   ns=$(mesh_ns "$prefix" "$router")
   mesh_attach_as "$prefix" "$router" "${MESH_SUBNET_PREFIX}.$((230 + index))/24" || return 1
@@ -121,8 +123,10 @@ mesh_attach_behind() {
   local prefix=$1 host=$2 router=$3 ns rns index node port
   [[ $router =~ ^r([0-9]+)$ ]] || { mesh_log "router name '$router' must be rK"; return 1; }
   index=${BASH_REMATCH[1]}
-  [[ $host =~ ^n([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= 200)) ||
-    { mesh_log "host name '$host' must be n1..n200"; return 1; }
+  if ! [[ $host =~ ^n([0-9]+)$ ]] || ((BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > 200)); then
+    mesh_log "host name '$host' must be n1..n200"
+    return 1
+  fi
   node=${BASH_REMATCH[1]}
   ns=$(mesh_ns "$prefix" "$host")
   rns=$(mesh_ns "$prefix" "$router")
