@@ -81,10 +81,17 @@ check_package() {
       printf '%s\n' "${expected_elves[@]}" | grep -qx "$rel" || gate_fail "packages: $pkg ships an unexpected binary $rel"
     fi
   done < <(find "$root" -type f -print0)
-  # No maintainer script may enable a unit (an unconfigured service must never start).
+  # No maintainer script may enable a unit (an unconfigured service must never start). The only
+  # `deb-systemd-helper enable` allowed is dh_installsystemd --no-enable's: it re-creates the
+  # links of a unit the admin had enabled, guarded by `debian-installed` + `was-enabled`; and
+  # deb-systemd-invoke starts only enabled units.
   dpkg-deb -e "$deb" "$work/$pkg.control"
-  if grep -l 'deb-systemd-helper enable\|systemctl enable\|systemctl start' "$work/$pkg.control"/* 2> /dev/null; then
+  if grep -l 'systemctl.* enable\|systemctl.* start' "$work/$pkg.control"/* 2> /dev/null; then
     gate_fail "packages: a maintainer script of $pkg enables or starts a unit"
+  fi
+  if [[ -f $work/$pkg.control/postinst ]] && grep -q 'deb-systemd-helper enable' "$work/$pkg.control/postinst"; then
+    grep -q 'deb-systemd-helper debian-installed' "$work/$pkg.control/postinst" ||
+      gate_fail "packages: the postinst of $pkg enables its unit on installation"
   fi
 }
 
