@@ -58,15 +58,17 @@ check_package() {
   done
   local expected_elves=()
   for program in "${programs[@]}"; do
-    local path="$root$program" size name
+    local path="$root$program" size name sections
     [[ -x $path ]] || gate_fail "packages: $pkg has no $program"
     expected_elves+=("$program")
     size=$(stat -c %s "$path")
-    readelf -S "$path" | grep -q '\.symtab' && gate_fail "packages: $program in $pkg is not stripped"
-    readelf -S "$path" | grep -q '\.gnu_debuglink' || gate_fail "packages: $program in $pkg has no debug link"
+    # (Captured first: `readelf | grep -q` under pipefail fails when grep stops reading early.)
+    sections=$(readelf -S "$path") || gate_fail "packages: readelf $program failed"
+    [[ $sections != *.symtab* ]] || gate_fail "packages: $program in $pkg is not stripped"
+    [[ $sections == *.gnu_debuglink* ]] || gate_fail "packages: $program in $pkg has no debug link"
     ((size <= MAX_PROGRAM_BYTES)) || gate_fail "packages: $program is $size bytes (> $MAX_PROGRAM_BYTES)"
     name=$(basename "$program")
-    "$path" --version | grep -qx "$name $version" ||
+    [[ $("$path" --version) == "$name $version" ]] ||
       gate_fail "packages: $program --version is '$("$path" --version)', package version $version"
     echo "packages: $pkg $program $size bytes, stripped, --version $version"
   done
@@ -76,7 +78,7 @@ check_package() {
   # No test, benchmark or other binary: the only ELF files are the programs.
   local elf
   while IFS= read -r -d '' elf; do
-    if head -c 4 "$elf" | grep -q $'^\x7fELF'; then
+    if [[ $(od -An -N4 -tx1 "$elf" | tr -d ' \n') == 7f454c46 ]]; then
       local rel=${elf#"$root"}
       printf '%s\n' "${expected_elves[@]}" | grep -qx "$rel" || gate_fail "packages: $pkg ships an unexpected binary $rel"
     fi
