@@ -23,23 +23,28 @@ function(rustynet_add_library name)
   endforeach()
 endfunction()
 
-# rustynet_add_app(NAME LIB_SOURCES s... MAIN_SOURCES s... [DEPS ...] [EXE_DEPS ...])
+# rustynet_add_app(NAME VERSION_SOURCE s LIB_SOURCES s... MAIN_SOURCES s... [DEPS ...] [EXE_DEPS ...])
 # Creates the app library app_NAME (component NAME, all the testable logic) and the thin
-# executable NAME (component "exe NAME") from MAIN_SOURCES.
+# executable NAME (component "exe NAME") from MAIN_SOURCES. VERSION_SOURCE, one of LIB_SOURCES, is
+# the only file compiled with RUSTYNET_VERSION (cmake/Version.cmake): the version changes with
+# every commit, and a define on the whole target would make every file a compiler-cache miss.
 function(rustynet_add_app name)
-  cmake_parse_arguments(ARG "" "" "LIB_SOURCES;MAIN_SOURCES;DEPS;PRIVATE_DEPS;EXE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "VERSION_SOURCE" "LIB_SOURCES;MAIN_SOURCES;DEPS;PRIVATE_DEPS;EXE_DEPS" ${ARGN})
+  if(NOT ARG_VERSION_SOURCE OR NOT ARG_VERSION_SOURCE IN_LIST ARG_LIB_SOURCES)
+    message(FATAL_ERROR "rustynet_add_app(${name}): VERSION_SOURCE must name one of LIB_SOURCES")
+  endif()
   set(lib app_${name})
   string(REPLACE "-" "_" lib "${lib}")
   add_library(${lib} STATIC ${ARG_LIB_SOURCES})
   target_include_directories(${lib} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_link_libraries(${lib} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS} ${RUSTYNET_COMMON_PRIVATE})
-  target_compile_definitions(${lib} PRIVATE RUSTYNET_VERSION="${PROJECT_VERSION}")
+  set_property(SOURCE ${ARG_VERSION_SOURCE} APPEND PROPERTY
+    COMPILE_DEFINITIONS "RUSTYNET_VERSION=\"${RUSTYNET_VERSION_STRING}\"")
   set_target_properties(${lib} PROPERTIES RUSTYNET_COMPONENT "${name}")
   set_property(GLOBAL APPEND PROPERTY RUSTYNET_LAYERED_TARGETS ${lib})
 
   add_executable(${name} ${ARG_MAIN_SOURCES})
   target_link_libraries(${name} PRIVATE ${lib} ${ARG_EXE_DEPS} ${RUSTYNET_COMMON_PRIVATE})
-  target_compile_definitions(${name} PRIVATE RUSTYNET_VERSION="${PROJECT_VERSION}")
   set_target_properties(${name} PROPERTIES RUSTYNET_COMPONENT "exe ${name}")
   set_property(GLOBAL APPEND PROPERTY RUSTYNET_LAYERED_TARGETS ${name})
 endfunction()

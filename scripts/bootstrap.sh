@@ -7,6 +7,8 @@ readonly PACKAGES=(
   # toolchain and gates
   build-essential cmake ninja-build pkg-config git python3 ripgrep ccache
   clang-14 clang-format clang-tidy libfuzzer-14-dev libclang-rt-14-dev python3-cryptography
+  # Debian packages (scripts/package.sh, gate packages; docs/packaging.md)
+  dpkg-dev debhelper lintian help2man systemd
   # libraries (see docs/dependencies.md for why each is here)
   libsodium-dev libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmnl-dev libsqlite3-dev libsystemd-dev

@@ -20,6 +20,7 @@ gates=(
   "deps-audit:scripts/ci/deps-audit.sh"
   "deps-policy:scripts/ci/deps-policy.sh"
   "build:scripts/ci/build.sh"
+  "packages:scripts/ci/packages.sh"
   "systemd-units:scripts/ci/systemd-units.sh"
   "lint:scripts/ci/lint.sh"
   "test:scripts/ci/test.sh"
