@@ -260,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auth_request.endpoint = std::string(route.endpoint);
     auth_request.requires_token = route.requires_token;
     auth_request.bearer_token = bearer;
+    auth_request.write = route.admin && request.method() != http::verb::get;
     const control::AuthChain& chain =
         route.node && shared_->node_chain != nullptr ? *shared_->node_chain : *shared_->chain;
     const control::AuthOutcome outcome = chain.evaluate(auth_request);

@@ -391,6 +391,7 @@ base::Status<MeshError> MeshState::add_node(const control::RegisteredNode& node)
       }
       return base::unexpected(std::move(rebuilt).error());
     }
+    forget_removed_locked(node.node_id);  // registered again: its old key proves nothing now
     version = version_;
   }
   notify(version);
@@ -401,14 +402,41 @@ base::Status<MeshError> MeshState::remove_node(std::string_view node_id) {
   std::uint64_t version = 0;
   {
     const std::lock_guard lock(mutex_);
+    const auto known = world_->nodes.find(node_id);
     if (auto removed = registry_->remove_node(node_id); !removed.has_value()) {
       return base::unexpected(from_registry(removed.error()));
+    }
+    if (known != world_->nodes.end()) {
+      forget_removed_locked(node_id);
+      if (removed_order_.size() >= kRemovedKeysKept) {
+        removed_keys_.erase(removed_order_.front());
+        removed_order_.pop_front();
+      }
+      removed_keys_.emplace(std::string(node_id), known->second.identity_public_key);
+      removed_order_.emplace_back(node_id);
     }
     RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
     version = version_;
   }
   notify(version);
   return {};
+}
+
+void MeshState::forget_removed_locked(std::string_view node_id) {
+  if (removed_keys_.erase(std::string(node_id)) != 0) {
+    removed_order_.erase(std::find(removed_order_.begin(), removed_order_.end(), node_id));
+  }
+}
+
+bool MeshState::has_node(std::string_view node_id) const {
+  const std::lock_guard lock(mutex_);
+  return world_->nodes.find(node_id) != world_->nodes.end();
+}
+
+std::optional<control::PublicKeyBytes> MeshState::removed_identity_key(std::string_view node_id) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = removed_keys_.find(node_id);
+  return found == removed_keys_.end() ? std::nullopt : std::optional<control::PublicKeyBytes>(found->second);
 }
 
 base::Result<std::vector<control::RegisteredNode>, MeshError> MeshState::list_nodes() {
