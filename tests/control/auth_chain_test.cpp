@@ -233,7 +233,6 @@ TEST_F(AuthChainTest, EventsNeverContainTokenMaterial) {
   }
 }
 
-
 // The optional parts a service wires: known subjects, a write budget, the spec attempt budget for
 // failing identities and the keys of removed identities.
 class AuthChainKeysTest : public AuthChainTest {
@@ -250,8 +249,8 @@ class AuthChainKeysTest : public AuthChainTest {
         keys_chain_(parts(*keys_lockout_)) {}
 
   AuthChainParts parts(Lockout& lockout) {
-    AuthChainParts parts{&clock_, ip_limiter_.get(), job_limiter_.get(), &lockout, &validator_, allow_echo,
-                         sink_.get()};
+    AuthChainParts parts{&clock_,     ip_limiter_.get(), job_limiter_.get(), &lockout,
+                         &validator_, allow_echo,        sink_.get()};
     parts.write_limiter = write_limiter_.get();
     parts.failure_limiter = failure_limiter_.get();
     parts.known_subject = [](std::string_view subject) -> base::Result<bool, StateError> {

@@ -29,8 +29,9 @@ SecurityEvent sample() {
 
 TEST(SecurityEventTest, RequiredFieldsPresent) {
   const auto json = nlohmann::json::parse(to_json_line(sample()));
-  for (const char* field : {"schema", "version", "timestamp", "source_ip", "identity", "identity_verified", "endpoint",
-                            "outcome", "failure_class", "limiter_decision", "lockout_decision", "retry_after_ms", "abuse_key"}) {
+  for (const char* field :
+       {"schema", "version", "timestamp", "source_ip", "identity", "identity_verified", "endpoint", "outcome",
+        "failure_class", "limiter_decision", "lockout_decision", "retry_after_ms", "abuse_key"}) {
     EXPECT_TRUE(json.contains(field)) << field;
   }
   EXPECT_EQ(json["schema"], "rustynet.security_event");

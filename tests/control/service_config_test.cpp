@@ -178,12 +178,11 @@ TEST_F(ServiceConfigTest, AbuseControlDefaultsAreSpec53WhereTheyApply) {
 
 TEST_F(ServiceConfigTest, AbuseControlValuesAreReadAndBounded) {
   auto json = valid_config(dir_, public_key());
-  json["abuse_control"] = {
-      {"unproven_per_source", {{"burst", 5}, {"refill_tokens", 1}, {"refill_period_seconds", 30}}},
-      {"admin", {{"burst", 1000}}},
-      {"lockout", {{"initial_seconds", 1}, {"max_seconds", 1}, {"reset_cooldown_seconds", 60}}},
-      {"clock_skew_seconds", 0},
-      {"max_tracked_keys", 1024}};
+  json["abuse_control"] = {{"unproven_per_source", {{"burst", 5}, {"refill_tokens", 1}, {"refill_period_seconds", 30}}},
+                           {"admin", {{"burst", 1000}}},
+                           {"lockout", {{"initial_seconds", 1}, {"max_seconds", 1}, {"reset_cooldown_seconds", 60}}},
+                           {"clock_skew_seconds", 0},
+                           {"max_tracked_keys", 1024}};
   const auto config = parse_service_config(json.dump()).value();
   EXPECT_EQ(config.abuse.unproven_per_source.burst, 5U);
   EXPECT_EQ(config.abuse.unproven_per_source.refill_period, std::chrono::seconds(30));
@@ -202,16 +201,22 @@ TEST_F(ServiceConfigTest, AbuseControlValuesAreReadAndBounded) {
   const std::vector<Case> cases = {
       {{{"node", {{"burst", 0}}}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.node.burst"},
       {{{"node", {{"burst", 100'001}}}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.node.burst"},
-      {{{"admin_write", {{"refill_tokens", 0}}}}, ConfigErrorKind::kInvalidValue,
+      {{{"admin_write", {{"refill_tokens", 0}}}},
+       ConfigErrorKind::kInvalidValue,
        "$.abuse_control.admin_write.refill_tokens"},
-      {{{"failing_identity", {{"refill_period_seconds", 86'401}}}}, ConfigErrorKind::kInvalidValue,
+      {{{"failing_identity", {{"refill_period_seconds", 86'401}}}},
+       ConfigErrorKind::kInvalidValue,
        "$.abuse_control.failing_identity.refill_period_seconds"},
       {{{"unproven_per_source", {{"burst", "20"}}}}, ConfigErrorKind::kSyntax, "burst"},
       {{{"admin", {{"brust", 20}}}}, ConfigErrorKind::kSyntax, "brust"},
-      {{{"lockout", {{"initial_seconds", 0}}}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.lockout.initial_seconds"},
-      {{{"lockout", {{"initial_seconds", 60}, {"max_seconds", 30}}}}, ConfigErrorKind::kInvalidValue,
+      {{{"lockout", {{"initial_seconds", 0}}}},
+       ConfigErrorKind::kInvalidValue,
        "$.abuse_control.lockout.initial_seconds"},
-      {{{"lockout", {{"reset_cooldown_seconds", 604'801}}}}, ConfigErrorKind::kInvalidValue,
+      {{{"lockout", {{"initial_seconds", 60}, {"max_seconds", 30}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.lockout.initial_seconds"},
+      {{{"lockout", {{"reset_cooldown_seconds", 604'801}}}},
+       ConfigErrorKind::kInvalidValue,
        "$.abuse_control.lockout.reset_cooldown_seconds"},
       {{{"clock_skew_seconds", -1}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.clock_skew_seconds"},
       {{{"clock_skew_seconds", 601}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.clock_skew_seconds"},

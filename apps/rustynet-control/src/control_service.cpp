@@ -175,12 +175,12 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
   parts->resolver =
       std::make_unique<control::RegistryKeyResolver>(*parts->store, config.admin_keys, std::string(kAdminSubject));
 
-  RUSTYNET_RETURN_IF_ERROR(make_chain_state(config.abuse, config.abuse.admin, &config.abuse.admin_write,
-                                            parts->admin_state));
+  RUSTYNET_RETURN_IF_ERROR(
+      make_chain_state(config.abuse, config.abuse.admin, &config.abuse.admin_write, parts->admin_state));
   RUSTYNET_RETURN_IF_ERROR(make_chain_state(config.abuse, config.abuse.node, nullptr, parts->node_state));
   const control::TokenValidatorConfig validator_config{config.audience, config.abuse.clock_skew};
-  parts->validator = std::make_unique<control::TokenValidator>(validator_config, *parts->resolver, clock,
-                                                               *parts->store, *parts->store);
+  parts->validator = std::make_unique<control::TokenValidator>(validator_config, *parts->resolver, clock, *parts->store,
+                                                               *parts->store);
   parts->removed_keys = std::make_unique<RemovedNodeKeys>(*parts->mesh);
   parts->removed_validator = std::make_unique<control::TokenValidator>(validator_config, *parts->removed_keys, clock,
                                                                        *parts->store, *parts->store);

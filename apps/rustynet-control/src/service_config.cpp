@@ -300,8 +300,8 @@ base::Status<ConfigError> parse_abuse_control(base::JsonObjectReader& root, Serv
   RUSTYNET_ASSIGN_OR_RETURN(const auto keys, bounded_int(reader, "max_tracked_keys", 1'024, 10'000'000,
                                                          static_cast<std::int64_t>(abuse.max_tracked_keys)));
   abuse.max_tracked_keys = static_cast<std::size_t>(keys);
-  for (auto* bucket : {&abuse.unproven_per_source, &abuse.failing_identity, &abuse.node, &abuse.admin,
-                       &abuse.admin_write}) {
+  for (auto* bucket :
+       {&abuse.unproven_per_source, &abuse.failing_identity, &abuse.node, &abuse.admin, &abuse.admin_write}) {
     bucket->max_tracked_keys = abuse.max_tracked_keys;
   }
   abuse.lockout.max_tracked_keys = abuse.max_tracked_keys;

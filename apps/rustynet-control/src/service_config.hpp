@@ -59,7 +59,7 @@ inline constexpr control::RateLimitConfig kAdminWriteBudget{30, 10, std::chrono:
 // limits"). The spec 5.3 defaults are the defaults where they apply; the budgets of proven
 // identities are ours.
 struct AbuseControlConfig {
-  control::RateLimitConfig unproven_per_source = control::kPerIpRateLimit;  // requests proving no key
+  control::RateLimitConfig unproven_per_source = control::kPerIpRateLimit;     // requests proving no key
   control::RateLimitConfig failing_identity = control::kPerIdentityRateLimit;  // attempts of failing identities
   control::RateLimitConfig node = kNodeRequestBudget;
   control::RateLimitConfig admin = kAdminRequestBudget;
