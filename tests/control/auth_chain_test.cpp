@@ -299,7 +299,7 @@ TEST_F(AuthChainKeysTest, WrongKeyForAKnownNodeIsKeyedBySourceAndIdentity) {
 TEST_F(AuthChainKeysTest, StaleTokenOfAKnownIdentityLocksTheIdentityNotTheSource) {
   EXPECT_EQ(keyed(stale("node-a")).failure_class, "expired");
   EXPECT_EQ(last_event()["abuse_key"], "identity");
-  EXPECT_EQ(last_event()["identity_verified"], true);
+  EXPECT_EQ(last_event()["identity_verified"], false);  // version-1 meaning: the token was not accepted
   const auto locked = keyed(issuer_.issue("node-a").value(), "198.51.100.4");
   EXPECT_EQ(locked.status, AuthStatus::kLockedOut);
   EXPECT_EQ(locked.retry_after, std::chrono::seconds(30));

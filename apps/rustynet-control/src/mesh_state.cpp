@@ -499,6 +499,77 @@ base::Result<std::uint64_t, MeshError> MeshState::put_policy(std::string_view do
   return generation;
 }
 
+base::Result<std::uint64_t, MeshError> MeshState::add_batch(const std::vector<control::RegisteredNode>& nodes,
+                                                            const std::optional<std::string>& policy_document) {
+  if (policy_document.has_value()) {
+    if (auto parsed = policy::parse_policy_document(*policy_document); parsed.has_value()) {
+      if (auto enforceable = policy::check_enforceable(*parsed); !enforceable.has_value()) {
+        return base::unexpected(MeshError{MeshErrorKind::kUnenforceable, "policy: " + enforceable.error().describe()});
+      }
+    }
+  }
+  std::uint64_t version = 0;
+  std::uint64_t generation = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    // Compile first: the registry then only has uniqueness left to refuse, inside its transaction.
+    auto current = registry_->list_nodes();
+    if (!current.has_value()) {
+      return base::unexpected(from_registry(current.error()));
+    }
+    std::vector<control::RegisteredNode> grown = std::move(current).value();
+    const std::size_t registered = grown.size();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      // Uniqueness against the registry and the earlier entries, named here so that the policy
+      // compile below never reports a duplicate in its own terms.
+      const auto& node = nodes[i];
+      for (std::size_t j = 0; j < grown.size(); ++j) {
+        const auto& other = grown[j];
+        const char* field = nullptr;
+        if (other.node_id == node.node_id) {
+          field = "node_id";
+        } else if (other.identity_public_key == node.identity_public_key) {
+          field = "identity_public_key";
+        } else if (other.tunnel_public_key == node.tunnel_public_key) {
+          field = "tunnel_public_key";
+        } else if (std::any_of(node.addresses.begin(), node.addresses.end(), [&](const policy::IpAddress& address) {
+                     return std::find(other.addresses.begin(), other.addresses.end(), address) != other.addresses.end();
+                   })) {
+          field = "address";
+        }
+        if (field != nullptr) {
+          const bool in_batch = j >= registered;
+          return base::unexpected(
+              MeshError{MeshErrorKind::kConflict, "nodes[" + std::to_string(i) + "]: " + field +
+                                                      (in_batch ? " repeated in the batch" : " already registered")});
+        }
+      }
+      grown.push_back(node);
+    }
+    control::StoredPolicy candidate =
+        policy_document.has_value() ? control::StoredPolicy{*policy_document, 0} : world_->policy;
+    if (auto world = build_world(std::move(grown), std::move(candidate)); !world.has_value()) {
+      return base::unexpected(world.error());
+    }
+    auto stored = registry_->add_batch(nodes, policy_document);
+    if (!stored.has_value()) {
+      return base::unexpected(from_registry(stored.error()));
+    }
+    std::optional<control::StoredPolicy> in_force;
+    if (policy_document.has_value()) {
+      in_force = control::StoredPolicy{*policy_document, *stored};
+    }
+    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::move(in_force)));
+    for (const auto& node : nodes) {
+      forget_removed_locked(node.node_id);
+    }
+    generation = world_->policy.generation;
+    version = version_;
+  }
+  notify(version);
+  return generation;
+}
+
 control::StoredPolicy MeshState::policy() const {
   const std::lock_guard lock(mutex_);
   return world_->policy;

@@ -90,6 +90,11 @@ class MeshState {
   [[nodiscard]] base::Result<SignedNodeState, MeshError> state_for(std::string_view node_id);
 
   [[nodiscard]] base::Status<MeshError> add_node(const control::RegisteredNode& node);
+  // Registers every node and, when given, replaces the policy, in one store transaction: the
+  // grown inventory is compiled against the (new) policy first, so a bad entry changes nothing.
+  // Errors name the entry ("nodes[2]: ..."). Returns the policy generation in force afterwards.
+  [[nodiscard]] base::Result<std::uint64_t, MeshError> add_batch(const std::vector<control::RegisteredNode>& nodes,
+                                                                 const std::optional<std::string>& policy_document);
   // Also remembers the node's identity key (removed_identity_key) until the id is registered again.
   [[nodiscard]] base::Status<MeshError> remove_node(std::string_view node_id);
   [[nodiscard]] bool has_node(std::string_view node_id) const;

@@ -200,9 +200,9 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
     return finish(AuthStatus::kUnauthenticated, std::move(failure), kNoRetry);
   }
 
-  // A proven (or removed) identity: its own state only, never its source's.
+  // A proven (or removed) identity: its own state only, never its source's. identity_verified
+  // keeps its version-1 meaning (the token was accepted); abuse_key says the signature proved it.
   event.identity = proven;
-  event.identity_verified = !removed;
   event.abuse_key = "identity";
   const std::string key = identity_key(proven);
   auto locked = parts_.lockout->check(key, now);
@@ -266,6 +266,7 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
       !parts_.lockout->record_success(ip_key(request.source_ip), now).has_value()) {
     return lockout_error();
   }
+  event.identity_verified = true;
   const policy::Decision decision = parts_.policy(claims->subject, request.endpoint);
   if (!decision.allowed()) {
     return finish(AuthStatus::kForbidden, "policy_denied", kNoRetry);

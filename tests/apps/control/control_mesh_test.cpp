@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "control_api.hpp"
 #include "control_server.hpp"
 #include "control_server_main.hpp"
 #include "control_service.hpp"
@@ -379,6 +380,75 @@ TEST_F(ControlMeshTest, HouseholdBehindOneAddressKeepsWorkingWhileForgersAreLock
   EXPECT_EQ(removed_identity, 4);
   EXPECT_EQ(wrong_key_pair, 4);
   EXPECT_EQ(forger_source, 24);
+}
+
+nlohmann::json batch_node(const std::string& id, std::uint8_t index, const std::string& address) {
+  return {{"node_id", id},
+          {"identity_public_key", key_from(index).public_key().to_base64()},
+          {"tunnel_public_key", tunnel_key(index)},
+          {"addresses", {address}},
+          {"tags", {"web"}}};
+}
+
+// Issue 18 item 4: many nodes (and a policy) in one request and one store transaction.
+TEST_F(ControlMeshTest, BatchRegistersAllOrNothingAndNamesTheBadEntry) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (int i = 1; i <= 200; ++i) {
+    nodes.push_back(batch_node("b" + std::to_string(i), static_cast<std::uint8_t>(i),
+                               "100.64." + std::to_string(i / 100) + "." + std::to_string(i % 100 + 1)));
+  }
+  const auto before = nlohmann::json::parse(admin("GET", "/v1/admin/policy").body)["generation"].get<std::uint64_t>();
+  auto reply = admin("POST", "/v1/admin/batch", {{"version", 1}, {"nodes", nodes}, {"policy", kPolicyWebDb}});
+  ASSERT_EQ(reply.status, 201U) << reply.body;
+  auto answer = nlohmann::json::parse(reply.body);
+  EXPECT_EQ(answer["nodes"].size(), 200U);
+  EXPECT_EQ(answer["generation"], before + 1);
+  EXPECT_EQ(nlohmann::json::parse(admin("GET", "/v1/admin/nodes").body)["nodes"].size(), 200U);
+  EXPECT_EQ(verify(sync("b7", 7, 0, 0), "b7").peers.size(), 0U);  // tag web sees only db
+
+  // Each refusal changes nothing: not the registry, not the policy.
+  nlohmann::json changed_policy = kPolicyWebDb;
+  changed_policy["rules"][0]["id"] = "changed";
+  const auto refused = [&](const nlohmann::json& entries, unsigned status, const std::string& needle) {
+    const auto bad = admin("POST", "/v1/admin/batch", {{"version", 1}, {"nodes", entries}, {"policy", changed_policy}});
+    EXPECT_EQ(bad.status, status) << bad.body;
+    EXPECT_NE(bad.body.find(needle), std::string::npos) << bad.body;
+  };
+  const auto fresh = batch_node("c1", 201, "100.64.9.1");
+  refused({fresh, batch_node("c2", 202, "100.64.0.2")}, 409U, "nodes[1]: address already registered");
+  refused({fresh, batch_node("c1", 203, "100.64.9.3")}, 409U, "nodes[1]: node_id repeated in the batch");
+  refused({fresh, batch_node("b5", 204, "100.64.9.4")}, 409U, "nodes[1]: node_id already registered");
+  auto bad_key = batch_node("c3", 205, "100.64.9.5");
+  bad_key["identity_public_key"] = "AAAA";
+  refused({fresh, fresh, bad_key}, 400U, "$.nodes[2]");
+  auto reserved = batch_node("admin", 206, "100.64.9.6");
+  refused({fresh, reserved}, 400U, "nodes[1]");
+  nlohmann::json too_many = nlohmann::json::array();
+  for (std::size_t i = 0; i <= kMaxBatchNodes; ++i) {
+    too_many.push_back(fresh);
+  }
+  refused(too_many, 400U, "$.nodes");
+  const auto invalid_policy =
+      admin("POST", "/v1/admin/batch",
+            {{"version", 1}, {"nodes", {fresh}}, {"policy", {{"version", 1}, {"rules", {{{"id", "x"}}}}}}});
+  EXPECT_EQ(invalid_policy.status, 400U) << invalid_policy.body;
+  EXPECT_EQ(admin("POST", "/v1/admin/batch", {{"version", 1}}).status, 400U);
+  // The batch body is bounded (256 KiB): the declared length alone is refused.
+  EXPECT_EQ(HttpsClient::connect(service_->port(), "127.0.0.1")
+                ->raw("POST /v1/admin/batch HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n")
+                .status,
+            413U);
+  const auto list = nlohmann::json::parse(admin("GET", "/v1/admin/nodes").body);
+  EXPECT_EQ(list["nodes"].size(), 200U);
+  const auto policy = nlohmann::json::parse(admin("GET", "/v1/admin/policy").body);
+  EXPECT_EQ(policy["generation"], before + 1);
+  EXPECT_EQ(policy["document"], kPolicyWebDb);
+  // Nodes only, no policy: the policy in force stays.
+  reply = admin("POST", "/v1/admin/batch", {{"version", 1}, {"nodes", {fresh}}});
+  ASSERT_EQ(reply.status, 201U) << reply.body;
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["generation"], before + 1);
+  // A node added by the batch is a node like any other.
+  EXPECT_EQ(sync("c1", 201, 0, 0).status, 200U);
 }
 
 TEST_F(ControlMeshTest, RegistryRejectsConflictsAndReservedIds) {
