@@ -124,7 +124,7 @@ base::Result<control::TlsServerContext, ConfigError> load_tls(const ServiceConfi
 template <class T>
 base::Result<std::unique_ptr<T>, ConfigError> require(base::Result<std::unique_ptr<T>, control::ConfigError> made) {
   if (!made.has_value()) {
-    return base::unexpected(startup("abuse-control defaults rejected: " + made.error().message));
+    return base::unexpected(startup("abuse_control rejected: " + made.error().message));
   }
   return std::move(made).value();
 }
