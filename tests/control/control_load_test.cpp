@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Bounded loopback load test: 10,000 requests from 200 source addresses and 50 identities. The
-// limiter must admit exactly the configured budgets while the server keeps answering a probe.
+// Bounded loopback load test: 10,000 requests from 200 source addresses and 50 identities, half
+// signed by registered keys and half garbage. The limiters must admit exactly the configured
+// budgets, each on its own key, while the server keeps answering a probe.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -59,11 +60,14 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
   options.limits.max_connections = 512;
   ServerHarness h(options);
 
-  // Pre-issued, all valid and distinct: every denial below is the limiter's doing.
+  // Pre-issued, valid and distinct (even r) or garbage (odd r): the valid ones draw on their
+  // identity's budget, the garbage on its source's bucket and lockout.
   std::vector<std::vector<std::string>> tokens(kSources);
   for (int s = 0; s < kSources; ++s) {
     for (int r = 0; r < kRequestsPerSource; ++r) {
-      tokens[static_cast<std::size_t>(s)].push_back(h.issuer.issue("node-" + std::to_string(s % kIdentities)).value());
+      tokens[static_cast<std::size_t>(s)].push_back(
+          r % 2 == 0 ? h.issuer.issue("node-" + std::to_string(s % kIdentities)).value()
+                     : "garbage-" + std::to_string(s) + "-" + std::to_string(r));
     }
   }
 
@@ -133,13 +137,20 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
     auto found = counts.find(key);
     return found == counts.end() ? 0 : found->second;
   };
-  // The clock is frozen, so the budgets are exact: 20 per source pass the per-IP bucket, and of
-  // those each identity (4 sources x 20 = 80 attempts) gets exactly its burst of 10.
+  // The clock is frozen, so the budgets are exact. Garbage: 20 per source pass the per-IP bucket,
+  // the first is a 401 that locks the source, the other 19 meet the lock. Valid: each identity
+  // (4 sources x 25 = 100 requests) gets exactly its burst of 10, whatever its sources' state.
+  constexpr int kGarbagePerSource = kRequestsPerSource / 2;
+  constexpr int kValidPerSource = kRequestsPerSource - kGarbagePerSource;
   EXPECT_EQ(count("transport_error"), 0);
-  EXPECT_EQ(count("429:rate_limited_ip"), kSources * (kRequestsPerSource - 20));
+  EXPECT_EQ(count("429:rate_limited_ip"), kSources * (kGarbagePerSource - 20));
+  EXPECT_EQ(count("401:malformed_token"), kSources);
+  EXPECT_EQ(count("429:locked_out"), kSources * 19);
   EXPECT_EQ(count("200:ok"), kIdentities * 10);
-  EXPECT_EQ(count("429:rate_limited_identity"), kSources * 20 - kIdentities * 10);
-  EXPECT_EQ(count("200:ok") + count("429:rate_limited_ip") + count("429:rate_limited_identity"), total);
+  EXPECT_EQ(count("429:rate_limited_identity"), kSources * kValidPerSource - kIdentities * 10);
+  EXPECT_EQ(count("200:ok") + count("429:rate_limited_ip") + count("429:rate_limited_identity") +
+                count("401:malformed_token") + count("429:locked_out"),
+            total);
   // Responsive throughout: every probe answered, none slow.
   EXPECT_EQ(probe_failed.load(), 0);
   EXPECT_GT(probe_ok.load(), 0);
@@ -160,10 +171,10 @@ TEST(ControlLoadTest, LimiterHoldsConfiguredRatesUnderTenThousandRequests) {
     int ok = 0;
     int limited = 0;
     for (int r = 0; r < 15; ++r) {
-      const auto reply =
-          client->request("POST", "/v1/echo", h.issuer.issue("node-refill-" + std::to_string(s)).value());
-      ok += reply.status == 200 ? 1 : 0;
-      limited += (reply.status == 429 && failure_class(reply) == "rate_limited_ip") ? 1 : 0;
+      const auto reply = client->request("POST", "/v1/echo", "garbage-refill-" + std::to_string(r));
+      const bool by_bucket = reply.status == 429 && failure_class(reply) == "rate_limited_ip";
+      ok += by_bucket ? 0 : 1;  // past the bucket: a 401 or the source's lockout
+      limited += by_bucket ? 1 : 0;
     }
     EXPECT_EQ(ok, 10) << source_ip(s);
     EXPECT_EQ(limited, 5) << source_ip(s);

@@ -113,6 +113,10 @@ TEST_F(RegistryTest, EndpointsPolicyAndGenerationsAreDurable) {
 class BrokenRegistry final : public NodeRegistry {
  public:
   base::Status<RegistryError> add_node(const RegisteredNode&) override { return fail(); }
+  base::Result<std::uint64_t, RegistryError> add_batch(const std::vector<RegisteredNode>&,
+                                                       const std::optional<std::string>&) override {
+    return base::unexpected(error());
+  }
   base::Status<RegistryError> remove_node(std::string_view) override { return fail(); }
   base::Result<std::vector<RegisteredNode>, RegistryError> list_nodes() override { return base::unexpected(error()); }
   base::Result<std::optional<RegisteredNode>, RegistryError> find_node(std::string_view) override {

@@ -29,12 +29,13 @@ SecurityEvent sample() {
 
 TEST(SecurityEventTest, RequiredFieldsPresent) {
   const auto json = nlohmann::json::parse(to_json_line(sample()));
-  for (const char* field : {"schema", "version", "timestamp", "source_ip", "identity", "identity_verified", "endpoint",
-                            "outcome", "failure_class", "limiter_decision", "lockout_decision", "retry_after_ms"}) {
+  for (const char* field :
+       {"schema", "version", "timestamp", "source_ip", "identity", "identity_verified", "endpoint", "outcome",
+        "failure_class", "limiter_decision", "lockout_decision", "retry_after_ms", "abuse_key"}) {
     EXPECT_TRUE(json.contains(field)) << field;
   }
   EXPECT_EQ(json["schema"], "rustynet.security_event");
-  EXPECT_EQ(json["version"], 1);
+  EXPECT_EQ(json["version"], 2);
   EXPECT_EQ(json["timestamp"], 1'800'000'000);
   EXPECT_EQ(json["source_ip"], "192.0.2.9");
   EXPECT_EQ(json["identity"], "node-alice");

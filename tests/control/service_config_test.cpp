@@ -159,5 +159,81 @@ TEST_F(ServiceConfigTest, EveryBadFieldIsATypedError) {
   EXPECT_EQ(load_service_config(dir_.file("missing.json")).error().kind, ConfigErrorKind::kUnreadable);
 }
 
+TEST_F(ServiceConfigTest, AbuseControlDefaultsAreSpec53WhereTheyApply) {
+  const auto config = parse_service_config(valid_config(dir_, public_key()).dump()).value();
+  const AbuseControlConfig& abuse = config.abuse;
+  EXPECT_EQ(abuse.unproven_per_source.burst, 20U);
+  EXPECT_EQ(abuse.unproven_per_source.refill_tokens, 10U);
+  EXPECT_EQ(abuse.unproven_per_source.refill_period, std::chrono::seconds(60));
+  EXPECT_EQ(abuse.failing_identity.burst, 10U);
+  EXPECT_EQ(abuse.failing_identity.refill_tokens, 5U);
+  EXPECT_EQ(abuse.failing_identity.refill_period, std::chrono::seconds(900));
+  EXPECT_EQ(abuse.lockout.initial_backoff, std::chrono::seconds(30));
+  EXPECT_EQ(abuse.lockout.max_backoff, std::chrono::seconds(900));
+  EXPECT_EQ(abuse.clock_skew, std::chrono::seconds(90));
+  EXPECT_EQ(abuse.node.burst, kNodeRequestBudget.burst);
+  EXPECT_EQ(abuse.admin.burst, kAdminRequestBudget.burst);
+  EXPECT_EQ(abuse.admin_write.refill_tokens, kAdminWriteBudget.refill_tokens);
+}
+
+TEST_F(ServiceConfigTest, AbuseControlValuesAreReadAndBounded) {
+  auto json = valid_config(dir_, public_key());
+  json["abuse_control"] = {{"unproven_per_source", {{"burst", 5}, {"refill_tokens", 1}, {"refill_period_seconds", 30}}},
+                           {"admin", {{"burst", 1000}}},
+                           {"lockout", {{"initial_seconds", 1}, {"max_seconds", 1}, {"reset_cooldown_seconds", 60}}},
+                           {"clock_skew_seconds", 0},
+                           {"max_tracked_keys", 1024}};
+  const auto config = parse_service_config(json.dump()).value();
+  EXPECT_EQ(config.abuse.unproven_per_source.burst, 5U);
+  EXPECT_EQ(config.abuse.unproven_per_source.refill_period, std::chrono::seconds(30));
+  EXPECT_EQ(config.abuse.admin.burst, 1000U);
+  EXPECT_EQ(config.abuse.admin.refill_tokens, kAdminRequestBudget.refill_tokens);  // absent member: default
+  EXPECT_EQ(config.abuse.lockout.max_backoff, std::chrono::seconds(1));
+  EXPECT_EQ(config.abuse.clock_skew, std::chrono::seconds(0));
+  EXPECT_EQ(config.abuse.node.max_tracked_keys, 1024U);
+  EXPECT_EQ(config.abuse.lockout.max_tracked_keys, 1024U);
+
+  struct Case {
+    nlohmann::json abuse;
+    ConfigErrorKind kind;
+    std::string path;
+  };
+  const std::vector<Case> cases = {
+      {{{"node", {{"burst", 0}}}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.node.burst"},
+      {{{"node", {{"burst", 100'001}}}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.node.burst"},
+      {{{"admin_write", {{"refill_tokens", 0}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.admin_write.refill_tokens"},
+      {{{"failing_identity", {{"refill_period_seconds", 86'401}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.failing_identity.refill_period_seconds"},
+      {{{"unproven_per_source", {{"burst", "20"}}}}, ConfigErrorKind::kSyntax, "burst"},
+      {{{"admin", {{"brust", 20}}}}, ConfigErrorKind::kSyntax, "brust"},
+      {{{"lockout", {{"initial_seconds", 0}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.lockout.initial_seconds"},
+      {{{"lockout", {{"initial_seconds", 60}, {"max_seconds", 30}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.lockout.initial_seconds"},
+      {{{"lockout", {{"reset_cooldown_seconds", 604'801}}}},
+       ConfigErrorKind::kInvalidValue,
+       "$.abuse_control.lockout.reset_cooldown_seconds"},
+      {{{"clock_skew_seconds", -1}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.clock_skew_seconds"},
+      {{{"clock_skew_seconds", 601}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.clock_skew_seconds"},
+      {{{"max_tracked_keys", 1023}}, ConfigErrorKind::kInvalidValue, "$.abuse_control.max_tracked_keys"},
+      {{{"per_ip", {{"burst", 20}}}}, ConfigErrorKind::kSyntax, "per_ip"},
+      {nlohmann::json::array(), ConfigErrorKind::kSyntax, "abuse_control"},
+  };
+  for (const auto& test_case : cases) {
+    auto bad = valid_config(dir_, public_key());
+    bad["abuse_control"] = test_case.abuse;
+    auto refused = parse_service_config(bad.dump());
+    ASSERT_FALSE(refused.has_value()) << test_case.abuse.dump();
+    EXPECT_EQ(refused.error().kind, test_case.kind) << test_case.abuse.dump() << ": " << refused.error().message;
+    EXPECT_NE(refused.error().message.find(test_case.path), std::string::npos)
+        << test_case.abuse.dump() << ": " << refused.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace rustynet::apps::control_server

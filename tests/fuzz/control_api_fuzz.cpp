@@ -59,6 +59,17 @@ class MemoryRegistry final : public control::NodeRegistry {
     nodes_[node.node_id] = node;
     return {};
   }
+  Result<std::uint64_t, control::RegistryError> add_batch(const std::vector<control::RegisteredNode>& nodes,
+                                                          const std::optional<std::string>& document) override {
+    const auto saved = nodes_;
+    for (const auto& node : nodes) {
+      if (auto added = add_node(node); !added.has_value()) {
+        nodes_ = saved;
+        return unexpected(added.error());
+      }
+    }
+    return document.has_value() ? store_policy(*document) : Result<std::uint64_t, control::RegistryError>(0);
+  }
   Status<control::RegistryError> remove_node(std::string_view node_id) override {
     if (nodes_.erase(std::string(node_id)) == 0) {
       return unexpected(control::RegistryError{control::RegistryErrorKind::kNotFound, "no such node"});

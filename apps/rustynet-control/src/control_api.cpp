@@ -21,6 +21,7 @@ constexpr std::int64_t kMaxWaitSeconds = 55;
 constexpr std::string_view kNodesPath = "/v1/admin/nodes";
 constexpr std::string_view kPolicyPath = "/v1/admin/policy";
 constexpr std::string_view kRevokePath = "/v1/admin/revoke";
+constexpr std::string_view kBatchPath = "/v1/admin/batch";
 constexpr std::size_t kNodeBodyLimit = std::size_t{64} * 1024;
 constexpr std::size_t kPolicyBodyLimit = std::size_t{256} * 1024;
 constexpr std::size_t kSmallBodyLimit = std::size_t{16} * 1024;
@@ -176,6 +177,40 @@ base::Result<std::string, base::JsonError> parse_put_policy_request(std::string_
   return dump(*document);
 }
 
+// POST /v1/admin/batch: {"version":1,"nodes":[<node>...],"policy":{...}}; nodes 0..kMaxBatchNodes
+// (each as in POST /v1/admin/nodes), policy optional, at least one of the two.
+struct BatchRequest {
+  std::vector<control::RegisteredNode> nodes;
+  std::optional<std::string> policy_document;
+};
+
+base::Result<BatchRequest, base::JsonError> parse_batch_request(std::string_view body) {
+  RUSTYNET_ASSIGN_OR_RETURN(const nlohmann::json json, parse_body(body, kPolicyBodyLimit));
+  RUSTYNET_ASSIGN_OR_RETURN(auto reader, versioned_reader(json));
+  const nlohmann::json* nodes = reader.optional_value("nodes");
+  const nlohmann::json* document = reader.optional_value("policy");
+  RUSTYNET_RETURN_IF_ERROR(reader.finish());
+  BatchRequest request;
+  if (nodes != nullptr) {
+    if (!nodes->is_array() || nodes->size() > kMaxBatchNodes) {
+      return base::unexpected(
+          base::JsonError{"$.nodes", "must be an array of at most " + std::to_string(kMaxBatchNodes) + " nodes"});
+    }
+    request.nodes.reserve(nodes->size());
+    for (std::size_t i = 0; i < nodes->size(); ++i) {
+      RUSTYNET_ASSIGN_OR_RETURN(auto node, parse_node((*nodes)[i], "$.nodes[" + std::to_string(i) + "]"));
+      request.nodes.push_back(std::move(node));
+    }
+  }
+  if (document != nullptr) {
+    request.policy_document = dump(*document);
+  }
+  if (request.nodes.empty() && !request.policy_document.has_value()) {
+    return base::unexpected(base::JsonError{"$", "needs nodes, a policy, or both"});
+  }
+  return request;
+}
+
 // POST /v1/admin/revoke: exactly one of token_id or subject, 1..128 characters.
 struct RevokeRequest {
   bool by_token_id = false;
@@ -271,6 +306,21 @@ ApiResponse ControlApi::handle_admin(std::string_view method, std::string_view t
       return from_mesh(added.error());
     }
     return reply(201, {{"version", kProtocolVersion}, {"node", node_json(*node)}});
+  }
+  if (target == kBatchPath && method == "POST") {
+    auto request = parse_batch_request(body);
+    if (!request.has_value()) {
+      return malformed(request.error());
+    }
+    auto generation = mesh_->add_batch(request->nodes, request->policy_document);
+    if (!generation.has_value()) {
+      return from_mesh(generation.error());
+    }
+    nlohmann::json added = nlohmann::json::array();
+    for (const auto& node : request->nodes) {
+      added.push_back(node_json(node));
+    }
+    return reply(201, {{"version", kProtocolVersion}, {"nodes", std::move(added)}, {"generation", *generation}});
   }
   if (target.size() > kNodesPath.size() + 1 && target.substr(0, kNodesPath.size() + 1) == "/v1/admin/nodes/" &&
       method == "DELETE") {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@
 #include "rustynet/control/revocation_store.hpp"
 
 namespace rustynet::apps::control_server {
+
+// Most nodes one POST /v1/admin/batch may register (the body is also bounded: 256 KiB).
+inline constexpr std::size_t kMaxBatchNodes = 256;
 
 struct ApiResponse {
   unsigned status = 500;

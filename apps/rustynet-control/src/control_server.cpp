@@ -35,6 +35,7 @@ constexpr std::string_view kAdminPolicy = "/v1/admin/policy";
 constexpr std::string_view kAdminNodes = "/v1/admin/nodes";
 constexpr std::string_view kAdminNodePrefix = "/v1/admin/nodes/";
 constexpr std::string_view kAdminRevoke = "/v1/admin/revoke";
+constexpr std::string_view kAdminBatch = "/v1/admin/batch";
 
 // How a request target is authorised and dispatched.
 struct Route {
@@ -59,7 +60,7 @@ Route route_of(std::string_view target, bool with_api) {
     if (target == kRelayTicket) {
       return Route{kRelayTicket, true, true, true, false};
     }
-    if (target == kAdminNodes || target == kAdminPolicy || target == kAdminRevoke) {
+    if (target == kAdminNodes || target == kAdminPolicy || target == kAdminRevoke || target == kAdminBatch) {
       return Route{target, true, true, false, true};
     }
     if (target.size() > kAdminNodePrefix.size() && target.substr(0, kAdminNodePrefix.size()) == kAdminNodePrefix) {
@@ -227,7 +228,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto& header = parser_->get();
     const std::string_view target(header.target().data(), header.target().size());
-    const std::uint64_t limit = (target == kAdminPolicy && header.method() == http::verb::put)
+    const std::uint64_t limit = ((target == kAdminPolicy && header.method() == http::verb::put) ||
+                                 (target == kAdminBatch && header.method() == http::verb::post))
                                     ? shared_->limits.policy_body_limit_bytes
                                     : shared_->limits.body_limit_bytes;
     const auto declared = parser_->content_length();
@@ -265,6 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auth_request.endpoint = std::string(route.endpoint);
     auth_request.requires_token = route.requires_token;
     auth_request.bearer_token = bearer;
+    auth_request.write = route.admin && request.method() != http::verb::get;
     const control::AuthChain& chain =
         route.node && shared_->node_chain != nullptr ? *shared_->node_chain : *shared_->chain;
     const control::AuthOutcome outcome = chain.evaluate(auth_request);

@@ -21,23 +21,47 @@
 
 namespace rustynet::apps::control_server {
 
-// Node long-polls re-request at least every wait period and at once after each answer, which the
-// spec 5.3 per-identity auth budget (5 per 15 min) cannot carry; node sync gets its own budget
-// (docs/control-server.md "Rate limits"). Admin and unknown endpoints keep the spec defaults.
-inline constexpr control::RateLimitConfig kNodeSyncPerIp{120, 120, std::chrono::seconds(60), 65'536};
-inline constexpr control::RateLimitConfig kNodeSyncPerIdentity{30, 30, std::chrono::seconds(60), 65'536};
+// The abuse-control state of one traffic class (admin or node): nothing is shared between the
+// classes, so node traffic can never lock the operator out, nor the reverse.
+struct ChainState {
+  std::unique_ptr<control::TokenBucketLimiter> unproven;
+  std::unique_ptr<control::TokenBucketLimiter> requests;
+  std::unique_ptr<control::TokenBucketLimiter> writes;  // admin only
+  std::unique_ptr<control::TokenBucketLimiter> failing;
+  std::unique_ptr<control::BackoffLockout> lockout;
+};
+
+// Tokens signed by the last key of a removed node (MeshState keeps them, bounded).
+class RemovedNodeKeys final : public control::TokenKeyResolver {
+ public:
+  explicit RemovedNodeKeys(const MeshState& mesh) : mesh_(&mesh) {}
+  [[nodiscard]] base::Result<std::optional<crypto::Ed25519PublicKey>, control::StateError> resolve(
+      std::string_view key_id, std::string_view subject) const override {
+    const auto bytes = mesh_->removed_identity_key(subject);
+    if (!bytes.has_value()) {
+      return std::optional<crypto::Ed25519PublicKey>();
+    }
+    auto key = crypto::Ed25519PublicKey::from_bytes(*bytes);
+    if (!key.has_value() || key->key_id() != key_id) {
+      return std::optional<crypto::Ed25519PublicKey>();
+    }
+    return std::optional<crypto::Ed25519PublicKey>(*key);
+  }
+
+ private:
+  const MeshState* mesh_;
+};
 
 struct ControlService::Parts {
   std::unique_ptr<control::SqliteControlStore> store;
   std::unique_ptr<MeshState> mesh;
   std::unique_ptr<ControlApi> api;
   std::unique_ptr<control::RegistryKeyResolver> resolver;
-  std::unique_ptr<control::TokenBucketLimiter> ip_limiter;
-  std::unique_ptr<control::TokenBucketLimiter> identity_limiter;
-  std::unique_ptr<control::TokenBucketLimiter> node_ip_limiter;
-  std::unique_ptr<control::TokenBucketLimiter> node_identity_limiter;
-  std::unique_ptr<control::BackoffLockout> lockout;
+  std::unique_ptr<RemovedNodeKeys> removed_keys;
+  ChainState admin_state;
+  ChainState node_state;
   std::unique_ptr<control::TokenValidator> validator;
+  std::unique_ptr<control::TokenValidator> removed_validator;
   std::unique_ptr<control::EventSink> events;
   std::unique_ptr<ControlMetrics> metrics;  // counts every event, then forwards it to `events`
   std::unique_ptr<control::AuthChain> chain;
@@ -104,9 +128,25 @@ base::Result<control::TlsServerContext, ConfigError> load_tls(const ServiceConfi
 template <class T>
 base::Result<std::unique_ptr<T>, ConfigError> require(base::Result<std::unique_ptr<T>, control::ConfigError> made) {
   if (!made.has_value()) {
-    return base::unexpected(startup("abuse-control defaults rejected: " + made.error().message));
+    return base::unexpected(startup("abuse_control rejected: " + made.error().message));
   }
   return std::move(made).value();
+}
+
+base::Result<std::unique_ptr<control::TokenBucketLimiter>, ConfigError> bucket(const control::RateLimitConfig& config) {
+  return require(control::TokenBucketLimiter::create(config));
+}
+
+base::Status<ConfigError> make_chain_state(const AbuseControlConfig& abuse, const control::RateLimitConfig& requests,
+                                           const control::RateLimitConfig* writes, ChainState& state) {
+  RUSTYNET_ASSIGN_OR_RETURN(state.unproven, bucket(abuse.unproven_per_source));
+  RUSTYNET_ASSIGN_OR_RETURN(state.requests, bucket(requests));
+  if (writes != nullptr) {
+    RUSTYNET_ASSIGN_OR_RETURN(state.writes, bucket(*writes));
+  }
+  RUSTYNET_ASSIGN_OR_RETURN(state.failing, bucket(abuse.failing_identity));
+  RUSTYNET_ASSIGN_OR_RETURN(state.lockout, require(control::BackoffLockout::create(abuse.lockout)));
+  return {};
 }
 
 }  // namespace
@@ -135,31 +175,44 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
   parts->mesh = std::move(mesh).value();
   parts->api = std::make_unique<ControlApi>(
       *parts->mesh, *parts->store, clock,
-      ApiOptions{config.long_poll_max_wait, control::kDefaultTokenLifetime + control::kClockSkewTolerance});
+      ApiOptions{config.long_poll_max_wait, control::kDefaultTokenLifetime + config.abuse.clock_skew});
   parts->resolver =
       std::make_unique<control::RegistryKeyResolver>(*parts->store, config.admin_keys, std::string(kAdminSubject));
 
-  RUSTYNET_ASSIGN_OR_RETURN(parts->ip_limiter, require(control::TokenBucketLimiter::create(control::kPerIpRateLimit)));
-  RUSTYNET_ASSIGN_OR_RETURN(parts->identity_limiter,
-                            require(control::TokenBucketLimiter::create(control::kPerIdentityRateLimit)));
-  RUSTYNET_ASSIGN_OR_RETURN(parts->node_ip_limiter, require(control::TokenBucketLimiter::create(kNodeSyncPerIp)));
-  RUSTYNET_ASSIGN_OR_RETURN(parts->node_identity_limiter,
-                            require(control::TokenBucketLimiter::create(kNodeSyncPerIdentity)));
-  RUSTYNET_ASSIGN_OR_RETURN(parts->lockout, require(control::BackoffLockout::create(control::kDefaultLockout)));
-  parts->validator = std::make_unique<control::TokenValidator>(control::TokenValidatorConfig{config.audience},
-                                                               *parts->resolver, clock, *parts->store, *parts->store);
+  RUSTYNET_RETURN_IF_ERROR(
+      make_chain_state(config.abuse, config.abuse.admin, &config.abuse.admin_write, parts->admin_state));
+  RUSTYNET_RETURN_IF_ERROR(make_chain_state(config.abuse, config.abuse.node, nullptr, parts->node_state));
+  const control::TokenValidatorConfig validator_config{config.audience, config.abuse.clock_skew};
+  parts->validator = std::make_unique<control::TokenValidator>(validator_config, *parts->resolver, clock, *parts->store,
+                                                               *parts->store);
+  parts->removed_keys = std::make_unique<RemovedNodeKeys>(*parts->mesh);
+  parts->removed_validator = std::make_unique<control::TokenValidator>(validator_config, *parts->removed_keys, clock,
+                                                                       *parts->store, *parts->store);
   auto events = control::make_file_event_sink(config.security_event_log);
   if (!events.has_value()) {
     return base::unexpected(startup(events.error().message));
   }
   parts->events = std::move(events).value();
   RUSTYNET_ASSIGN_OR_RETURN(parts->metrics, ControlMetrics::create(*parts->events));
-  parts->chain = std::make_unique<control::AuthChain>(
-      control::AuthChainParts{&clock, parts->ip_limiter.get(), parts->identity_limiter.get(), parts->lockout.get(),
-                              parts->validator.get(), service_endpoint_policy, parts->metrics.get()});
-  parts->node_chain = std::make_unique<control::AuthChain>(control::AuthChainParts{
-      &clock, parts->node_ip_limiter.get(), parts->node_identity_limiter.get(), parts->lockout.get(),
-      parts->validator.get(), service_endpoint_policy, parts->metrics.get()});
+  const MeshState* mesh_state = parts->mesh.get();
+  const auto chain_parts = [&](ChainState& state) {
+    control::AuthChainParts chain{&clock,
+                                  state.unproven.get(),
+                                  state.requests.get(),
+                                  state.lockout.get(),
+                                  parts->validator.get(),
+                                  service_endpoint_policy,
+                                  parts->metrics.get()};
+    chain.write_limiter = state.writes.get();
+    chain.failure_limiter = state.failing.get();
+    chain.known_subject = [mesh_state](std::string_view subject) -> base::Result<bool, control::StateError> {
+      return subject == kAdminSubject || mesh_state->has_node(subject);
+    };
+    chain.former_validator = parts->removed_validator.get();
+    return chain;
+  };
+  parts->chain = std::make_unique<control::AuthChain>(chain_parts(parts->admin_state));
+  parts->node_chain = std::make_unique<control::AuthChain>(chain_parts(parts->node_state));
 
   RUSTYNET_ASSIGN_OR_RETURN(auto tls, load_tls(config));
   ServerOptions options;

@@ -391,6 +391,7 @@ base::Status<MeshError> MeshState::add_node(const control::RegisteredNode& node)
       }
       return base::unexpected(std::move(rebuilt).error());
     }
+    forget_removed_locked(node.node_id);  // registered again: its old key proves nothing now
     version = version_;
   }
   notify(version);
@@ -401,14 +402,41 @@ base::Status<MeshError> MeshState::remove_node(std::string_view node_id) {
   std::uint64_t version = 0;
   {
     const std::lock_guard lock(mutex_);
+    const auto known = world_->nodes.find(node_id);
     if (auto removed = registry_->remove_node(node_id); !removed.has_value()) {
       return base::unexpected(from_registry(removed.error()));
+    }
+    if (known != world_->nodes.end()) {
+      forget_removed_locked(node_id);
+      if (removed_order_.size() >= kRemovedKeysKept) {
+        removed_keys_.erase(removed_order_.front());
+        removed_order_.pop_front();
+      }
+      removed_keys_.emplace(std::string(node_id), known->second.identity_public_key);
+      removed_order_.emplace_back(node_id);
     }
     RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::nullopt));
     version = version_;
   }
   notify(version);
   return {};
+}
+
+void MeshState::forget_removed_locked(std::string_view node_id) {
+  if (removed_keys_.erase(std::string(node_id)) != 0) {
+    removed_order_.erase(std::find(removed_order_.begin(), removed_order_.end(), node_id));
+  }
+}
+
+bool MeshState::has_node(std::string_view node_id) const {
+  const std::lock_guard lock(mutex_);
+  return world_->nodes.find(node_id) != world_->nodes.end();
+}
+
+std::optional<control::PublicKeyBytes> MeshState::removed_identity_key(std::string_view node_id) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = removed_keys_.find(node_id);
+  return found == removed_keys_.end() ? std::nullopt : std::optional<control::PublicKeyBytes>(found->second);
 }
 
 base::Result<std::vector<control::RegisteredNode>, MeshError> MeshState::list_nodes() {
@@ -466,6 +494,77 @@ base::Result<std::uint64_t, MeshError> MeshState::put_policy(std::string_view do
     world->policy.generation = generation;
     world_ = std::move(world);
     version = ++version_;
+  }
+  notify(version);
+  return generation;
+}
+
+base::Result<std::uint64_t, MeshError> MeshState::add_batch(const std::vector<control::RegisteredNode>& nodes,
+                                                            const std::optional<std::string>& policy_document) {
+  if (policy_document.has_value()) {
+    if (auto parsed = policy::parse_policy_document(*policy_document); parsed.has_value()) {
+      if (auto enforceable = policy::check_enforceable(*parsed); !enforceable.has_value()) {
+        return base::unexpected(MeshError{MeshErrorKind::kUnenforceable, "policy: " + enforceable.error().describe()});
+      }
+    }
+  }
+  std::uint64_t version = 0;
+  std::uint64_t generation = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    // Compile first: the registry then only has uniqueness left to refuse, inside its transaction.
+    auto current = registry_->list_nodes();
+    if (!current.has_value()) {
+      return base::unexpected(from_registry(current.error()));
+    }
+    std::vector<control::RegisteredNode> grown = std::move(current).value();
+    const std::size_t registered = grown.size();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      // Uniqueness against the registry and the earlier entries, named here so that the policy
+      // compile below never reports a duplicate in its own terms.
+      const auto& node = nodes[i];
+      for (std::size_t j = 0; j < grown.size(); ++j) {
+        const auto& other = grown[j];
+        const char* field = nullptr;
+        if (other.node_id == node.node_id) {
+          field = "node_id";
+        } else if (other.identity_public_key == node.identity_public_key) {
+          field = "identity_public_key";
+        } else if (other.tunnel_public_key == node.tunnel_public_key) {
+          field = "tunnel_public_key";
+        } else if (std::any_of(node.addresses.begin(), node.addresses.end(), [&](const policy::IpAddress& address) {
+                     return std::find(other.addresses.begin(), other.addresses.end(), address) != other.addresses.end();
+                   })) {
+          field = "address";
+        }
+        if (field != nullptr) {
+          const bool in_batch = j >= registered;
+          return base::unexpected(
+              MeshError{MeshErrorKind::kConflict, "nodes[" + std::to_string(i) + "]: " + field +
+                                                      (in_batch ? " repeated in the batch" : " already registered")});
+        }
+      }
+      grown.push_back(node);
+    }
+    control::StoredPolicy candidate =
+        policy_document.has_value() ? control::StoredPolicy{*policy_document, 0} : world_->policy;
+    if (auto world = build_world(std::move(grown), std::move(candidate)); !world.has_value()) {
+      return base::unexpected(world.error());
+    }
+    auto stored = registry_->add_batch(nodes, policy_document);
+    if (!stored.has_value()) {
+      return base::unexpected(from_registry(stored.error()));
+    }
+    std::optional<control::StoredPolicy> in_force;
+    if (policy_document.has_value()) {
+      in_force = control::StoredPolicy{*policy_document, *stored};
+    }
+    RUSTYNET_RETURN_IF_ERROR(rebuild_locked(std::move(in_force)));
+    for (const auto& node : nodes) {
+      forget_removed_locked(node.node_id);
+    }
+    generation = world_->policy.generation;
+    version = version_;
   }
   notify(version);
   return generation;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,7 +90,19 @@ class MeshState {
   [[nodiscard]] base::Result<SignedNodeState, MeshError> state_for(std::string_view node_id);
 
   [[nodiscard]] base::Status<MeshError> add_node(const control::RegisteredNode& node);
+  // Registers every node and, when given, replaces the policy, in one store transaction: the
+  // grown inventory is compiled against the (new) policy first, so a bad entry changes nothing.
+  // Errors name the entry ("nodes[2]: ..."). Returns the policy generation in force afterwards.
+  [[nodiscard]] base::Result<std::uint64_t, MeshError> add_batch(const std::vector<control::RegisteredNode>& nodes,
+                                                                 const std::optional<std::string>& policy_document);
+  // Also remembers the node's identity key (removed_identity_key) until the id is registered again.
   [[nodiscard]] base::Status<MeshError> remove_node(std::string_view node_id);
+  [[nodiscard]] bool has_node(std::string_view node_id) const;
+  // The identity key of a node removed since this process started (at most kRemovedKeysKept, the
+  // oldest forgotten first): tokens it signs prove the removed node is asking, so the auth chain
+  // locks that identity rather than the address it shares with others.
+  [[nodiscard]] std::optional<control::PublicKeyBytes> removed_identity_key(std::string_view node_id) const;
+  static constexpr std::size_t kRemovedKeysKept = 4096;
   [[nodiscard]] base::Result<std::vector<control::RegisteredNode>, MeshError> list_nodes();
   // Records where `node_id` can be reached; a change wakes the peers that can see it.
   [[nodiscard]] base::Status<MeshError> report_endpoints(std::string_view node_id,
@@ -132,6 +145,7 @@ class MeshState {
   [[nodiscard]] base::Status<MeshError> sign_if_needed_locked(CachedEnvelope& cache, std::string payload, int type,
                                                               std::string_view subject, std::int64_t now);
   void notify(std::uint64_t version);
+  void forget_removed_locked(std::string_view node_id);
 
   control::NodeRegistry* registry_;
   crypto::Ed25519SigningKey key_;
@@ -146,6 +160,8 @@ class MeshState {
   std::map<std::string, CachedEnvelope, std::less<>> node_cache_;
   std::map<std::string, const RelaySite*, std::less<>> relay_of_node_;      // into options_.relays
   std::map<std::string, const RelaySite*, std::less<>> candidate_of_node_;  // into options_.relays
+  std::map<std::string, control::PublicKeyBytes, std::less<>> removed_keys_;
+  std::deque<std::string> removed_order_;  // oldest first
   std::mutex listener_mutex_;
   std::function<void(std::uint64_t)> listener_;
 };

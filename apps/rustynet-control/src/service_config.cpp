@@ -254,6 +254,86 @@ base::Status<ConfigError> parse_observability(base::JsonObjectReader& root, Serv
   return {};
 }
 
+base::Status<ConfigError> parse_bucket(base::JsonObjectReader& parent, std::string_view key,
+                                       control::RateLimitConfig& bucket) {
+  const nlohmann::json* value = parent.optional_value(key);
+  if (value == nullptr) {
+    return {};
+  }
+  auto reader_or = base::JsonObjectReader::create(*value, parent.child_path(key));
+  if (!reader_or.has_value()) {
+    return base::unexpected(syntax(reader_or.error()));
+  }
+  base::JsonObjectReader& reader = *reader_or;
+  RUSTYNET_ASSIGN_OR_RETURN(const auto burst, bounded_int(reader, "burst", 1, 100'000, bucket.burst));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto tokens, bounded_int(reader, "refill_tokens", 1, 100'000, bucket.refill_tokens));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto period,
+                            bounded_int(reader, "refill_period_seconds", 1, 86'400, bucket.refill_period.count()));
+  RUSTYNET_RETURN_IF_ERROR(finish(reader));
+  bucket.burst = static_cast<std::uint32_t>(burst);
+  bucket.refill_tokens = static_cast<std::uint32_t>(tokens);
+  bucket.refill_period = std::chrono::seconds(period);
+  return {};
+}
+
+base::Status<ConfigError> parse_lockout(base::JsonObjectReader& parent, control::LockoutConfig& lockout) {
+  const nlohmann::json* value = parent.optional_value("lockout");
+  if (value == nullptr) {
+    return {};
+  }
+  auto reader_or = base::JsonObjectReader::create(*value, parent.child_path("lockout"));
+  if (!reader_or.has_value()) {
+    return base::unexpected(syntax(reader_or.error()));
+  }
+  base::JsonObjectReader& reader = *reader_or;
+  RUSTYNET_ASSIGN_OR_RETURN(const auto initial,
+                            bounded_int(reader, "initial_seconds", 1, 86'400, lockout.initial_backoff.count()));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto cap, bounded_int(reader, "max_seconds", 1, 86'400, lockout.max_backoff.count()));
+  RUSTYNET_ASSIGN_OR_RETURN(const auto cooldown,
+                            bounded_int(reader, "reset_cooldown_seconds", 1, 604'800, lockout.reset_cooldown.count()));
+  RUSTYNET_RETURN_IF_ERROR(finish(reader));
+  if (initial > cap) {
+    return base::unexpected(invalid(reader.child_path("initial_seconds") + ": must not exceed max_seconds"));
+  }
+  lockout.initial_backoff = std::chrono::seconds(initial);
+  lockout.max_backoff = std::chrono::seconds(cap);
+  lockout.reset_cooldown = std::chrono::seconds(cooldown);
+  return {};
+}
+
+// "abuse_control" (optional): absent members keep the defaults of AbuseControlConfig.
+base::Status<ConfigError> parse_abuse_control(base::JsonObjectReader& root, ServiceConfig& config) {
+  const nlohmann::json* value = root.optional_value("abuse_control");
+  if (value == nullptr) {
+    return {};
+  }
+  auto reader_or = base::JsonObjectReader::create(*value, root.child_path("abuse_control"));
+  if (!reader_or.has_value()) {
+    return base::unexpected(syntax(reader_or.error()));
+  }
+  base::JsonObjectReader& reader = *reader_or;
+  AbuseControlConfig& abuse = config.abuse;
+  RUSTYNET_RETURN_IF_ERROR(parse_bucket(reader, "unproven_per_source", abuse.unproven_per_source));
+  RUSTYNET_RETURN_IF_ERROR(parse_bucket(reader, "failing_identity", abuse.failing_identity));
+  RUSTYNET_RETURN_IF_ERROR(parse_bucket(reader, "node", abuse.node));
+  RUSTYNET_RETURN_IF_ERROR(parse_bucket(reader, "admin", abuse.admin));
+  RUSTYNET_RETURN_IF_ERROR(parse_bucket(reader, "admin_write", abuse.admin_write));
+  RUSTYNET_RETURN_IF_ERROR(parse_lockout(reader, abuse.lockout));
+  // Spec 5.3: +/- 90 s. Wider tolerates worse clocks and widens the replay window by as much.
+  RUSTYNET_ASSIGN_OR_RETURN(const auto skew,
+                            bounded_int(reader, "clock_skew_seconds", 0, 600, abuse.clock_skew.count()));
+  abuse.clock_skew = std::chrono::seconds(skew);
+  RUSTYNET_ASSIGN_OR_RETURN(const auto keys, bounded_int(reader, "max_tracked_keys", 1'024, 10'000'000,
+                                                         static_cast<std::int64_t>(abuse.max_tracked_keys)));
+  abuse.max_tracked_keys = static_cast<std::size_t>(keys);
+  for (auto* bucket :
+       {&abuse.unproven_per_source, &abuse.failing_identity, &abuse.node, &abuse.admin, &abuse.admin_write}) {
+    bucket->max_tracked_keys = abuse.max_tracked_keys;
+  }
+  abuse.lockout.max_tracked_keys = abuse.max_tracked_keys;
+  return finish(reader);
+}
+
 }  // namespace
 
 base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view json_text) {
@@ -288,6 +368,7 @@ base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view j
   config.nonce_capacity = static_cast<std::size_t>(capacity);
   RUSTYNET_RETURN_IF_ERROR(parse_relays(root, config));
   RUSTYNET_RETURN_IF_ERROR(parse_observability(root, config));
+  RUSTYNET_RETURN_IF_ERROR(parse_abuse_control(root, config));
   RUSTYNET_RETURN_IF_ERROR(finish(root));
   return config;
 }

@@ -14,7 +14,10 @@
 #include "rustynet/base/log.hpp"
 #include "rustynet/base/metrics_server.hpp"
 #include "rustynet/base/result.hpp"
+#include "rustynet/control/lockout.hpp"
+#include "rustynet/control/rate_limiter.hpp"
 #include "rustynet/control/tls_policy.hpp"
+#include "rustynet/control/token.hpp"
 #include "rustynet/crypto/ed25519.hpp"
 
 namespace rustynet::apps::control_server {
@@ -37,8 +40,36 @@ inline constexpr std::int64_t kConfigVersion = 1;
 //   "max_connections": 4096,                            (optional, 1..1000000; long-polls hold one each)
 //   "nonce_capacity": 1000000,                          (optional)
 //   "relays": [{"relay_id": "r1", "address": "198.51.100.7:4600", "nodes": ["n1"],     (optional; always relayed)
-//               "candidate_nodes": ["n5"]}]   (optional; relayed when direct fails; one of the two lists needed)
+//               "candidate_nodes": ["n5"]}],  (optional; relayed when direct fails; one of the two lists needed)
+//   "abuse_control": {                                  (optional, every member optional; AbuseControlConfig)
+//     "unproven_per_source": <bucket>, "failing_identity": <bucket>, "node": <bucket>,
+//     "admin": <bucket>, "admin_write": <bucket>,
+//     "lockout": {"initial_seconds": 30, "max_seconds": 900, "reset_cooldown_seconds": 900},
+//     "clock_skew_seconds": 90, "max_tracked_keys": 65536}
+//   <bucket> = {"burst": 1..100000, "refill_tokens": 1..100000, "refill_period_seconds": 1..86400}
 // }
+
+// Node traffic: a long-poll re-requests at least once per wait period and at once after every
+// answer, plus relay tickets; 30 back to back and one every 2 s carries a busy node.
+inline constexpr control::RateLimitConfig kNodeRequestBudget{30, 30, std::chrono::seconds(60), 65'536};
+// Every admin request (an operator's bursts of reads: list, show, scripts polling).
+inline constexpr control::RateLimitConfig kAdminRequestBudget{120, 120, std::chrono::seconds(60), 65'536};
+// Additionally for each admin write (add, remove, policy, revoke); a batch is one write.
+inline constexpr control::RateLimitConfig kAdminWriteBudget{30, 10, std::chrono::seconds(60), 65'536};
+
+// Every limit, burst, lockout and skew of the control plane (docs/control-server.md "Rate
+// limits"). The spec 5.3 defaults are the defaults where they apply; the budgets of proven
+// identities are ours.
+struct AbuseControlConfig {
+  control::RateLimitConfig unproven_per_source = control::kPerIpRateLimit;     // requests proving no key
+  control::RateLimitConfig failing_identity = control::kPerIdentityRateLimit;  // attempts of failing identities
+  control::RateLimitConfig node = kNodeRequestBudget;
+  control::RateLimitConfig admin = kAdminRequestBudget;
+  control::RateLimitConfig admin_write = kAdminWriteBudget;
+  control::LockoutConfig lockout = control::kDefaultLockout;
+  std::chrono::seconds clock_skew = control::kClockSkewTolerance;
+  std::size_t max_tracked_keys = 65'536;  // per limiter and per lockout table
+};
 struct ServiceConfig {
   std::string listen_address;
   std::uint16_t port = 0;
@@ -61,6 +92,7 @@ struct ServiceConfig {
   // absent: off. Only loopback addresses parse (kInvalidValue otherwise).
   std::optional<base::LoopbackEndpoint> metrics_listen;
   base::LogLevel log_level = base::LogLevel::kInfo;  // "log_level": the service log on stderr
+  AbuseControlConfig abuse;
 };
 
 // Every refusal has a kind (stable, for tests and exit diagnostics) and names the JSON path.

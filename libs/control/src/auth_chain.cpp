@@ -9,7 +9,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
+#include <optional>
 
 namespace rustynet::control {
 namespace {
@@ -104,99 +104,169 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
     return outcome;
   };
   constexpr std::chrono::milliseconds kNoRetry{0};
-
-  // 1: per-IP bucket.
-  auto by_ip = parts_.ip_limiter->acquire(source_limit_key(request.source_ip), now);
-  if (!by_ip.has_value()) {
+  auto limiter_error = [&] {
     event.limiter_decision = "error";
     return finish(AuthStatus::kUnavailable, "limiter_state_unavailable", kNoRetry);
-  }
-  if (!by_ip->allowed) {
-    event.limiter_decision = "deny_ip";
-    return finish(AuthStatus::kRateLimited, "rate_limited_ip", by_ip->retry_after);
-  }
+  };
+  auto lockout_error = [&] {
+    event.lockout_decision = "error";
+    return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
+  };
+
   if (!request.requires_token) {
+    event.abuse_key = "source";
+    auto by_ip = parts_.ip_limiter->acquire(source_limit_key(request.source_ip), now);
+    if (!by_ip.has_value()) {
+      return limiter_error();
+    }
+    if (!by_ip->allowed) {
+      event.limiter_decision = "deny_ip";
+      return finish(AuthStatus::kRateLimited, "rate_limited_ip", by_ip->retry_after);
+    }
     event.limiter_decision = "allow";
     return finish(AuthStatus::kAllowed, "none", kNoRetry);
   }
 
-  // 2: per-identity bucket, keyed by the claimed identity (verified at step 4).
-  std::string claimed;
+  // Who is asking decides whose budget and lockout apply; nothing is charged before this.
+  std::string failure = "missing_token";
+  std::string proven;
+  bool removed = false;
   if (!request.bearer_token.empty()) {
-    if (auto peeked = peek_claims(request.bearer_token); peeked.has_value()) {
-      claimed = std::move(peeked->subject);
+    auto signer = parts_.validator->verify_signer(request.bearer_token);
+    if (signer.has_value()) {
+      proven = std::move(signer->subject);
+    } else if (signer.error().kind == TokenRejection::kStateUnavailable) {
+      return finish(AuthStatus::kUnavailable, "state_unavailable", kNoRetry);
+    } else {
+      failure = std::string(to_string(signer.error().kind));
+      if (signer.error().kind == TokenRejection::kBadSignature && parts_.former_validator != nullptr) {
+        auto former = parts_.former_validator->verify_signer(request.bearer_token);
+        if (former.has_value()) {
+          proven = std::move(former->subject);
+          removed = true;
+        } else if (former.error().kind == TokenRejection::kStateUnavailable) {
+          return finish(AuthStatus::kUnavailable, "state_unavailable", kNoRetry);
+        }
+      }
     }
   }
-  event.identity = claimed;
-  if (!claimed.empty()) {
-    auto by_identity = parts_.identity_limiter->acquire(identity_key(claimed), now);
-    if (!by_identity.has_value()) {
-      event.limiter_decision = "error";
-      return finish(AuthStatus::kUnavailable, "limiter_state_unavailable", kNoRetry);
-    }
-    if (!by_identity->allowed) {
-      event.limiter_decision = "deny_identity";
-      return finish(AuthStatus::kRateLimited, "rate_limited_identity", by_identity->retry_after);
-    }
-  }
-  event.limiter_decision = "allow";
 
-  // 3: lockout of the source and of the claimed identity.
-  std::vector<std::string> lockout_keys{ip_key(request.source_ip)};
-  if (!claimed.empty()) {
-    lockout_keys.push_back(identity_key(claimed));
-  }
-  for (const auto& key : lockout_keys) {
-    auto locked = parts_.lockout->check(key, now);
+  if (proven.empty()) {
+    // Nothing proven. A claim naming a known subject is keyed with its source: a node with the
+    // wrong key is held back without its neighbours, and a forger cannot lock the real node.
+    std::string claimed;
+    if (!request.bearer_token.empty()) {
+      if (auto peeked = peek_claims(request.bearer_token); peeked.has_value()) {
+        claimed = std::move(peeked->subject);
+      }
+    }
+    event.identity = claimed;
+    const std::string source = source_limit_key(request.source_ip);
+    std::string limit_key = source;
+    std::string lock_key = ip_key(request.source_ip);
+    event.abuse_key = "source";
+    if (!claimed.empty() && parts_.known_subject) {
+      auto known = parts_.known_subject(claimed);
+      if (!known.has_value()) {
+        return finish(AuthStatus::kUnavailable, "state_unavailable", kNoRetry);
+      }
+      if (*known) {
+        limit_key = "src:" + source + "|" + claimed;
+        lock_key = limit_key;
+        event.abuse_key = "source_identity";
+      }
+    }
+    auto by_source = parts_.ip_limiter->acquire(limit_key, now);
+    if (!by_source.has_value()) {
+      return limiter_error();
+    }
+    if (!by_source->allowed) {
+      event.limiter_decision = event.abuse_key == "source" ? "deny_ip" : "deny_source_identity";
+      return finish(AuthStatus::kRateLimited, "rate_limited_ip", by_source->retry_after);
+    }
+    event.limiter_decision = "allow";
+    auto locked = parts_.lockout->check(lock_key, now);
     if (!locked.has_value()) {
-      event.lockout_decision = "error";
-      return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
+      return lockout_error();
     }
     if (!locked->allowed) {
       event.lockout_decision = "locked";
       return finish(AuthStatus::kLockedOut, "locked_out", locked->retry_after);
     }
+    event.lockout_decision = "allow";
+    if (!parts_.lockout->record_failure(lock_key, now).has_value()) {
+      return lockout_error();
+    }
+    return finish(AuthStatus::kUnauthenticated, std::move(failure), kNoRetry);
+  }
+
+  // A proven (or removed) identity: its own state only, never its source's. identity_verified
+  // keeps its version-1 meaning (the token was accepted); abuse_key says the signature proved it.
+  event.identity = proven;
+  event.abuse_key = "identity";
+  const std::string key = identity_key(proven);
+  auto locked = parts_.lockout->check(key, now);
+  if (!locked.has_value()) {
+    return lockout_error();
+  }
+  if (!locked->allowed) {
+    event.lockout_decision = "locked";
+    return finish(AuthStatus::kLockedOut, "locked_out", locked->retry_after);
   }
   event.lockout_decision = "allow";
-
-  auto record = [&](bool success) -> bool {
-    for (const auto& key : lockout_keys) {
-      auto recorded = success ? parts_.lockout->record_success(key, now) : parts_.lockout->record_failure(key, now);
-      if (!recorded.has_value()) {
-        return false;
-      }
+  auto charge = [&](RateLimiter* limiter, const char* denied) -> std::optional<AuthOutcome> {
+    if (limiter == nullptr) {
+      return std::nullopt;
     }
-    return true;
+    auto decision = limiter->acquire(key, now);
+    if (!decision.has_value()) {
+      return limiter_error();
+    }
+    if (!decision->allowed) {
+      event.limiter_decision = denied;
+      return finish(AuthStatus::kRateLimited, "rate_limited_identity", decision->retry_after);
+    }
+    return std::nullopt;
   };
-
-  // 4: token, revocation and nonce.
-  if (request.bearer_token.empty()) {
-    if (!record(false)) {
-      event.lockout_decision = "error";
-      return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
+  if (removed || locked->failing) {
+    if (auto denied = charge(parts_.failure_limiter, "deny_identity_failures"); denied.has_value()) {
+      return *denied;
     }
-    return finish(AuthStatus::kUnauthenticated, "missing_token", kNoRetry);
   }
+  if (auto denied = charge(parts_.identity_limiter, "deny_identity"); denied.has_value()) {
+    return *denied;
+  }
+  if (request.write) {
+    if (auto denied = charge(parts_.write_limiter, "deny_identity_write"); denied.has_value()) {
+      return *denied;
+    }
+  }
+  event.limiter_decision = "allow";
+  if (removed) {
+    if (!parts_.lockout->record_failure(key, now).has_value()) {
+      return lockout_error();
+    }
+    return finish(AuthStatus::kUnauthenticated, "node_removed", kNoRetry);
+  }
+
   auto claims = parts_.validator->validate(request.bearer_token);
   if (!claims.has_value()) {
     const TokenRejection kind = claims.error().kind;
     if (is_service_fault(kind)) {
       return finish(AuthStatus::kUnavailable, std::string(to_string(kind)), kNoRetry);
     }
-    if (!record(false)) {
-      event.lockout_decision = "error";
-      return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
+    if (!parts_.lockout->record_failure(key, now).has_value()) {
+      return lockout_error();
     }
     return finish(AuthStatus::kUnauthenticated, std::string(to_string(kind)), kNoRetry);
   }
-  event.identity = claims->subject;
-  event.identity_verified = true;
-  if (!record(true)) {
-    event.lockout_decision = "error";
-    return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
+  // The source's record is reset by a success from it too (spec 5.3: success plus cooldown);
+  // otherwise a shared address would carry its failure count forever.
+  if (!parts_.lockout->record_success(key, now).has_value() ||
+      !parts_.lockout->record_success(ip_key(request.source_ip), now).has_value()) {
+    return lockout_error();
   }
-
-  // 5: policy on the verified identity (default deny).
+  event.identity_verified = true;
   const policy::Decision decision = parts_.policy(claims->subject, request.endpoint);
   if (!decision.allowed()) {
     return finish(AuthStatus::kForbidden, "policy_denied", kNoRetry);

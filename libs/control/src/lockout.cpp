@@ -73,13 +73,14 @@ base::Result<LockoutDecision, StateError> BackoffLockout::check(std::string_view
   impl_->apply_reset(key, now);
   const Entry* entry = impl_->table.find(key);
   if (entry == nullptr) {
-    return LockoutDecision{true, std::chrono::milliseconds(0), 0};
+    return LockoutDecision{true, std::chrono::milliseconds(0), 0, false};
   }
+  const bool failing = entry->failures > 0 && !entry->reset_at.has_value();
   if (now < entry->locked_until) {
     return LockoutDecision{false, std::chrono::ceil<std::chrono::milliseconds>(entry->locked_until - now),
-                           entry->failures};
+                           entry->failures, failing};
   }
-  return LockoutDecision{true, std::chrono::milliseconds(0), entry->failures};
+  return LockoutDecision{true, std::chrono::milliseconds(0), entry->failures, failing};
 }
 
 base::Status<StateError> BackoffLockout::record_failure(std::string_view key, base::MonotonicTime now) {

@@ -71,6 +71,7 @@ std::string to_json_line(const SecurityEvent& event) {
   json["limiter_decision"] = bounded(event.limiter_decision);
   json["lockout_decision"] = bounded(event.lockout_decision);
   json["retry_after_ms"] = event.retry_after.count();
+  json["abuse_key"] = bounded(event.abuse_key);
   // Attacker-chosen identity handles may be invalid UTF-8: replace, never throw.
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -193,6 +193,41 @@ base::Status<RegistryError> SqliteRegistry::add_node(const RegisteredNode& node)
   const std::lock_guard lock(*mutex_);
   Transaction transaction(db_);
   RUSTYNET_RETURN_IF_ERROR(transaction.begin());
+  RUSTYNET_RETURN_IF_ERROR(insert_locked(node));
+  return transaction.commit();
+}
+
+base::Result<std::uint64_t, RegistryError> SqliteRegistry::add_batch(
+    const std::vector<RegisteredNode>& nodes, const std::optional<std::string>& policy_document) {
+  const auto named = [](std::size_t index, RegistryError error) {
+    error.message = "nodes[" + std::to_string(index) + "]: " + error.message;
+    return error;
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (auto valid = validate(nodes[i]); !valid.has_value()) {
+      return base::unexpected(named(i, valid.error()));
+    }
+  }
+  if (policy_document.has_value() && policy_document->size() > policy::kMaxPolicyBytes) {
+    return base::unexpected(invalid("policy document too large"));
+  }
+  const std::lock_guard lock(*mutex_);
+  Transaction transaction(db_);
+  RUSTYNET_RETURN_IF_ERROR(transaction.begin());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (auto inserted = insert_locked(nodes[i]); !inserted.has_value()) {
+      return base::unexpected(named(i, inserted.error()));
+    }
+  }
+  std::uint64_t generation = 0;
+  if (policy_document.has_value()) {
+    RUSTYNET_ASSIGN_OR_RETURN(generation, store_policy_locked(*policy_document));
+  }
+  RUSTYNET_RETURN_IF_ERROR(transaction.commit());
+  return generation;
+}
+
+base::Status<RegistryError> SqliteRegistry::insert_locked(const RegisteredNode& node) {
   std::vector<std::string> tags = node.tags;
   {
     sqlite3_stmt* stmt = insert_node_.get();
@@ -229,7 +264,7 @@ base::Status<RegistryError> SqliteRegistry::add_node(const RegisteredNode& node)
       return base::unexpected(state_error(db_, "address insert failed"));
     }
   }
-  return transaction.commit();
+  return {};
 }
 
 base::Status<RegistryError> SqliteRegistry::remove_node(std::string_view node_id) {
@@ -377,6 +412,10 @@ base::Result<std::uint64_t, RegistryError> SqliteRegistry::store_policy(std::str
     return base::unexpected(invalid("policy document too large"));
   }
   const std::lock_guard lock(*mutex_);
+  return store_policy_locked(document);
+}
+
+base::Result<std::uint64_t, RegistryError> SqliteRegistry::store_policy_locked(std::string_view document) {
   sqlite3_stmt* stmt = upsert_policy_.get();
   const StatementScope scope(stmt);
   if (sqlite3_bind_blob(stmt, 1, document.data(), static_cast<int>(document.size()), nullptr) != SQLITE_OK) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,8 @@ class SqliteRegistry {
   SqliteRegistry(sqlite3* db, std::mutex& mutex) : db_(db), mutex_(&mutex) {}
 
   [[nodiscard]] base::Status<RegistryError> add_node(const RegisteredNode& node);
+  [[nodiscard]] base::Result<std::uint64_t, RegistryError> add_batch(const std::vector<RegisteredNode>& nodes,
+                                                                     const std::optional<std::string>& policy_document);
   [[nodiscard]] base::Status<RegistryError> remove_node(std::string_view node_id);
   [[nodiscard]] base::Result<std::vector<RegisteredNode>, RegistryError> list_nodes();
   [[nodiscard]] base::Result<std::optional<RegisteredNode>, RegistryError> find_node(std::string_view node_id);
@@ -37,6 +40,9 @@ class SqliteRegistry {
 
  private:
   [[nodiscard]] base::Result<std::optional<RegisteredNode>, RegistryError> find_locked(std::string_view node_id);
+  // Inside the caller's transaction; the caller validated the node.
+  [[nodiscard]] base::Status<RegistryError> insert_locked(const RegisteredNode& node);
+  [[nodiscard]] base::Result<std::uint64_t, RegistryError> store_policy_locked(std::string_view document);
 
   sqlite3* db_;
   std::mutex* mutex_;

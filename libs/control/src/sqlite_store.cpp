@@ -401,6 +401,11 @@ namespace rustynet::control {
 base::Status<RegistryError> SqliteControlStore::add_node(const RegisteredNode& node) {
   return impl_->registry->add_node(node);
 }
+
+base::Result<std::uint64_t, RegistryError> SqliteControlStore::add_batch(
+    const std::vector<RegisteredNode>& nodes, const std::optional<std::string>& policy_document) {
+  return impl_->registry->add_batch(nodes, policy_document);
+}
 base::Status<RegistryError> SqliteControlStore::remove_node(std::string_view node_id) {
   return impl_->registry->remove_node(node_id);
 }

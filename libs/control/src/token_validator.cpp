@@ -41,20 +41,23 @@ TokenValidator::TokenValidator(TokenValidatorConfig config, const TokenKeyResolv
                                RevocationStore& revocations, NonceStore& nonces)
     : config_(std::move(config)), resolver_(&resolver), clock_(&clock), revocations_(&revocations), nonces_(&nonces) {}
 
-base::Result<TokenClaims, TokenError> TokenValidator::validate(std::string_view token) const {
+base::Result<TokenClaims, TokenError> TokenValidator::verify_signer(std::string_view token) const {
   // 1-2: structure and version.
   RUSTYNET_ASSIGN_OR_RETURN(detail::ParsedToken parsed, detail::parse_token(token));
-  TokenClaims& claims = parsed.claims;
-
   // 3: signature by the key the resolver names for (kid, sub), over the exact payload bytes.
-  auto signer = resolver_->resolve(claims.key_id, claims.subject);
+  auto signer = resolver_->resolve(parsed.claims.key_id, parsed.claims.subject);
   if (!signer.has_value()) {
     return base::unexpected(reject(TokenRejection::kStateUnavailable, "token: signing key state unavailable"));
   }
-  if (!signer->has_value() || (*signer)->key_id() != claims.key_id ||
+  if (!signer->has_value() || (*signer)->key_id() != parsed.claims.key_id ||
       !(*signer)->verify(detail::signed_message(parsed.payload), parsed.signature).has_value()) {
     return base::unexpected(reject(TokenRejection::kBadSignature, "token: signature does not verify"));
   }
+  return std::move(parsed.claims);
+}
+
+base::Result<TokenClaims, TokenError> TokenValidator::validate(std::string_view token) const {
+  RUSTYNET_ASSIGN_OR_RETURN(TokenClaims claims, verify_signer(token));
 
   // 4: wall clock; unusable means deny, never "time zero".
   auto wall = clock_->wall_now();
@@ -100,7 +103,7 @@ base::Result<TokenClaims, TokenError> TokenValidator::validate(std::string_view 
     case NonceOutcome::kFull:
       return base::unexpected(reject(TokenRejection::kNonceStoreFull, "token: anti-replay store full"));
   }
-  return std::move(claims);
+  return claims;
 }
 
 TokenIssuer::TokenIssuer(crypto::Ed25519SigningKey key, std::string audience, const base::Clock& clock)

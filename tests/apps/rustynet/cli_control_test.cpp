@@ -142,6 +142,51 @@ TEST_F(CliControlTest, NodeAddListRemove) {
   EXPECT_NE(err_.str().find("HTTP 404"), std::string::npos) << err_.str();
 }
 
+TEST_F(CliControlTest, NodeAddFromFileIsOneTransaction) {
+  json nodes = json::array();
+  for (int i = 1; i <= 12; ++i) {
+    const auto index = static_cast<std::uint8_t>(i);
+    nodes.push_back({{"node_id", "b" + std::to_string(i)},
+                     {"identity_public_key", identity_key(index)},
+                     {"tunnel_public_key", tunnel_key(index)},
+                     {"addresses", {"100.64.1." + std::to_string(i)}},
+                     {"tags", {i % 2 == 0 ? "db" : "web"}}});
+  }
+  const std::string file = dir_.file("batch.json");
+  ASSERT_TRUE(base::atomic_write_file(file, json({{"version", 1}, {"nodes", nodes}, {"policy", kPolicyWebDb}}).dump(2))
+                  .has_value());
+  ASSERT_EQ(run({"control", "node", "add", "--from", file}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str().rfind("added 12 nodes (b1,b2,b3,b4,b5,b6,b7,b8,b9,b10,b11,b12); policy generation ", 0), 0U)
+      << out_.str();
+
+  // One bad entry (b13 takes b3's address): nothing of the file is applied, the entry is named.
+  const json bad = {{"version", 1},
+                    {"nodes",
+                     {{{"node_id", "b14"},
+                       {"identity_public_key", identity_key(14)},
+                       {"tunnel_public_key", tunnel_key(14)},
+                       {"addresses", {"100.64.1.14"}},
+                       {"tags", json::array()}},
+                      {{"node_id", "b13"},
+                       {"identity_public_key", identity_key(13)},
+                       {"tunnel_public_key", tunnel_key(13)},
+                       {"addresses", {"100.64.1.3"}},
+                       {"tags", json::array()}}}}};
+  ASSERT_TRUE(base::atomic_write_file(file, bad.dump()).has_value());
+  EXPECT_EQ(run({"control", "node", "add", "--from", file}), kExitFailure);
+  EXPECT_NE(err_.str().find("HTTP 409"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("nodes[1]: address already registered"), std::string::npos) << err_.str();
+  ASSERT_EQ(run({"control", "node", "list", "--json"}), kExitOk) << err_.str();
+  EXPECT_EQ(json::parse(out_.str())["nodes"].size(), 12U);
+
+  // Local refusals: not JSON, missing file, mixed with single-node flags.
+  ASSERT_TRUE(base::atomic_write_file(file, std::string("[1,2]")).has_value());
+  EXPECT_EQ(run({"control", "node", "add", "--from", file}), kExitUsage);
+  EXPECT_EQ(run({"control", "node", "add", "--from", dir_.file("absent.json")}), kExitUsage);
+  EXPECT_EQ(run({"control", "node", "add", "n9", "--from", file}), kExitUsage);
+  EXPECT_EQ(run({"control", "node", "add", "--from", file, "--tag", "web"}), kExitUsage);
+}
+
 TEST_F(CliControlTest, PolicySetGetAndRefusal) {
   const std::string file = dir_.file("policy.json");
   ASSERT_TRUE(base::atomic_write_file(file, kPolicyWebDb.dump(2)).has_value());

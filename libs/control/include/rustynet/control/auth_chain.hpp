@@ -22,6 +22,7 @@ struct AuthRequest {
   std::string endpoint;           // route name, e.g. "/v1/echo"
   bool requires_token = true;     // false only for unauthenticated endpoints (health)
   std::string_view bearer_token;  // empty when absent; never stored or logged
+  bool write = false;             // changes state (charged to AuthChainParts::write_limiter too)
 };
 
 enum class AuthStatus : std::uint8_t {
@@ -44,28 +45,53 @@ struct AuthOutcome {
 
 // Decides whether a verified identity may use an endpoint (default deny).
 using EndpointPolicy = std::function<policy::Decision(std::string_view identity, std::string_view endpoint)>;
+// Whether a claimed subject is one this service knows (a registered node, the admin). An error
+// means the registry could not be read: the chain denies.
+using KnownSubject = std::function<base::Result<bool, StateError>(std::string_view subject)>;
 
-// The collaborators; all must outlive the chain and be thread-safe.
+// The collaborators; all must outlive the chain and be thread-safe. The optional ones may be null.
 struct AuthChainParts {
   const base::Clock* clock = nullptr;
+  // Requests that prove no registered key, per source (IPv6 per /64) or per source plus claimed
+  // known identity (spec 5.3 per-IP defaults).
   RateLimiter* ip_limiter = nullptr;
+  // Requests of an identity whose token signature verified: its job budget.
   RateLimiter* identity_limiter = nullptr;
+  // Backoff per source, per source plus claimed identity and per proven identity (keys apart).
   Lockout* lockout = nullptr;
   const TokenValidator* validator = nullptr;
   EndpointPolicy policy;
   EventSink* events = nullptr;
+  // Optional: charged in addition to identity_limiter for write requests.
+  RateLimiter* write_limiter = nullptr;
+  // Optional: spec 5.3 per-identity authentication-attempt budget, charged for every request of
+  // a proven identity that is failing (a failure on record, no success since) or removed.
+  RateLimiter* failure_limiter = nullptr;
+  // Optional: a bad signature claiming a known subject is then keyed by source plus subject (a
+  // mis-keyed node neither locks its neighbours behind the same address nor lets a forger lock
+  // the real identity); without it, by source alone.
+  KnownSubject known_subject{};
+  // Optional: verifies tokens of removed identities (their last registered keys), so that a
+  // removed node's retries lock that identity rather than its source.
+  const TokenValidator* former_validator = nullptr;
 };
 
-// Stages, each denying on its own state errors (fail closed):
-//  1 per-IP token bucket (every request; IPv6 per /64) -> kRateLimited "rate_limited_ip"
-//  2 per-identity token bucket, keyed by the identity the token claims (before verification, so
-//    a credential-stuffing run against one identity is throttled whatever its sources)
-//                                                   -> kRateLimited "rate_limited_identity"
-//  3 lockout of the source IP and of the claimed identity -> kLockedOut "locked_out"
-//  4 token validation incl. revocation and nonce    -> kUnauthenticated "<rejection>" (a failure,
-//    recorded for lockout) or kUnavailable for clock/state/nonce-capacity errors (not counted)
-//  5 policy decision on the verified identity       -> kForbidden "policy_denied"
-// Exactly one SecurityEvent is emitted per evaluate() call.
+// What a request proves decides the key of every limit and lockout it meets (docs/control-server.md
+// "Rate limits"). The signature is checked first (TokenValidator::verify_signer: no state touched):
+//  a  proven identity (signed by its registered key), key "id:<sub>", abuse_key "identity":
+//     lockout -> kLockedOut "locked_out"; failure budget while failing -> kRateLimited
+//     "rate_limited_identity"; job budget (and write budget) -> kRateLimited "rate_limited_identity";
+//     full validation (lifetime, skew, audience, revocation, nonce) -> kUnauthenticated "<rejection>"
+//     recorded against the identity, or kUnavailable for clock/state/nonce-capacity errors (not
+//     counted); policy -> kForbidden "policy_denied".
+//  b  removed identity (former_validator), key "id:<sub>": lockout, failure budget, then
+//     kUnauthenticated "node_removed" recorded against the identity.
+//  c  nothing proven (no token, malformed, unknown version, bad signature): per-source bucket ->
+//     kRateLimited "rate_limited_ip", lockout -> kLockedOut, then kUnauthenticated recorded. Keyed
+//     by the source ("ip:", abuse_key "source"), or by source plus claimed subject when
+//     known_subject says it is known ("src:<source>|<sub>", abuse_key "source_identity").
+// Requests without a token requirement (health) meet only the per-source bucket. Exactly one
+// SecurityEvent is emitted per evaluate() call.
 class AuthChain {
  public:
   // Aborts if a required part is missing (programming error).

@@ -33,6 +33,9 @@ struct LockoutDecision {
   bool allowed = false;
   std::chrono::milliseconds retry_after{0};  // when locked: time until the lock ends
   std::uint32_t failures = 0;                // consecutive failures on record
+  // Failures on record and no success since the last one: the key is failing to authenticate
+  // right now (the chain then also charges the spec's authentication-attempt budget).
+  bool failing = false;
 };
 
 // Implementations must be thread-safe. Every error means state could not be read or updated: the

@@ -52,6 +52,12 @@ class NodeRegistry {
   virtual ~NodeRegistry() = default;
   // Errors: kConflict (id, either key, or any address taken), kInvalid (empty id/addresses), kState.
   [[nodiscard]] virtual base::Status<RegistryError> add_node(const RegisteredNode& node) = 0;
+  // Adds every node and, when `policy_document` is given, replaces the policy document (the caller
+  // validated both), in one transaction: all or nothing. Errors name the entry ("nodes[3]:
+  // address already registered"): kConflict (also within the batch), kInvalid, kState. Returns the
+  // new policy generation, or 0 without a document.
+  [[nodiscard]] virtual base::Result<std::uint64_t, RegistryError> add_batch(
+      const std::vector<RegisteredNode>& nodes, const std::optional<std::string>& policy_document) = 0;
   // Errors: kNotFound, kState. The node's addresses become free again.
   [[nodiscard]] virtual base::Status<RegistryError> remove_node(std::string_view node_id) = 0;
   // Sorted by node id.

@@ -25,8 +25,9 @@ struct RateLimitConfig {
 inline constexpr RateLimitConfig kPerIpRateLimit{20, 10, std::chrono::seconds(60), 65'536};
 inline constexpr RateLimitConfig kPerIdentityRateLimit{10, 5, std::chrono::seconds(900), 65'536};
 
-// Longest key a limiter accepts (a prefix plus a 128-byte identity handle; IPv6 text is 45).
-inline constexpr std::size_t kMaxLimiterKeyLength = 160;
+// Longest key a limiter accepts: a prefix, a source key (IPv6 text is 45, a /64 48) and a 128-byte
+// identity handle (the chain's source+identity keys).
+inline constexpr std::size_t kMaxLimiterKeyLength = 192;
 
 // Errors: burst, refill_tokens or refill_period zero; max_tracked_keys zero.
 [[nodiscard]] base::Status<ConfigError> validate(const RateLimitConfig& config);

@@ -16,13 +16,15 @@
 
 namespace rustynet::control {
 
-inline constexpr std::int64_t kSecurityEventVersion = 1;
+// 2 added abuse_key; every version-1 field keeps its name and meaning.
+inline constexpr std::int64_t kSecurityEventVersion = 2;
 
 // Schema (JSON object, one per line), see docs/threat-model.md "Abuse visibility":
 //   schema "rustynet.security_event", version, timestamp (Unix seconds or null when the wall clock
 //   is unusable), source_ip, identity (claimed or verified handle, or null), identity_verified,
 //   endpoint, outcome ("allow"/"deny"), failure_class, limiter_decision, lockout_decision,
-//   retry_after_ms. Never tokens, nonces, keys or request bodies.
+//   retry_after_ms, abuse_key (which state the limit and lockout used: "source", "source_identity",
+//   "identity" or "none"). Never tokens, nonces, keys or request bodies.
 struct SecurityEvent {
   std::optional<base::UnixTime> timestamp;
   std::string source_ip;
@@ -31,8 +33,11 @@ struct SecurityEvent {
   std::string endpoint;
   bool allowed = false;
   std::string failure_class = "none";
-  std::string limiter_decision = "not_evaluated";  // allow | deny_ip | deny_identity | error | not_evaluated
+  // allow | deny_ip | deny_source_identity | deny_identity | deny_identity_write | deny_identity_failures
+  // | error | not_evaluated
+  std::string limiter_decision = "not_evaluated";
   std::string lockout_decision = "not_evaluated";  // allow | locked | error | not_evaluated
+  std::string abuse_key = "none";                  // source | source_identity | identity | none
   std::chrono::milliseconds retry_after{0};
 };
 

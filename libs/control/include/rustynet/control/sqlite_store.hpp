@@ -54,6 +54,8 @@ class SqliteControlStore final : public ControlStore {
   [[nodiscard]] base::Status<StateError> prune(base::UnixTime now) override;
 
   [[nodiscard]] base::Status<RegistryError> add_node(const RegisteredNode& node) override;
+  [[nodiscard]] base::Result<std::uint64_t, RegistryError> add_batch(
+      const std::vector<RegisteredNode>& nodes, const std::optional<std::string>& policy_document) override;
   [[nodiscard]] base::Status<RegistryError> remove_node(std::string_view node_id) override;
   [[nodiscard]] base::Result<std::vector<RegisteredNode>, RegistryError> list_nodes() override;
   [[nodiscard]] base::Result<std::optional<RegisteredNode>, RegistryError> find_node(std::string_view node_id) override;

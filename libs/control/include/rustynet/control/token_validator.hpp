@@ -64,6 +64,11 @@ class TokenValidator {
                  RevocationStore& revocations, NonceStore& nonces);
 
   [[nodiscard]] base::Result<TokenClaims, TokenError> validate(std::string_view token) const;
+  // Steps 1-3 only: the token is well formed and signed by the key the resolver names for its
+  // (kid, sub). Touches no revocation or nonce state, so it proves who is asking without
+  // accepting the token (the auth chain keys its limits on the answer). Errors: kMalformed,
+  // kUnknownVersion, kBadSignature, kStateUnavailable (resolver).
+  [[nodiscard]] base::Result<TokenClaims, TokenError> verify_signer(std::string_view token) const;
 
   [[nodiscard]] const TokenValidatorConfig& config() const noexcept { return config_; }
 
