@@ -33,6 +33,8 @@ constexpr const char* kUsage =
 constexpr std::string_view kProgram = "rustynet-control";
 constexpr int kExitUsage = 64;   // EX_USAGE
 constexpr int kExitConfig = 78;  // EX_CONFIG
+// The crypto policy refuses an algorithm in use: the same number in all three programs.
+constexpr int kExitCryptoPolicy = 11;
 
 // Waits for SIGINT/SIGTERM; with a systemd watchdog, pings it every half period meanwhile.
 int wait_for_stop(const sigset_t& stop_signals) {
@@ -71,7 +73,7 @@ int serve(const ServiceConfig& config, std::ostream& err) {
   if (!service.has_value()) {
     log.error("refused_to_start", "refusing to start: " + service.error().message);
     static_cast<void>(sd_notify(0, "STATUS=refusing to start"));
-    return kExitConfig;
+    return service.error().kind == ConfigErrorKind::kCryptoPolicy ? kExitCryptoPolicy : kExitConfig;
   }
   std::vector<base::LogField> fields{{"address", config.listen_address},
                                      {"port", (*service)->port()},

@@ -16,6 +16,7 @@
 #include "rustynet/control/sqlite_store.hpp"
 #include "rustynet/control/tls_context.hpp"
 #include "rustynet/control/token_validator.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 #include "rustynet/crypto/custody_select.hpp"
 #include "rustynet/crypto/custody_systemd.hpp"
 
@@ -125,6 +126,24 @@ base::Result<control::TlsServerContext, ConfigError> load_tls(const ServiceConfi
   return std::move(tls).value();
 }
 
+// What control puts to use: the signing key's custody, Ed25519 tokens and signatures, signed
+// node states, relay tickets, and what the live TLS context negotiates (read back from it), against
+// the operator's policy; docs/crypto-policy.md "Startup check".
+base::Status<ConfigError> check_crypto_policy(const ServiceConfig& config, control::TlsServerContext& tls,
+                                              const base::Clock& clock) {
+  crypto::AlgorithmNames names = crypto::key_custody_algorithms();
+  crypto::add_algorithms(names, crypto::ed25519_algorithms());
+  crypto::add_algorithms(names, crypto::signed_envelope_algorithms());
+  crypto::add_algorithms(names, crypto::relay_ticket_algorithms());
+  crypto::add_algorithms(names, control::algorithms_in_force(tls.native_handle(), config.tls_policy));
+  auto checked = crypto::check_algorithms_in_use(config.crypto_policy_file, names, clock);
+  if (!checked.has_value()) {
+    return base::unexpected(
+        ConfigError{"algorithm not allowed: " + checked.error().describe(), ConfigErrorKind::kCryptoPolicy});
+  }
+  return {};
+}
+
 template <class T>
 base::Result<std::unique_ptr<T>, ConfigError> require(base::Result<std::unique_ptr<T>, control::ConfigError> made) {
   if (!made.has_value()) {
@@ -215,6 +234,7 @@ base::Result<std::unique_ptr<ControlService>, ConfigError> ControlService::start
   parts->node_chain = std::make_unique<control::AuthChain>(chain_parts(parts->node_state));
 
   RUSTYNET_ASSIGN_OR_RETURN(auto tls, load_tls(config));
+  RUSTYNET_RETURN_IF_ERROR(check_crypto_policy(config, tls, clock));
   ServerOptions options;
   options.bind_address = config.listen_address;
   options.port = config.port;

@@ -354,6 +354,9 @@ base::Result<ServiceConfig, ConfigError> parse_service_config(std::string_view j
   RUSTYNET_RETURN_IF_ERROR(parse_tls(root, config));
   RUSTYNET_ASSIGN_OR_RETURN(config.state_dir, non_empty_string(root, "state_dir"));
   RUSTYNET_ASSIGN_OR_RETURN(config.security_event_log, non_empty_string(root, "security_event_log"));
+  if (root.optional_value("crypto_policy_file") != nullptr) {
+    RUSTYNET_ASSIGN_OR_RETURN(config.crypto_policy_file, non_empty_string(root, "crypto_policy_file"));
+  }
   RUSTYNET_ASSIGN_OR_RETURN(config.audience, non_empty_string(root, "audience"));
   RUSTYNET_RETURN_IF_ERROR(parse_custody(root, config));
   RUSTYNET_RETURN_IF_ERROR(parse_admin_keys(root, config));

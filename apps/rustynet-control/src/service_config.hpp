@@ -78,6 +78,8 @@ struct ServiceConfig {
   std::string private_key_file;
   std::string state_dir;
   std::string security_event_log;
+  // "crypto_policy_file": the operator's algorithm policy (docs/crypto-policy.md); absent: baseline.
+  std::optional<std::string> crypto_policy_file;
   std::string audience;
   std::string key_directory;
   std::optional<std::string> operator_secret_file;
@@ -101,6 +103,7 @@ enum class ConfigErrorKind : std::uint8_t {
   kSyntax,        // not strict JSON, unknown/missing field, wrong type, unknown version
   kInvalidValue,  // a value out of range or malformed (key, port, TLS version, lifetime)
   kStartup,       // a startup resource failed (state dir, store, custody, TLS material, listen)
+  kCryptoPolicy,  // the crypto policy is unreadable/invalid or refuses an algorithm in use (exit 11)
 };
 
 struct ConfigError {

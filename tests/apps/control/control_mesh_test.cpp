@@ -244,6 +244,36 @@ TEST_F(ControlMeshTest, InitAdminKeyDirCreatesAUsableAdminCredential) {
   EXPECT_EQ(config.admin_keys[0], admin_key.public_key());
 }
 
+// Control checks what it runs - custody, signatures, tickets and what its live TLS context
+// negotiates - against the operator's policy; exit 11 through the binary (control_server_main).
+TEST_F(ControlMeshTest, StartupRefusesACryptoPolicyWithoutAnAlgorithmControlUses) {
+  service_->stop();
+  service_.reset();
+  const auto write = [](const std::string& path, const std::string& text) {
+    ASSERT_TRUE(base::atomic_write_file(path, text).has_value());
+  };
+  ServiceConfig strict = config_;
+  strict.crypto_policy_file = dir_.file("crypto-policy.json");
+  // Everything but the TLS suites' AEADs, which are read back from the live SSL_CTX.
+  write(*strict.crypto_policy_file,
+        R"({"version": 1, "allow": ["argon2id", "xchacha20-poly1305", "ed25519", "blake2b", "sha-256", "tls1.3",)"
+        R"( "x25519"]})");
+  auto refused = ControlService::start(strict, clock_, ServiceEnvironment{std::nullopt, false});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, ConfigErrorKind::kCryptoPolicy);
+  EXPECT_NE(refused.error().message.find("aes-256-gcm"), std::string::npos) << refused.error().message;
+  write(*strict.crypto_policy_file,
+        R"({"version": 1, "allow": ["argon2id", "xchacha20-poly1305", "ed25519", "blake2b", "sha-256", "tls1.3",)"
+        R"( "x25519", "aes-256-gcm", "chacha20-poly1305"]})");
+  auto started = ControlService::start(strict, clock_, ServiceEnvironment{std::nullopt, false});
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  (*started)->stop();
+  write(*strict.crypto_policy_file, R"({"version": 1, "allow": ["tls1.3", "md5"]})");
+  refused = ControlService::start(strict, clock_, ServiceEnvironment{std::nullopt, false});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, ConfigErrorKind::kCryptoPolicy);
+}
+
 TEST_F(ControlMeshTest, StartupRefusesWithoutTheSigningKeyOrWithAWrongSecret) {
   service_->stop();
   service_.reset();
