@@ -200,7 +200,7 @@ check "operator changes the policy during the flood (from behind the NAT)" home_
 t_policy=$(mr_now_ms)
 check "every healthy node reaches generation >= $new_generation" mr_wait_until 20 all_at_generation "$new_generation"
 figure "policy change to all 18 healthy nodes during the flood: $(($(mr_now_ms) - t_policy)) ms"
-check "operator lists nodes during the flood" home_admin node list
+check "operator lists nodes during the flood" eval "home_admin node list > /dev/null"
 wait "$forger_pid"
 forged=$(cat "$forged_out")
 figure "forger ($FORGED requests from ${MESH_SUBNET_PREFIX}.109): $forged"
@@ -216,7 +216,7 @@ sleep 30
 removed_events=$(events_of "$REMOVED" "$control_mark")
 figure "requests of the removed $REMOVED seen by control in the $(((($(mr_now_ms) - t_policy) / 1000) + 2)) s after its removal: $removed_events"
 check "$REMOVED stopped hammering (<= 4 requests after its removal)" test "$removed_events" -le 4
-check "operator still works after all of it" home_admin node list
+check "operator still works after all of it" eval "home_admin node list > /dev/null"
 check "a healthy node is still connected" test "$(status_field n3 'r["control"]["connected"]')" = True
 require
 figure "total $(($(mr_now_ms) - t_test)) ms"
