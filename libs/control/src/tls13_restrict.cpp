@@ -31,10 +31,13 @@ base::Status<std::string> restrict_to_tls13(SSL_CTX* ctx, const TlsPolicy& polic
   }
   // Without these OpenSSL offers and accepts its defaults (X25519 but also P-256..P-521, X448 and
   // ffdhe2048..8192; ECDSA, RSA-PSS and RSA signatures), several of them outside the policy.
-  if (SSL_CTX_set1_groups_list(ctx, colon_joined(policy.groups).c_str()) != 1) {
+  // Both setters are macros that cast their argument to char*: hand them mutable strings.
+  std::string groups = colon_joined(policy.groups);
+  if (SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
     return base::unexpected(std::string("setting TLS 1.3 key-exchange groups"));
   }
-  if (SSL_CTX_set1_sigalgs_list(ctx, colon_joined(policy.signature_schemes).c_str()) != 1) {
+  std::string schemes = colon_joined(policy.signature_schemes);
+  if (SSL_CTX_set1_sigalgs_list(ctx, schemes.data()) != 1) {
     return base::unexpected(std::string("setting TLS 1.3 signature schemes"));
   }
   if (SSL_CTX_set_max_early_data(ctx, 0) != 1) {
