@@ -215,6 +215,8 @@ check "$WRONG_KEY (wrong key) reports it is not a member" mr_wait_until 40 state
 sleep 30
 removed_events=$(events_of "$REMOVED" "$control_mark")
 figure "requests of the removed $REMOVED seen by control in the $(((($(mr_now_ms) - t_policy) / 1000) + 2)) s after its removal: $removed_events"
+# At least the refusal itself must be seen: zero would mean the count reads nothing, not silence.
+check "control saw the removed $REMOVED's refused requests (>= 1)" test "$removed_events" -ge 1
 check "$REMOVED stopped hammering (<= 4 requests after its removal)" test "$removed_events" -le 4
 check "operator still works after all of it" eval "home_admin node list > /dev/null"
 check "a healthy node is still connected" test "$(status_field n3 'r["control"]["connected"]')" = True

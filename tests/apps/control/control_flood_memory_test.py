@@ -139,6 +139,9 @@ def main():
                       f"({time.monotonic() - start:.1f} s)")
                 if process.poll() is not None:
                     raise RuntimeError("control exited during the flood")
+                # A flood that did not hold its connections would measure nothing: require all of them.
+                if held < args.connections:
+                    failures.append(f"flood {flood}: only {held} of {args.connections} connections held")
                 taken = peak - start_rss
                 given_back = peak - after[-1]
                 if taken > 0 and given_back < 0.75 * taken:
