@@ -68,23 +68,27 @@ mesh_attach() {
   mesh_attach_as "$1" "$2" "$address/24"
 }
 
-# mesh_attach_as PREFIX HOST ADDR/LEN: joins HOST's namespace to the bridge with ADDR. Idempotent.
-mesh_attach_as() {
-  local prefix=$1 host=$2 address=$3 lan ns port
-  lan=$(mesh_ns "$prefix" lan)
-  ns=$(mesh_ns "$prefix" "$host")
-  port="v-$host"
+# mesh_plug BRIDGE_NS BRIDGE HOST_NS ADDR/LEN: a veth pair from bridge BRIDGE in BRIDGE_NS (port
+# v-<host>) to eth0 in HOST_NS, which gets ADDR. Idempotent.
+mesh_plug() {
+  local bridge_ns=$1 bridge=$2 ns=$3 address=$4 port
+  port="v-${ns##*-}"
   mesh_ensure_ns "$ns"
-  if ! ip -n "$lan" link show "$port" &> /dev/null; then
+  if ! ip -n "$bridge_ns" link show "$port" &> /dev/null; then
     # A half-created pair cannot exist (deleting one end deletes both), but a stale eth0 in the
     # host namespace from some other tool would block the move: remove it first.
     ip -n "$ns" link del eth0 &> /dev/null || true
-    ip -n "$lan" link add "$port" type veth peer name eth0 netns "$ns"
+    ip -n "$bridge_ns" link add "$port" type veth peer name eth0 netns "$ns"
   fi
-  ip -n "$lan" link set "$port" master br0
-  ip -n "$lan" link set "$port" up
+  ip -n "$bridge_ns" link set "$port" master "$bridge"
+  ip -n "$bridge_ns" link set "$port" up
   ip -n "$ns" addr replace "$address" dev eth0
   ip -n "$ns" link set eth0 up
+}
+
+# mesh_attach_as PREFIX HOST ADDR/LEN: joins HOST's namespace to the bridge with ADDR. Idempotent.
+mesh_attach_as() {
+  mesh_plug "$(mesh_ns "$1" lan)" br0 "$(mesh_ns "$1" "$2")" "$3"
 }
 
 # mesh_nat_router_up PREFIX rK: router rK on the bridge (WAN 10.77.0.(230+K)) with a LAN bridge
@@ -120,7 +124,7 @@ NFT
 # mesh_attach_behind PREFIX nK rJ: node nK on router rJ's LAN (192.168.(100+J).(10+K)), default
 # route through the router, so everything it sends to the bridge leaves from the router's address.
 mesh_attach_behind() {
-  local prefix=$1 host=$2 router=$3 ns rns index node port
+  local prefix=$1 host=$2 router=$3 ns index node
   [[ $router =~ ^r([0-9]+)$ ]] || { mesh_log "router name '$router' must be rK"; return 1; }
   index=${BASH_REMATCH[1]}
   if ! [[ $host =~ ^n([0-9]+)$ ]] || ((BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > 200)); then
@@ -129,17 +133,7 @@ mesh_attach_behind() {
   fi
   node=${BASH_REMATCH[1]}
   ns=$(mesh_ns "$prefix" "$host")
-  rns=$(mesh_ns "$prefix" "$router")
-  port="v-$host"
-  mesh_ensure_ns "$ns"
-  if ! ip -n "$rns" link show "$port" &> /dev/null; then
-    ip -n "$ns" link del eth0 &> /dev/null || true
-    ip -n "$rns" link add "$port" type veth peer name eth0 netns "$ns"
-  fi
-  ip -n "$rns" link set "$port" master lan0
-  ip -n "$rns" link set "$port" up
-  ip -n "$ns" addr replace "192.168.$((100 + index)).$((10 + node))/24" dev eth0
-  ip -n "$ns" link set eth0 up
+  mesh_plug "$(mesh_ns "$prefix" "$router")" lan0 "$ns" "192.168.$((100 + index)).$((10 + node))/24" || return 1
   ip -n "$ns" route replace default via "192.168.$((100 + index)).1"
 }
 

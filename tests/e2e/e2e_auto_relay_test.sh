@@ -58,7 +58,8 @@ U1=$(mesh_address n1)
 U2=$(mesh_address n2)
 FIGURES=()
 failures=0
-watchdog_pid=""
+# shellcheck source=tests/e2e/e2e_guard_lib.sh
+source "$REPO/tests/e2e/e2e_guard_lib.sh"
 traffic_pids=()
 
 stop_traffic() {
@@ -70,38 +71,11 @@ stop_traffic() {
   traffic_pids=()
 }
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
-  stop_traffic
-  if ((status != 0 || failures > 0)); then
-    echo "---- logs (failure) ----"
-    mr_dump_logs 60
-  fi
-  if ((keep)); then
-    echo "e2e-auto-relay: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
-  else
-    mesh_down "$MR_PREFIX" || echo "e2e-auto-relay: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
-    rm -rf "$MR_STATE"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo "e2e-auto-relay: interrupted" >&2; exit 130' INT TERM
-# The watchdog's sleep gets /dev/null so an orphan cannot hold ctest's output pipe.
-# shellcheck disable=SC2217
-(sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-auto-relay: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
-watchdog_pid=$!
+e2e_before_cleanup() { stop_traffic; }
+e2e_guard e2e-auto-relay "$budget" 60
 
 # shellcheck source=tests/e2e/relay_e2e_lib.sh
 source "$REPO/tests/e2e/relay_e2e_lib.sh"
-require() {
-  if ((failures)); then
-    echo "e2e-auto-relay: FAIL ($failures)"
-    exit 1
-  fi
-}
 
 # Control offers r1 as a candidate for every pair with n2; it marks nothing.
 control_candidates() {

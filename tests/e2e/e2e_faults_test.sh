@@ -78,41 +78,15 @@ U2=$(mesh_address n2)
 readonly ATTACKERS=10.77.0.101,10.77.0.102,10.77.0.103,10.77.0.104
 FIGURES=()
 failures=0
-watchdog_pid=""
+# shellcheck source=tests/e2e/e2e_guard_lib.sh
+source "$REPO/tests/e2e/e2e_guard_lib.sh"
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
-  if ((status != 0 || failures > 0)); then
-    echo "---- logs (failure) ----"
-    mr_dump_logs 40
-  fi
-  if ((keep)); then
-    echo "e2e-faults: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
-  else
-    mesh_down "$MR_PREFIX" || echo "e2e-faults: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
-    rm -rf "$MR_STATE"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo "e2e-faults: interrupted" >&2; exit 130' INT TERM
-# The watchdog's sleep gets /dev/null so an orphan cannot hold ctest's output pipe.
-# shellcheck disable=SC2217
-(sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-faults: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
-watchdog_pid=$!
+e2e_guard e2e-faults "$budget" 40
 
 # shellcheck source=tests/e2e/relay_e2e_lib.sh
 source "$REPO/tests/e2e/relay_e2e_lib.sh"
 # shellcheck source=tests/e2e/log_scan_lib.sh
 source "$REPO/tests/e2e/log_scan_lib.sh"
-require() {
-  if ((failures)); then
-    echo "e2e-faults: FAIL ($failures)"
-    exit 1
-  fi
-}
 
 relay_rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$(mr_pid relay)/status"; }
 # Pid of the wireguard-go process in node $1's namespace.

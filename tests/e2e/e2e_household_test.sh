@@ -55,38 +55,13 @@ readonly HOME_ROUTER=r1 HOME_ADDRESS=${MESH_SUBNET_PREFIX}.231 FORGER=n99 OPERAT
 readonly REMOVED=n1 WRONG_KEY=n2
 FIGURES=()
 failures=0
-watchdog_pid=""
+# shellcheck source=tests/e2e/e2e_guard_lib.sh
+source "$REPO/tests/e2e/e2e_guard_lib.sh"
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
-  if ((status != 0 || failures > 0)); then
-    echo "---- logs (failure) ----"
-    mr_dump_logs 30
-  fi
-  if ((keep)); then
-    echo "e2e-household: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
-  else
-    mesh_down "$MR_PREFIX" || echo "e2e-household: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
-    rm -rf "$MR_STATE"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo "e2e-household: interrupted" >&2; exit 130' INT TERM
-# shellcheck disable=SC2217
-(sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-household: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
-watchdog_pid=$!
+e2e_guard e2e-household "$budget" 30
 
 # shellcheck source=tests/e2e/relay_e2e_lib.sh
 source "$REPO/tests/e2e/relay_e2e_lib.sh" # log, check, figure
-require() {
-  if ((failures)); then
-    echo "e2e-household: FAIL ($failures)"
-    exit 1
-  fi
-}
 
 # The operator's CLI, from a laptop behind the home NAT (the same address as every node).
 home_admin() {

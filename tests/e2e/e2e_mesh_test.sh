@@ -61,32 +61,10 @@ export MR_STATE
 FIGURES=()
 RESULTS=()
 failures=0
-watchdog_pid=""
+# shellcheck source=tests/e2e/e2e_guard_lib.sh
+source "$REPO/tests/e2e/e2e_guard_lib.sh"
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
-  if ((status != 0 || failures > 0)); then
-    echo "---- logs (failure) ----"
-    mr_dump_logs 60
-  fi
-  if ((keep)); then
-    echo "e2e: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
-  else
-    mesh_down "$MR_PREFIX" || echo "e2e: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
-    rm -rf "$MR_STATE"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo "e2e: interrupted" >&2; exit 130' INT TERM
-
-# Bounded time even if a step hangs: the watchdog TERMs us, the trap cleans up.
-# sleep gets /dev/null: killing the subshell leaves sleep orphaned, and an orphan holding ctest's
-# output pipe made ctest wait for it (a 40 s test reported as 7 minutes).
-(sleep "$BUDGET_SECONDS" > /dev/null 2>&1 < /dev/null && echo "e2e: time budget of ${BUDGET_SECONDS}s exceeded" >&2 && kill -TERM $$) &
-watchdog_pid=$!
+e2e_guard e2e "$BUDGET_SECONDS" 60
 
 # ---- assertion helpers -----------------------------------------------------------------------
 current_case=""

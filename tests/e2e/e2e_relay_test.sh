@@ -69,40 +69,13 @@ U1=$(mesh_address n1)
 U2=$(mesh_address n2)
 FIGURES=()
 failures=0
-watchdog_pid=""
+# shellcheck source=tests/e2e/e2e_guard_lib.sh
+source "$REPO/tests/e2e/e2e_guard_lib.sh"
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2> /dev/null
-  if ((status != 0 || failures > 0)); then
-    echo "---- logs (failure) ----"
-    mr_dump_logs 60
-  fi
-  if ((keep)); then
-    echo "e2e-relay: --keep: namespaces ${MR_PREFIX}-*, state $MR_STATE left up"
-  else
-    mesh_down "$MR_PREFIX" || echo "e2e-relay: WARNING: leftover namespaces: $(mesh_list "$MR_PREFIX")"
-    rm -rf "$MR_STATE"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'echo "e2e-relay: interrupted" >&2; exit 130' INT TERM
-# The watchdog's sleep gets /dev/null so an orphan cannot hold ctest's output pipe.
-# shellcheck disable=SC2217
-(sleep "$budget" > /dev/null 2>&1 < /dev/null && echo "e2e-relay: time budget of ${budget}s exceeded" >&2 && kill -TERM $$) &
-watchdog_pid=$!
+e2e_guard e2e-relay "$budget" 60
 
 # shellcheck source=tests/e2e/relay_e2e_lib.sh
 source "$REPO/tests/e2e/relay_e2e_lib.sh"
-# Stops the test at a failed step that everything after it needs.
-require() {
-  if ((failures)); then
-    echo "e2e-relay: FAIL ($failures)"
-    exit 1
-  fi
-}
 
 # ---- relay, control config, peers ------------------------------------------------------------
 
