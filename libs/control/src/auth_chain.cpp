@@ -113,6 +113,28 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
     return finish(AuthStatus::kUnavailable, "lockout_state_unavailable", kNoRetry);
   };
 
+  // The lockout's verdict on `key`: an outcome when it ends the request (locked, or its state
+  // unreadable), otherwise the decision to go on with.
+  auto check_lockout = [&](const std::string& key) -> base::Result<LockoutDecision, AuthOutcome> {
+    auto locked = parts_.lockout->check(key, now);
+    if (!locked.has_value()) {
+      return base::unexpected(lockout_error());
+    }
+    if (!locked->allowed) {
+      event.lockout_decision = "locked";
+      return base::unexpected(finish(AuthStatus::kLockedOut, "locked_out", locked->retry_after));
+    }
+    event.lockout_decision = "allow";
+    return *locked;
+  };
+  // A failed authentication: on `key`'s lockout record first, then refused as `failure_class`.
+  auto refuse = [&](const std::string& key, std::string failure_class) {
+    if (!parts_.lockout->record_failure(key, now).has_value()) {
+      return lockout_error();
+    }
+    return finish(AuthStatus::kUnauthenticated, std::move(failure_class), kNoRetry);
+  };
+
   if (!request.requires_token) {
     event.abuse_key = "source";
     auto by_ip = parts_.ip_limiter->acquire(source_limit_key(request.source_ip), now);
@@ -185,19 +207,10 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
       return finish(AuthStatus::kRateLimited, "rate_limited_ip", by_source->retry_after);
     }
     event.limiter_decision = "allow";
-    auto locked = parts_.lockout->check(lock_key, now);
-    if (!locked.has_value()) {
-      return lockout_error();
+    if (auto locked = check_lockout(lock_key); !locked.has_value()) {
+      return locked.error();
     }
-    if (!locked->allowed) {
-      event.lockout_decision = "locked";
-      return finish(AuthStatus::kLockedOut, "locked_out", locked->retry_after);
-    }
-    event.lockout_decision = "allow";
-    if (!parts_.lockout->record_failure(lock_key, now).has_value()) {
-      return lockout_error();
-    }
-    return finish(AuthStatus::kUnauthenticated, std::move(failure), kNoRetry);
+    return refuse(lock_key, std::move(failure));
   }
 
   // A proven (or removed) identity: its own state only, never its source's. identity_verified
@@ -205,15 +218,10 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
   event.identity = proven;
   event.abuse_key = "identity";
   const std::string key = identity_key(proven);
-  auto locked = parts_.lockout->check(key, now);
+  auto locked = check_lockout(key);
   if (!locked.has_value()) {
-    return lockout_error();
+    return locked.error();
   }
-  if (!locked->allowed) {
-    event.lockout_decision = "locked";
-    return finish(AuthStatus::kLockedOut, "locked_out", locked->retry_after);
-  }
-  event.lockout_decision = "allow";
   auto charge = [&](RateLimiter* limiter, const char* denied) -> std::optional<AuthOutcome> {
     if (limiter == nullptr) {
       return std::nullopt;
@@ -243,10 +251,7 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
   }
   event.limiter_decision = "allow";
   if (removed) {
-    if (!parts_.lockout->record_failure(key, now).has_value()) {
-      return lockout_error();
-    }
-    return finish(AuthStatus::kUnauthenticated, "node_removed", kNoRetry);
+    return refuse(key, "node_removed");
   }
 
   auto claims = parts_.validator->validate(request.bearer_token);
@@ -255,10 +260,7 @@ AuthOutcome AuthChain::evaluate(const AuthRequest& request) const {
     if (is_service_fault(kind)) {
       return finish(AuthStatus::kUnavailable, std::string(to_string(kind)), kNoRetry);
     }
-    if (!parts_.lockout->record_failure(key, now).has_value()) {
-      return lockout_error();
-    }
-    return finish(AuthStatus::kUnauthenticated, std::string(to_string(kind)), kNoRetry);
+    return refuse(key, std::string(to_string(kind)));
   }
   // The source's record is reset by a success from it too (spec 5.3: success plus cooldown);
   // otherwise a shared address would carry its failure count forever.
