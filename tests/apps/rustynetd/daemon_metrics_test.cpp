@@ -9,15 +9,13 @@
 
 #include "daemon.hpp"
 #include "daemon_fixture.hpp"
+#include "daemon_harness.hpp"
 #include "metrics_scrape.hpp"
 
 namespace rustynet::apps::daemon {
 namespace {
 
 using rustynet::testing::sample_value;
-using testing::FakeLink;
-using testing::key_from;
-using testing::kTestNow;
 using testing::TestPeer;
 
 TEST(DaemonMetrics, SnapshotBecomesGaugesAndPerPeerSeries) {
@@ -57,49 +55,15 @@ TEST(DaemonMetrics, SnapshotBecomesGaugesAndPerPeerSeries) {
   EXPECT_EQ((*metrics)->registry().render().find("age_seconds{"), std::string::npos);
 }
 
-class DaemonMetricsTest : public ::testing::Test {
+class DaemonMetricsTest : public DaemonHarness {
  protected:
-  DaemonMetricsTest() : clock(kTestNow), control(key_from(0x11)), keys(testing::copy_of_provisioned_keys(dir)) {
-    config = testing::base_config(dir, keys, control.public_key());
-    config["metrics"] = {{"listen", "127.0.0.1:0"}};
-  }
-
-  DaemonResult<std::unique_ptr<Daemon>> start() {
-    const auto path = dir.file("rustynetd.json");
-    testing::write_file(path, config.dump());
-    DaemonDeps d;
-    d.clock = &clock;
-    d.credentials_directory = std::optional<std::string>{};
-    d.notify = [](std::string_view) {};
-    d.random = [] { return std::uint64_t{0}; };
-    d.link_factory = [this](const DaemonConfig&, crypto::Ed25519SigningKey,
-                            const base::Clock&) -> DaemonResult<std::unique_ptr<ControlLink>> {
-      auto fake = std::make_unique<FakeLink>();
-      link = fake.get();
-      return std::unique_ptr<ControlLink>(std::move(fake));
-    };
-    return Daemon::start(path, std::move(d), log);
-  }
-
-  testing::SignedPair pair(std::uint64_t generation, const std::vector<TestPeer>& peers) {
-    return testing::sign_pair(control, generation,
-                              testing::make_state("n1", "100.64.0.1", peers, testing::kAllowAllPolicy),
-                              testing::kAllowAllPolicy);
-  }
+  DaemonMetricsTest() { config["metrics"] = {{"listen", "127.0.0.1:0"}}; }
 
   std::string scrape(Daemon& d) {
     const auto port = d.metrics_port();
     EXPECT_TRUE(port.has_value());
     return rustynet::testing::scrape_metrics(port.value_or(0)).value_or("");
   }
-
-  testing::TempDir dir;
-  testing::ManualClock clock;
-  crypto::Ed25519SigningKey control;
-  testing::NodeKeys keys;
-  nlohmann::json config;
-  std::ostringstream log;
-  FakeLink* link = nullptr;
 };
 
 TEST_F(DaemonMetricsTest, CountersFollowSyncsAppliesAndFailures) {
@@ -112,7 +76,7 @@ TEST_F(DaemonMetricsTest, CountersFollowSyncsAppliesAndFailures) {
 
   const std::vector<TestPeer> peers{{"n2", "100.64.0.2", 2, "192.0.2.2:51820"},
                                     {"n3", "100.64.0.3", 3, "192.0.2.3:51820"}};
-  link->push(SyncReply{SyncPayload{5, pair(5, peers).node_state, pair(5, peers).policy}});
+  link->push(update(5, pair(5, peers)));
   ASSERT_TRUE(d.wait_for_generation(5, std::chrono::seconds(10))) << log.str();
   ASSERT_TRUE(d.wait_for_attempts(1, std::chrono::seconds(10)));
   text = scrape(d);
@@ -128,7 +92,7 @@ TEST_F(DaemonMetricsTest, CountersFollowSyncsAppliesAndFailures) {
   EXPECT_EQ(sample_value(text, R"(rustynetd_peer_tx_bytes_total{peer="n3"})"), 0.0);
   EXPECT_EQ(text.find("rustynetd_peer_last_handshake_age_seconds{"), std::string::npos);
 
-  link->push(SyncReply{SyncPayload{4, pair(4, {}).node_state, pair(4, {}).policy}});  // a rollback: refused
+  link->push(update(4, pair(4, {})));  // a rollback: refused
   ASSERT_TRUE(d.wait_for_attempts(2, std::chrono::seconds(10)));
   link->push(base::unexpected(SyncFailure{DaemonError{DaemonErrorKind::kControl, "connect: refused"}, std::nullopt}));
   ASSERT_TRUE(d.wait_for_attempts(3, std::chrono::seconds(10)));

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "daemon_fixture.hpp"
+#include "daemon_harness.hpp"
 #include "daemon_main.hpp"
 #include "rustynet/control/token.hpp"
 #include "tls_responder.hpp"
@@ -17,7 +18,6 @@
 namespace rustynet::apps::daemon {
 namespace {
 
-using testing::FakeLink;
 using testing::key_from;
 using testing::kTestNow;
 using testing::TestPeer;
@@ -25,41 +25,8 @@ using testing::TestPeer;
 const std::vector<TestPeer> kPeers{{"n2", "100.64.0.2", 2, "192.0.2.2:51820"},
                                    {"n3", "100.64.0.3", 3, "192.0.2.3:51820"}};
 
-class DaemonTest : public ::testing::Test {
+class DaemonTest : public DaemonHarness {
  protected:
-  DaemonTest() : clock(kTestNow), control(key_from(0x11)), keys(testing::copy_of_provisioned_keys(dir)) {
-    config = testing::base_config(dir, keys, control.public_key());
-  }
-
-  std::string write_config() {
-    const auto path = dir.file("rustynetd.json");
-    testing::write_file(path, config.dump());
-    return path;
-  }
-
-  DaemonDeps deps(FakeLink** link_out = nullptr) {
-    DaemonDeps d;
-    d.clock = &clock;
-    d.credentials_directory = std::optional<std::string>{};
-    d.notify = [this](std::string_view state) {
-      const std::lock_guard lock(notify_mutex);
-      notifications.emplace_back(state);
-    };
-    d.random = [] { return std::uint64_t{0}; };  // shortest backoff: tests stay fast
-    d.link_factory = [this, link_out](const DaemonConfig&, crypto::Ed25519SigningKey,
-                                      const base::Clock&) -> DaemonResult<std::unique_ptr<ControlLink>> {
-      auto fake = std::make_unique<FakeLink>();
-      link = fake.get();
-      if (link_out != nullptr) {
-        *link_out = fake.get();
-      }
-      return std::unique_ptr<ControlLink>(std::move(fake));
-    };
-    return d;
-  }
-
-  DaemonResult<std::unique_ptr<Daemon>> start() { return Daemon::start(write_config(), deps(), log); }
-
   void expect_refusal(DaemonErrorKind kind, const std::string& fragment) {
     const auto daemon = start();
     ASSERT_FALSE(daemon.has_value()) << "expected " << to_string(kind);
@@ -69,30 +36,9 @@ class DaemonTest : public ::testing::Test {
     EXPECT_FALSE(std::filesystem::exists(dir.file("api.sock")));
   }
 
-  testing::SignedPair pair(std::uint64_t generation, const std::vector<TestPeer>& peers,
-                           const testing::SignOptions& options = {}) {
-    return testing::sign_pair(control, generation,
-                              testing::make_state("n1", "100.64.0.1", peers, testing::kAllowAllPolicy),
-                              testing::kAllowAllPolicy, options);
-  }
-
-  static FakeLink::Outcome update(std::uint64_t generation, const testing::SignedPair& p) {
-    return SyncReply{SyncPayload{generation, p.node_state, p.policy}};
-  }
-
   nlohmann::json api(Daemon& daemon, const std::string& method, Access access = Access::kAdmin) {
     return nlohmann::json::parse(handle_local_request(R"({"version":1,"method":")" + method + "\"}", access, daemon));
   }
-
-  testing::TempDir dir;
-  testing::ManualClock clock;
-  crypto::Ed25519SigningKey control;
-  testing::NodeKeys keys;
-  nlohmann::json config;
-  std::ostringstream log;
-  FakeLink* link = nullptr;
-  std::mutex notify_mutex;
-  std::vector<std::string> notifications;
 };
 
 TEST_F(DaemonTest, RefusesBadConfig) {
