@@ -6,18 +6,10 @@
 #include <string_view>
 
 #include "rustynet/control/tls_context.hpp"
+#include "rustynet/crypto/algorithm_use.hpp"
 
 namespace rustynet::control {
 namespace {
-
-void add_unique(std::vector<std::string>& names, std::string name) {
-  for (const auto& existing : names) {
-    if (existing == name) {
-      return;
-    }
-  }
-  names.push_back(std::move(name));
-}
 
 std::string version_name(int version) {
   switch (version) {
@@ -63,11 +55,11 @@ std::vector<std::string> algorithms_in_force(ssl_ctx_st* ctx, const TlsPolicy& p
   const int min_version = static_cast<int>(SSL_CTX_get_min_proto_version(ctx));
   for (int version : {TLS1_3_VERSION, TLS1_2_VERSION, TLS1_1_VERSION, TLS1_VERSION}) {
     if ((max_version == 0 || version <= max_version) && version >= min_version) {
-      add_unique(names, version_name(version));
+      crypto::add_algorithms(names, {version_name(version)});
     }
   }
   if (min_version == 0) {
-    add_unique(names, version_name(0));
+    crypto::add_algorithms(names, {version_name(0)});
   }
   // SSL_CTX_get_ciphers lists the TLS 1.3 suites first, then the <= 1.2 cipher list; the latter
   // only matters when an older version is enabled, and then it is named by the version above.
@@ -76,19 +68,13 @@ std::vector<std::string> algorithms_in_force(ssl_ctx_st* ctx, const TlsPolicy& p
     const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
     if (std::string_view(SSL_CIPHER_get_version(cipher)) == "TLSv1.3") {
       const char* standard = SSL_CIPHER_standard_name(cipher);
-      add_unique(names, suite_name(standard != nullptr ? standard : "unknown"));
+      crypto::add_algorithms(names, {suite_name(standard != nullptr ? standard : "unknown")});
     }
   }
   // Versions and suites came from the context itself; the policy adds groups and schemes.
-  TlsPolicy groups_and_schemes = policy;
-  groups_and_schemes.cipher_suites.clear();
-  for (auto& name : tls_algorithm_names(groups_and_schemes)) {
-    if (name != "tls1.3") {
-      add_unique(names, std::move(name));
-    }
-  }
+  crypto::add_algorithms(names, tls_key_exchange_and_signature_names(policy));
   if (const EVP_PKEY* key = SSL_CTX_get0_privatekey(ctx); key != nullptr) {
-    add_unique(names, key_type_name(key));
+    crypto::add_algorithms(names, {key_type_name(key)});
   }
   return names;
 }

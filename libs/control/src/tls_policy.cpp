@@ -50,6 +50,17 @@ base::Status<TlsPolicyError> check_subset(const std::vector<std::string>& chosen
   return {};
 }
 
+// Appends the policy names of the `chosen` wire names (each is in `table`: validate() checked).
+template <std::size_t N>
+void append_algorithms(std::vector<std::string>& names, const std::vector<std::string>& chosen,
+                       const std::array<WireName, N>& table) {
+  for (const auto& item : chosen) {
+    if (auto algorithm = algorithm_of(table, item)) {
+      names.emplace_back(*algorithm);
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& allowed_tls13_suites() {
@@ -76,18 +87,18 @@ base::Status<TlsPolicyError> validate(const TlsPolicy& policy) {
   return check_subset(policy.signature_schemes, kSignatureNames, "signature scheme");
 }
 
+std::vector<std::string> tls_key_exchange_and_signature_names(const TlsPolicy& policy) {
+  std::vector<std::string> names;
+  append_algorithms(names, policy.groups, kGroupNames);
+  append_algorithms(names, policy.signature_schemes, kSignatureNames);
+  return names;
+}
+
 std::vector<std::string> tls_algorithm_names(const TlsPolicy& policy) {
   std::vector<std::string> names{"tls1.3"};
-  const auto append = [&names](const auto& chosen, const auto& table) {
-    for (const auto& item : chosen) {
-      if (auto algorithm = algorithm_of(table, item)) {
-        names.emplace_back(*algorithm);
-      }
-    }
-  };
-  append(policy.cipher_suites, kSuiteNames);
-  append(policy.groups, kGroupNames);
-  append(policy.signature_schemes, kSignatureNames);
+  append_algorithms(names, policy.cipher_suites, kSuiteNames);
+  const auto rest = tls_key_exchange_and_signature_names(policy);
+  names.insert(names.end(), rest.begin(), rest.end());
   return names;
 }
 

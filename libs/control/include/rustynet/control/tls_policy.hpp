@@ -45,5 +45,8 @@ struct TlsPolicyError {
 // {"tls1.3", "aes-256-gcm", "chacha20-poly1305", "x25519", "ed25519"}: what a program checks
 // against its crypto policy at startup.
 [[nodiscard]] std::vector<std::string> tls_algorithm_names(const TlsPolicy& policy);
+// Only the key-exchange group and signature scheme names of tls_algorithm_names: what a live
+// OpenSSL 3.0 context cannot report (algorithms_in_force reads the rest back).
+[[nodiscard]] std::vector<std::string> tls_key_exchange_and_signature_names(const TlsPolicy& policy);
 
 }  // namespace rustynet::control
