@@ -274,6 +274,66 @@ base::Result<Json, std::string> CaseRunner::run(std::size_t rule_count) {
                            {"apply_nft_sys_ms", rounded(after.sys_ms - before.sys_ms)},
                            {"verify_ms", rounded(ms_between(applied_at, verified_at))}});
   }
+  // A small change on one object: A and A plus one rule alternating, each apply an update.
+  const std::string one_more = encode_policy(with_one_more_rule(documents[0]));
+  const std::array<const std::string*, 2> small_texts{&texts[0], &one_more};
+  Json small_samples = Json::array();
+  for (std::size_t k = 0; k < options_.repetitions + 1; ++k) {
+    auto built = build_filter(*small_texts.at(k % 2), state);
+    if (!built.has_value()) {
+      return base::unexpected(built.error());
+    }
+    built->spec.generation = 2 * options_.repetitions + k + 1;
+    const auto start = Clock::now();
+    auto applied = filter->apply(built->spec);
+    const auto applied_at = Clock::now();
+    if (!applied.has_value()) {
+      return base::unexpected("small-change apply: " + applied.error().describe());
+    }
+    auto verified = filter->verify();
+    if (!verified.has_value() || !verified->installed || !verified->intact ||
+        verified->generation != built->spec.generation) {
+      return base::unexpected("verify after small-change apply " + std::to_string(k + 1) + " failed");
+    }
+    if (k == 0) {
+      continue;  // from B to A: a large change, the warm-up of this series
+    }
+    const double apply_ms = ms_between(start, applied_at);
+    small_samples.push_back(Json{{"repetition", k},
+                                 {"variant", k % 2 == 0 ? "A" : "A+1"},
+                                 {"build_ms", rounded(built->times.build_ms())},
+                                 {"apply_ms", rounded(apply_ms)},
+                                 {"build_plus_apply_ms", rounded(built->times.build_ms() + apply_ms)}});
+  }
+  // The same contents, each applied by a fresh filter object: the whole-table replacement a daemon
+  // sends on its first apply, after a restart, or when the table cannot be proven untouched.
+  Json full_samples = Json::array();
+  for (std::size_t k = 0; k < options_.repetitions; ++k) {
+    const std::size_t v = k % 2;
+    auto built = build_filter(texts.at(v), state);
+    if (!built.has_value()) {
+      return base::unexpected(built.error());
+    }
+    built->spec.generation = options_.repetitions + k + 1;
+    auto fresh = make_filter(interface_, options_.nft);
+    const auto start = Clock::now();
+    auto applied = fresh->apply(built->spec);
+    const auto applied_at = Clock::now();
+    if (!applied.has_value()) {
+      return base::unexpected("full apply: " + applied.error().describe());
+    }
+    auto verified = fresh->verify();
+    if (!verified.has_value() || !verified->installed || !verified->intact ||
+        verified->generation != built->spec.generation) {
+      return base::unexpected("verify after full apply " + std::to_string(k + 1) + " failed");
+    }
+    const double apply_ms = ms_between(start, applied_at);
+    full_samples.push_back(Json{{"repetition", k + 1},
+                                {"variant", kVariantNames.at(v)},
+                                {"build_ms", rounded(built->times.build_ms())},
+                                {"apply_ms", rounded(apply_ms)},
+                                {"build_plus_apply_ms", rounded(built->times.build_ms() + apply_ms)}});
+  }
   auto parts = breakdown(specs, variants);
   if (!parts.has_value()) {
     return base::unexpected(parts.error());
@@ -290,6 +350,8 @@ base::Result<Json, std::string> CaseRunner::run(std::size_t rule_count) {
               {"load_average_at_end", load_average()},
               {"variants", std::move(variants)},
               {"samples", std::move(samples)},
+              {"full_replacement_samples", std::move(full_samples)},
+              {"small_change_samples", std::move(small_samples)},
               {"breakdown", std::move(parts).value()}};
 }
 
@@ -298,13 +360,15 @@ base::Result<Json, std::string> CaseRunner::breakdown(const std::array<api::Filt
   if (!wrapper.has_value()) {
     return base::unexpected(wrapper.error());
   }
-  auto capturing = make_filter(interface_, *wrapper);
   const std::string captured = scratch_.file("captured.nft");
   const std::array<std::string, 3> scripts{scratch_.file("apply-A.nft"), scratch_.file("apply-B.nft"),
                                            scratch_.file("apply-empty.nft")};
   for (std::size_t v = 0; v < 3; ++v) {
     api::FilterSpec spec = v < 2 ? specs.at(v) : api::FilterSpec{};
     spec.generation = 900001 + v;
+    // A fresh filter object knows no table, so it sends the whole replacement (the script re-run
+    // below); one object would send the second content as an update.
+    auto capturing = make_filter(interface_, *wrapper);
     if (auto applied = capturing->apply(spec); !applied.has_value()) {
       return base::unexpected("capture apply: " + applied.error().describe());
     }

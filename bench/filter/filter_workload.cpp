@@ -43,6 +43,21 @@ policy::PolicyDocument thinned(const policy::PolicyDocument& document) {
   return out;
 }
 
+policy::PolicyDocument with_one_more_rule(const policy::PolicyDocument& document) {
+  policy::PolicyDocument out = document;
+  for (const policy::PolicyRule& rule : document.rules) {
+    if (rule.action == policy::RuleAction::kAllow) {
+      policy::PolicyRule extra = rule;
+      extra.id = "bench-one-more-rule";
+      extra.protocol = policy::Protocol::kTcp;
+      extra.ports = {policy::PortRange{60001, 60001}};
+      out.rules.push_back(std::move(extra));
+      break;
+    }
+  }
+  return out;
+}
+
 std::string encode_policy(const policy::PolicyDocument& document) {
   nlohmann::json doc;
   doc["version"] = policy::kPolicyDocumentVersion;

@@ -20,6 +20,10 @@ namespace rustynet::bench::filter {
 // consecutive applies never install the same sets.
 [[nodiscard]] policy::PolicyDocument thinned(const policy::PolicyDocument& document);
 
+// A small policy change: the document plus one allow rule, a copy of its first allow rule with
+// protocol tcp and port 60001 only (a port no workload rule uses), so the filter gains a few elements.
+[[nodiscard]] policy::PolicyDocument with_one_more_rule(const policy::PolicyDocument& document);
+
 // The document as version-1 JSON (docs/policy.md) that parse_policy_document accepts: the daemon
 // receives the policy as text and parses it before compiling.
 [[nodiscard]] std::string encode_policy(const policy::PolicyDocument& document);

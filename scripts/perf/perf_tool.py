@@ -395,6 +395,16 @@ def median_ms(values):
     return rounded(statistics.median(values))
 
 
+def series_summary(samples, name):
+    """A series of build + apply samples beside the main one (whole-table replacement, small change)."""
+    if not samples:
+        die(f"filter_apply.json: a case has no {name}")
+    values = [float(s["build_plus_apply_ms"]) for s in samples]
+    return {"samples": len(values), "p95_ms": rounded(p95(values)), "median_ms": median_ms(values),
+            "apply_median_ms": median_ms([float(s["apply_ms"]) for s in samples]),
+            "within_goal": p95(values) <= FILTER_APPLY_GOAL_MS}
+
+
 def filter_apply_extra(report_dir):
     """packet_filter_apply (extra of route_policy_apply_p95_seconds): per rule count, the p95 of
     compile + filter_spec_from + NftablesPacketFilter::apply over alternating policy contents."""
@@ -421,14 +431,19 @@ def filter_apply_extra(report_dir):
                     "set_elements": [v["set_elements"]["total"] for v in case["variants"]],
                     "median_ms": {part[:-3]: median_ms([float(s[part]) for s in samples]) for part in FILTER_APPLY_PARTS},
                     "breakdown_median_ms": breakdown,
+                    "full_replacement": series_summary(case.get("full_replacement_samples"),
+                                                       "full_replacement_samples"),
+                    "small_change": series_summary(case.get("small_change_samples"), "small_change_samples"),
                     "load_average": [case.get("load_average_at_start"), case.get("load_average_at_end")]})
     return {"status": "measured", "raw_file": "filter_apply.json", "build_type": doc.get("build_type"),
             "repetitions": doc.get("repetitions"),
             "method": "filter_bench_tool apply-time: workload of R rules and 1,001 nodes (bench/policy), node-0 with "
                       "1,000 peers, in a private namespace with a real wireguard-go interface; value = p95 of "
-                      "compile + filter_spec_from (plan_node_filter inside) + NftablesPacketFilter::apply (nft -f and "
-                      "the read-back verify() needs), two policy contents alternating, each apply checked with "
-                      "verify() and a kernel query; parse_policy_document reported apart (median_ms.parse)",
+                      "compile + filter_spec_from (plan_node_filter inside) + NftablesPacketFilter::apply on one filter "
+                      "object, two policy contents alternating (B = A without every 20th rule), each apply sending "
+                      "the cheaper of an update and a whole-table replacement (docs/packet-filter.md); each apply checked with verify() and a "
+                      "kernel query; full_replacement: the same contents applied by a fresh object each time "
+                      "(whole-table replacement); small_change: A and A plus one rule alternating on one object; parse_policy_document reported apart (median_ms.parse)",
             "cases": out}
 
 
@@ -472,6 +487,11 @@ def filter_summary(args):
               f"{med['build_plus_apply_ms']} ms (p95 {rounded(p95([float(s['build_plus_apply_ms']) for s in samples]))}; "
               f"compile {med['compile_ms']}, filter_spec_from {med['filter_spec_ms']}, apply {med['apply_ms']}, "
               f"verify {med['verify_ms']}; parse {med['parse_ms']}) n={len(samples)}")
+        for name, label in (("full_replacement_samples", "whole-table replacement"),
+                            ("small_change_samples", "one rule added/removed")):
+            extra = series_summary(case.get(name), name)
+            print(f"  {label}: build + apply median {extra['median_ms']} ms (p95 {extra['p95_ms']}) "
+                  f"n={extra['samples']}")
 
 
 # ---- environment + report -------------------------------------------------------------------------
@@ -556,6 +576,10 @@ def report(args):
     for case in policy["packet_filter_apply"]["cases"]:
         print(f"  extra packet_filter_apply {case['rules']:>6} rules {case['value']:>10} ms       (goal {case['goal']}, "
               f"n={case['samples']}, median {case['median']}) {'within goal' if case['within_goal'] else 'OVER GOAL'}")
+        for key, label in (("full_replacement", "whole-table replacement"), ("small_change", "one rule added/removed ")):
+            extra = case[key]
+            print(f"        {label} {extra['p95_ms']:>10} ms       (goal {case['goal']}, n={extra['samples']}, "
+                  f"median {extra['median_ms']}) {'within goal' if extra['within_goal'] else 'OVER GOAL'}")
     overhead = throughput["packet_filter_overhead"]
     print(f"  extra packet_filter_overhead         {overhead['value']:>10} percent  (goal {overhead['goal']}, "
           f"n={overhead['samples']}, standard error {overhead['standard_error_percent_points']}, "

@@ -336,6 +336,50 @@ TEST_F(FilterNetnsTest, ChangesBehindTheOwnersBackAreDetectedAndUndone) {
   EXPECT_FALSE(state->intact);
 }
 
+// The kernel's handle of our table ("table inet T { # handle N"): a replacement gets a new one.
+std::string table_handle(const CommandResult& listing) {
+  const std::string& out = listing.output;
+  const std::size_t at = out.find("# handle ");
+  return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+}
+
+TEST_F(FilterNetnsTest, AnUntouchedTableIsUpdatedInPlaceAndOtherTablesCommitsAreNoTampering) {
+  apply(20, {from_peer(api::FilterProtocol::kTcp, 3001, 3001)});
+  const std::vector<std::string> list{"-a", "list", "table", "inet", "rustynet_rnf0"};
+  const std::string handle = table_handle(nft_in_node(list));
+  ASSERT_FALSE(handle.empty());
+  ASSERT_TRUE(filter_->verify()->intact);
+  apply(21, {from_peer(api::FilterProtocol::kTcp, 3001, 3001), from_peer(api::FilterProtocol::kTcp, 3002, 3002)});
+  EXPECT_EQ(table_handle(nft_in_node(list)), handle);  // an update: same table, same base chains
+  auto state = filter_->verify();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE(state->intact);
+  EXPECT_EQ(state->generation, 21U);
+  EXPECT_TRUE(peer_reaches_node_tcp(kNode, 3002, kPass));
+  EXPECT_TRUE(peer_reaches_node_tcp(kNode, 3001, kPass));
+
+  // Another program's commit moves the namespace's generation; our table is unchanged, so intact.
+  ASSERT_EQ(nft_in_node({"add", "table", "inet", "someone_else"}).exit_code, 0);
+  EXPECT_TRUE(filter_->verify()->intact);
+  ASSERT_EQ(nft_in_node({"delete", "table", "inet", "someone_else"}).exit_code, 0);
+  EXPECT_TRUE(filter_->verify()->intact);  // proven again, so the next apply may update
+  apply(22, {from_peer(api::FilterProtocol::kTcp, 3002, 3002)});
+  EXPECT_EQ(table_handle(nft_in_node(list)), handle);
+  EXPECT_TRUE(peer_to_node_dropped(kNode, 3001));
+  EXPECT_TRUE(peer_reaches_node_tcp(kNode, 3002, kPass));
+  EXPECT_EQ(filter_->verify()->generation, 22U);
+
+  // A change behind the daemon's back: never updated on top of, the whole table is replaced.
+  ASSERT_EQ(nft_in_node({"add", "element", "inet", "rustynet_rnf0", "in4_l4", "{ 10.99.0.2 . 10.99.0.1 . 6 . 3003 }"})
+                .exit_code,
+            0);
+  EXPECT_FALSE(filter_->verify()->intact);
+  apply(23, {from_peer(api::FilterProtocol::kTcp, 3002, 3002)});
+  EXPECT_NE(table_handle(nft_in_node(list)), handle);
+  EXPECT_TRUE(filter_->verify()->intact);
+  EXPECT_TRUE(peer_to_node_dropped(kNode, 3003));
+}
+
 TEST_F(FilterNetnsTest, TheFilterSurvivesItsOwner) {
   apply(15, {from_peer(api::FilterProtocol::kTcp, 2901, 2901)});
   filter_.reset();  // no remove(): what a crash leaves behind

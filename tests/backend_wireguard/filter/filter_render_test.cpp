@@ -57,7 +57,8 @@ TEST(InterfaceNameTest, TableNameIsInjectiveAndAnIdentifier) {
 
 TEST(RenderTableTest, EmptySpecIsDenyAllWithTwelveEmptySets) {
   const std::string table = render_table(api::FilterSpec{}, "rnf0");
-  EXPECT_TRUE(table.starts_with("table inet rustynet_rnf0 {\n\tcomment \"rustynet generation 0\"\n"));
+  EXPECT_TRUE(table.starts_with("table inet rustynet_rnf0 {\n\tcomment \"rustynet\"\n"));
+  EXPECT_TRUE(contains(table, "\t\tcounter drop comment \"rustynet generation 0\"\n\t}\n"));
   for (const char* name : {"in4_l4", "in4_icmp", "in4_other", "in6_l4", "in6_icmp", "in6_other", "out4_l4", "out4_icmp",
                            "out4_other", "out6_l4", "out6_icmp", "out6_other"}) {
     const std::string block = set_block(table, name);
@@ -88,7 +89,7 @@ TEST(RenderTableTest, ChainsJudgeOnlyTheInterfaceAndEveryPacket) {
       "\t\tct direction reply meta l4proto != { tcp, udp, icmp, icmpv6 } ip6 saddr . ip6 daddr @out6_other "
       "accept\n"
       "\t\tct state related meta l4proto { icmp, icmpv6 } accept\n"
-      "\t\tcounter drop\n"
+      "\t\tcounter drop comment \"rustynet generation 0\"\n"
       "\t}\n"
       "\tchain input {\n"
       "\t\ttype filter hook input priority filter; policy accept;\n"
@@ -111,7 +112,7 @@ TEST(RenderTableTest, V4PortsIcmpAndOtherGoToTheirSets) {
                   rule("100.64.0.3/32", "100.64.0.1", api::FilterProtocol::kIcmp),
                   rule("100.64.0.4/32", "100.64.0.1", api::FilterProtocol::kOther)};
   const std::string table = render_table(spec, "rnf0");
-  EXPECT_TRUE(contains(table, "\tcomment \"rustynet generation 42\"\n"));
+  EXPECT_TRUE(contains(table, "\t\tcounter drop comment \"rustynet generation 42\"\n"));
   EXPECT_EQ(set_block(table, "in4_l4"),
             "\tset in4_l4 {\n"
             "\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service\n"
@@ -171,7 +172,9 @@ TEST(RenderScriptTest, ApplyReplacesTheTableInOneTransaction) {
 TEST(RenderScriptTest, InstallCreatesDenyAllGenerationZero) {
   const std::string script = render_install_script("rnf0");
   EXPECT_TRUE(script.starts_with(
-      "create table inet rustynet_rnf0 { comment \"rustynet generation 0\"; }\ntable inet rustynet_rnf0 {\n\tset "));
+      "create table inet rustynet_rnf0 { comment \"rustynet\"; }\ntable inet rustynet_rnf0 {\n\tset "));
+  EXPECT_TRUE(contains(script, "\t\tcounter drop comment \"rustynet generation 0\"\n"));
+  EXPECT_FALSE(contains(script, "ct mark"));  // deny-all marks nothing: no fast path
   EXPECT_TRUE(script.ends_with("\t\tiifname \"rnf0\" counter drop\n\t}\n}\n"));
   EXPECT_FALSE(contains(script, "elements"));
   EXPECT_FALSE(contains(script, "delete"));
@@ -222,17 +225,78 @@ TEST(ParseGenerationTest, ReadsTheGenerationBeforeAnAttempt) {
 TEST(AttemptTest, TheCommentCarriesTheAttemptAndIsRecognised) {
   const std::string table =
       render_table(api::FilterSpec{.generation = 9, .inbound = {}, .outbound = {}}, "rnf0", "0123456789abcdef");
-  EXPECT_TRUE(
-      table.starts_with("table inet rustynet_rnf0 {\n\tcomment \"rustynet generation 9 attempt 0123456789abcdef\"\n"));
+  EXPECT_TRUE(contains(table, "\t\tcounter drop comment \"rustynet generation 9 attempt 0123456789abcdef\"\n\t}\n"));
+  EXPECT_EQ(parse_generation(table), std::optional<std::uint64_t>(9));
   EXPECT_TRUE(listing_has_attempt(table, "0123456789abcdef"));
   EXPECT_FALSE(listing_has_attempt(table, "0123456789abcde"));
   EXPECT_FALSE(listing_has_attempt(table, "123456789abcdef"));
   EXPECT_FALSE(listing_has_attempt(table, ""));
   EXPECT_FALSE(listing_has_attempt(render_table(api::FilterSpec{}, "rnf0"), "0123456789abcdef"));
   EXPECT_FALSE(listing_has_attempt("", "0123456789abcdef"));
-  // Only the table's own comment counts.
+  // Only mesh_in's last rule (or an older version's table comment) counts.
   EXPECT_FALSE(
       listing_has_attempt("table inet t {\n\tset x {\n\tcomment \"rustynet generation 1 attempt ab\"\n", "ab"));
+  EXPECT_FALSE(
+      listing_has_attempt("table inet t {\n\tchain mesh_in {\n\t\tcounter drop comment \"rustynet "
+                          "generation 1 attempt ab\"\n\t\tcounter accept\n\t}\n}\n",
+                          "ab"));
+  EXPECT_TRUE(listing_has_attempt("table inet t {\n\tcomment \"rustynet generation 1 attempt ab\"\n}\n", "ab"));
+}
+
+TEST(FastPathTest, AnAttemptMarksAdmittedFlowsAndAcceptsOnlyEstablishedOnesOnTheMark) {
+  api::FilterSpec spec;
+  spec.inbound = {rule("100.64.0.2/32", "100.64.0.1", api::FilterProtocol::kTcp, 22, 22)};
+  const RenderedFilter filter = render_filter(spec, "00c0ffee12345678");
+  ASSERT_GE(filter.mesh_in.size(), 3U);
+  EXPECT_EQ(filter.mesh_in[0], "ct state invalid counter drop");
+  EXPECT_EQ(filter.mesh_in[1], "ct state established ct mark 0x00c0ffee accept");
+  EXPECT_EQ(
+      filter.mesh_in[2],
+      "ct direction original ip saddr . ip daddr . meta l4proto . th dport @in4_l4 ct mark set 0x00c0ffee accept");
+  // Related packets (a related connection inherits its master's mark) never take the fast path.
+  EXPECT_EQ(filter.mesh_in[filter.mesh_in.size() - 2], "ct state related meta l4proto { icmp, icmpv6 } accept");
+  EXPECT_EQ(fast_path_mark("00000000ffff"), std::optional<std::uint32_t>(1));  // never the unmarked 0
+  EXPECT_EQ(fast_path_mark("ab"), std::optional<std::uint32_t>(0xab));
+  EXPECT_FALSE(fast_path_mark("").has_value());
+  for (const std::string& rule : render_filter(spec).mesh_in) {
+    EXPECT_FALSE(contains(rule, "ct mark")) << rule;  // no attempt, no mark
+  }
+}
+
+TEST(UpdateScriptTest, DeletesWhatWentBeforeAddingWhatCameAndRefillsTheChain) {
+  api::FilterSpec from;
+  from.inbound = {rule("100.64.0.2/32", "100.64.0.1", api::FilterProtocol::kTcp, 22, 22),
+                  rule("100.64.0.3/32", "100.64.0.1", api::FilterProtocol::kIcmp)};
+  api::FilterSpec to;
+  to.inbound = {rule("100.64.0.2/32", "100.64.0.1", api::FilterProtocol::kTcp, 22, 22),
+                rule("100.64.0.4/32", "100.64.0.1", api::FilterProtocol::kIcmp),
+                rule("fd00::2/128", "fd00::1", api::FilterProtocol::kUdp, 53, 53)};
+  const RenderedFilter old_filter = render_filter(from, "aa");
+  const RenderedFilter new_filter = render_filter(to, "bb");
+  const ElementDiff diff = element_diff(old_filter, new_filter);
+  EXPECT_EQ(diff.deletions, (std::array<std::size_t, 12>{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));  // in4_icmp
+  EXPECT_EQ(diff.additions, (std::array<std::size_t, 12>{0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}));  // + in6_l4
+  EXPECT_EQ(diff.size_before, (std::array<std::size_t, 12>{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(element_count(new_filter), 3U);
+  const std::string script = render_update_script(old_filter, new_filter, "rnf0");
+  const std::size_t flush = script.find("flush chain inet rustynet_rnf0 mesh_in\n");
+  const std::size_t removal =
+      script.find("delete element inet rustynet_rnf0 in4_icmp {\n\t100.64.0.3 . 100.64.0.1\n}\n");
+  const std::size_t addition = script.find("add element inet rustynet_rnf0 in4_icmp {\n\t100.64.0.4 . 100.64.0.1\n}\n");
+  const std::size_t v6 = script.find("add element inet rustynet_rnf0 in6_l4 {\n\tfd00::2 . fd00::1 . 17 . 53\n}\n");
+  const std::size_t last_rule =
+      script.find("add rule inet rustynet_rnf0 mesh_in counter drop comment \"rustynet generation 0 attempt bb\"\n");
+  ASSERT_NE(flush, std::string::npos) << script;
+  ASSERT_NE(removal, std::string::npos) << script;
+  ASSERT_NE(addition, std::string::npos) << script;
+  ASSERT_NE(v6, std::string::npos) << script;
+  ASSERT_NE(last_rule, std::string::npos) << script;
+  EXPECT_LT(flush, removal);
+  EXPECT_LT(removal, addition);
+  EXPECT_LT(addition, last_rule);
+  EXPECT_FALSE(contains(script, "100.64.0.2 . 100.64.0.1 . 6 . 22"));  // unchanged elements stay untouched
+  EXPECT_FALSE(contains(script, "table inet rustynet_rnf0 {"));        // neither the table nor its base chains
+  EXPECT_TRUE(render_update_script(new_filter, new_filter, "rnf0").find("element") == std::string::npos);
 }
 
 TEST(ParseGenerationTest, RefusesMissingOrMalformedComments) {
@@ -245,8 +309,14 @@ TEST(ParseGenerationTest, RefusesMissingOrMalformedComments) {
   EXPECT_FALSE(
       parse_generation("table inet t {\n\tcomment \"rustynet generation 99999999999999999999\"\n").has_value());
   EXPECT_FALSE(parse_generation("table inet t {\n\tcomment \"rustynet generation 12").has_value());
-  // Only the table's own comment counts, not one further down.
+  // Only the table's own comment (an older version's) or mesh_in's last rule counts.
   EXPECT_FALSE(parse_generation("table inet t {\n\tset x {\n\tcomment \"rustynet generation 3\"\n").has_value());
+  EXPECT_FALSE(parse_generation("table inet t {\n\tchain mesh_in {\n\t\tcounter drop comment \"rustynet generation "
+                                "3\"\n\t\tcounter accept\n\t}\n}\n")
+                   .has_value());
+  EXPECT_EQ(parse_generation("table inet t {\n\tcomment \"rustynet\"\n\tchain mesh_in {\n\t\tct state invalid counter "
+                             "drop\n\t\tcounter drop comment \"rustynet generation 3 attempt 0a\"\n\t}\n}\n"),
+            std::optional<std::uint64_t>(3));
 }
 
 }  // namespace

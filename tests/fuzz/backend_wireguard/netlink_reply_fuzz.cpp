@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the kernel driver's netlink reply parsers: the generic-netlink device dump
-// (DeviceDumpParser), the family lookup reply, ACKs, and the rtnetlink link/address/route dump
+// (DeviceDumpParser), the family lookup reply, the nftables ruleset generation reply of the packet
+// filter, ACKs, and the rtnetlink link/address/route dump
 // parsers. Kernel replies are trusted less than they look: a fuzzed reply must never crash the
 // daemon, and whatever parses must survive a round trip through the request encoders.
 //
@@ -18,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "filter/ruleset_generation.hpp"
 #include "fuzz_support.hpp"
 #include "kernel/genl_wireguard.hpp"
 #include "kernel/netlink_message.hpp"
@@ -154,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1:
       for (const auto& datagram : datagrams) {
+        (void)rustynet::backend_wireguard::filter::parse_getgen_reply(datagram, kSeq);
         auto family = kernel::parse_get_family_reply(datagram, kSeq);
         if (!family.has_value() || family->has_value()) {
           break;

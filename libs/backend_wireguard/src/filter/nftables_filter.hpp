@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "filter/nft_render.hpp"
 #include "filter/nft_runner.hpp"
+#include "filter/ruleset_generation.hpp"
 #include "rustynet/backend_api/packet_filter.hpp"
 
 namespace rustynet::backend_wireguard::filter {
@@ -21,7 +23,12 @@ class NftablesPacketFilter final : public backend_api::PacketFilterBackend {
  public:
   // An invalid `interface_name` (validate_interface_name) makes every operation fail with
   // kInvalidInput naming the problem: nothing is installed under a name that was refused.
-  NftablesPacketFilter(std::string interface_name, std::unique_ptr<NftRunner> runner);
+  // Without `generation` (nullptr) every apply() reads the table back at once and every verify()
+  // lists it; with it, both skip the listing while the namespace's ruleset generation proves
+  // nobody committed anything since the filter last knew its table, and apply() changes only
+  // what differs from that table.
+  NftablesPacketFilter(std::string interface_name, std::unique_ptr<NftRunner> runner,
+                       std::unique_ptr<RulesetGeneration> generation = nullptr);
 
   [[nodiscard]] std::string_view name() const override { return "nftables"; }
   backend_api::BackendStatus apply(const backend_api::FilterSpec& spec) override;
@@ -39,12 +46,32 @@ class NftablesPacketFilter final : public backend_api::PacketFilterBackend {
   backend_api::BackendResult<std::optional<std::string>> read_table();
   backend_api::BackendResult<bool> table_exists();
 
+  // What the table holds after the last successful apply(), and how that is known.
+  struct Applied {
+    std::uint64_t generation = 0;
+    RenderedFilter filter;
+    // The ruleset generation at which the table provably held `filter` (right after our own
+    // commit when it was the only one, or when a listing matched `listing` around an unchanged
+    // generation); nullopt: not proven since.
+    std::optional<std::uint32_t> proven_at;
+    // The listing read back for `filter`; nullopt until read (it is read lazily, by verify(),
+    // while `proven_at` still holds).
+    std::optional<std::string> listing;
+  };
+
+  backend_api::BackendStatus commit(const std::string& script, const std::string& attempt);
+  // The ruleset generation, or nullopt without a reader or when it cannot be read (the filter
+  // then falls back to listings, which are always right, only slower).
+  std::optional<std::uint32_t> ruleset_generation();
+  // Whether the table is known to hold applied_->filter right now.
+  bool table_is_as_applied();
+
   std::string interface_name_;
   std::string table_;
   std::optional<backend_api::BackendError> config_error_;
   std::unique_ptr<NftRunner> runner_;
-  // The listing read back right after the last successful apply(); verify() compares with it.
-  std::optional<std::string> applied_listing_;
+  std::unique_ptr<RulesetGeneration> generation_;
+  std::optional<Applied> applied_;
 };
 
 }  // namespace rustynet::backend_wireguard::filter

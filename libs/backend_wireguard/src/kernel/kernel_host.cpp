@@ -37,7 +37,9 @@ HostError host_error(WgError error) {
 
 base::Result<std::unique_ptr<NetlinkSocket>, WgError> open_netlink_socket_in(
     int protocol, const std::optional<std::string>& netns_path) {
-  const std::string what = protocol == NETLINK_ROUTE ? "NETLINK_ROUTE" : "NETLINK_GENERIC";
+  const std::string what = protocol == NETLINK_ROUTE       ? "NETLINK_ROUTE"
+                           : protocol == NETLINK_NETFILTER ? "NETLINK_NETFILTER"
+                                                           : "NETLINK_GENERIC";
   std::optional<base::Result<std::unique_ptr<NetlinkSocket>, base::SysError>> opened;
   std::optional<WgError> failure;
   auto open = [&]() {

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// The nftables ruleset generation of a network namespace: a counter the kernel increments on every
+// committed nftables transaction there (NFT_MSG_GETGEN). One netlink round trip tells whether
+// anything at all was committed since the filter last knew its table, so verify() and an
+// incremental apply need no listing of a table nobody touched (docs/packet-filter.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "kernel/netlink_message.hpp"
+#include "rustynet/base/result.hpp"
+
+namespace rustynet::backend_wireguard::filter {
+
+class RulesetGeneration {
+ public:
+  virtual ~RulesetGeneration() = default;
+  RulesetGeneration() = default;
+  RulesetGeneration(const RulesetGeneration&) = delete;
+  RulesetGeneration& operator=(const RulesetGeneration&) = delete;
+  RulesetGeneration(RulesetGeneration&&) = delete;
+  RulesetGeneration& operator=(RulesetGeneration&&) = delete;
+
+  // The current generation, or a message when it cannot be read (no nf_tables, no permission).
+  [[nodiscard]] virtual base::Result<std::uint32_t, std::string> read() = 0;
+};
+
+// Over a NETLINK_NETFILTER socket opened inside `netns_path` (nullopt: the caller's namespace)
+// on first use and kept; a failed round trip closes it and the next read opens a new one.
+[[nodiscard]] std::unique_ptr<RulesetGeneration> make_netlink_ruleset_generation(std::optional<std::string> netns_path);
+
+// The NFT_MSG_GETGEN request with sequence number `seq` (exposed for the codec tests).
+[[nodiscard]] kernel::NetlinkBuffer build_getgen_request(std::uint32_t seq);
+
+// The generation out of one received datagram: a value when it holds the NFT_MSG_NEWGEN reply to
+// `seq`, nullopt when it holds only other messages, an error for an NLMSG_ERROR to `seq` or a
+// malformed reply.
+[[nodiscard]] base::Result<std::optional<std::uint32_t>, WgError> parse_getgen_reply(
+    std::span<const std::uint8_t> datagram, std::uint32_t seq);
+
+}  // namespace rustynet::backend_wireguard::filter
