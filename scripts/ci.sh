@@ -75,6 +75,8 @@ for entry in "${gates[@]}"; do
   start=$SECONDS
   if "$repo/$script" 2>&1 | tee "$repo/build/ci-logs/$name.log"; then
     record "$name" pass $((SECONDS - start))
+    # acceptance's P1-AT-15 judges this run's short perf report instead of measuring again
+    [[ $name == perf-short ]] && export RUSTYNET_ACCEPT_PERF_REPORT="$repo/artifacts/perf/phase1-short/baseline.json"
   else
     record "$name" FAIL $((SECONDS - start))
   fi

@@ -6,10 +6,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 manifest=${RUSTYNET_DEPS_MANIFEST:-$RUSTYNET_ROOT/cmake/dependencies.tsv}
 checked=0
 failures=0
+native=$(dpkg --print-architecture)
+# The build host's own package: with foreign architectures added (scripts/bootstrap.sh --cross),
+# a bare name matches every architecture's copy and dpkg-query prints their fields run together.
+# Architecture-independent packages (nlohmann-json3-dev) have no :native form.
+host_package() {
+  if dpkg-query -W -f='${Status}' "$1:$native" > /dev/null 2>&1; then
+    printf '%s:%s' "$1" "$native"
+  else
+    printf '%s' "$1"
+  fi
+}
 while IFS=$'\t' read -r package min_version bad_ranges _rest; do
   [[ -z $package || $package == \#* ]] && continue
-  installed=$(dpkg-query -W -f='${Version}' "$package" 2>/dev/null || true)
-  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  queried=$(host_package "$package")
+  installed=$(dpkg-query -W -f='${Version}' "$queried" 2>/dev/null || true)
+  status=$(dpkg-query -W -f='${Status}' "$queried" 2>/dev/null || true)
   checked=$((checked + 1))
   if [[ $status != "install ok installed" || -z $installed ]]; then
     echo "deps-audit: $package is not installed (need >= $min_version)" >&2

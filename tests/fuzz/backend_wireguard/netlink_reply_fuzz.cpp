@@ -19,7 +19,7 @@
 #include <optional>
 #include <vector>
 
-#include "filter/ruleset_generation.hpp"
+#include "filter/getgen_codec.hpp"
 #include "fuzz_support.hpp"
 #include "kernel/genl_wireguard.hpp"
 #include "kernel/netlink_message.hpp"

@@ -305,7 +305,7 @@ std::string render_update_script(const RenderedFilter& from, const RenderedFilte
     render_element_command(out, "add", table, i, additions.at(i));
   }
   for (const std::string& rule : to.mesh_in) {
-    out += "add rule inet " + table + " mesh_in " + rule + "\n";
+    out.append("add rule inet ").append(table).append(" mesh_in ").append(rule).append("\n");
   }
   return out;
 }

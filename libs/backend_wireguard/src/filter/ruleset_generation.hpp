@@ -8,10 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 
-#include "kernel/netlink_message.hpp"
 #include "rustynet/base/result.hpp"
 
 namespace rustynet::backend_wireguard::filter {
@@ -32,14 +30,5 @@ class RulesetGeneration {
 // Over a NETLINK_NETFILTER socket opened inside `netns_path` (nullopt: the caller's namespace)
 // on first use and kept; a failed round trip closes it and the next read opens a new one.
 [[nodiscard]] std::unique_ptr<RulesetGeneration> make_netlink_ruleset_generation(std::optional<std::string> netns_path);
-
-// The NFT_MSG_GETGEN request with sequence number `seq` (exposed for the codec tests).
-[[nodiscard]] kernel::NetlinkBuffer build_getgen_request(std::uint32_t seq);
-
-// The generation out of one received datagram: a value when it holds the NFT_MSG_NEWGEN reply to
-// `seq`, nullopt when it holds only other messages, an error for an NLMSG_ERROR to `seq` or a
-// malformed reply.
-[[nodiscard]] base::Result<std::optional<std::uint32_t>, WgError> parse_getgen_reply(
-    std::span<const std::uint8_t> datagram, std::uint32_t seq);
 
 }  // namespace rustynet::backend_wireguard::filter

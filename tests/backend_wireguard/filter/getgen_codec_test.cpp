@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // NFT_MSG_GETGEN codec: the request's header and the reply's generation, errors and strays (the
 // real kernel answers in the netns tests, which read the generation of their own namespaces).
-#include "filter/ruleset_generation.hpp"
+#include "filter/getgen_codec.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/netfilter/nf_tables.h>
